@@ -1,0 +1,15 @@
+/// Where the HTTP and WebSocket server listens, and what it calls itself.
+public struct ServerConfiguration: Sendable {
+    /// Address to bind; loopback by default so that nothing is exposed by accident.
+    public var host: String = "127.0.0.1"
+    public var port: Int = 8080
+    /// Names this node in logs and `/metrics` when several nodes share a database.
+    public var nodeName: String = "zvonok"
+    /// Apply `sql/` before accepting connections. Off where a deployment migrates in a separate step.
+    public var migrateAtStart: Bool = true
+
+    public init(host: String = "127.0.0.1", port: Int = 8080) {
+        self.host = host
+        self.port = port
+    }
+}

@@ -1,0 +1,34 @@
+public import Hummingbird
+import HummingbirdWebSocket
+public import Logging
+public import ZvonokStorage
+
+/// Builds the Zvonok server: routes, middleware and the services it runs (the database pool among them).
+public enum ZvonokApplication {
+    /// The application for `serve` and for tests. Migrations run before the server accepts connections.
+    public static func build(
+        configuration: ServerConfiguration,
+        database: Database,
+        logger: Logger
+    ) -> some ApplicationProtocol {
+        let router = Router(context: ZvonokRequestContext.self)
+        router.add(middleware: ErrorMiddleware(logger: logger))
+        router.add(middleware: MetricsMiddleware())
+        HealthRoutes(database: database).register(on: router)
+        MetricsRoutes(registry: ZvonokMetrics.registry).register(on: router)
+
+        var app = Application(
+            router: router,
+            server: .http1WebSocketUpgrade(webSocketRouter: router),
+            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: configuration.nodeName),
+            services: [database.client],
+            logger: logger
+        )
+        if configuration.migrateAtStart {
+            app.beforeServerStarts {
+                try await database.migrate()
+            }
+        }
+        return app
+    }
+}

@@ -1,0 +1,75 @@
+import Foundation
+import Hummingbird
+import Logging
+import NIOCore
+import ZvonokCore
+
+/// Gives every failed request the contract's error body, `{"error": {"code": …, "message": …}}`: Zvonok's own
+/// errors, Hummingbird's (unknown route, body too large), undecodable bodies, and — logged, never shown — the rest.
+struct ErrorMiddleware: RouterMiddleware {
+    typealias Context = ZvonokRequestContext
+    let logger: Logger
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch let error as ZvonokError {
+            return Self.response(for: error)
+        } catch let error as HTTPError {
+            return Self.response(for: Self.translate(error))
+        } catch is DecodingError {
+            return Self.response(for: .invalidArgument("the request body is not the JSON this endpoint expects"))
+        } catch {
+            logger.error("Request failed", metadata: ["path": "\(request.uri.path)", "error": "\(error)"])
+            return Self.response(for: ZvonokError(.internal, "internal error"))
+        }
+    }
+
+    static func translate(_ error: HTTPError) -> ZvonokError {
+        let message = error.body ?? error.status.reasonPhrase
+        switch error.status {
+        case .notFound: return .notFound(message)
+        case .unauthorized: return .unauthenticated(message)
+        case .forbidden: return .forbidden(message)
+        case .conflict: return .conflict(message)
+        case .contentTooLarge: return ZvonokError(.payloadTooLarge, "the request body is too large")
+        case .tooManyRequests: return .rateLimited(message)
+        case .serviceUnavailable: return .unavailable(message)
+        case .methodNotAllowed: return ZvonokError(.notFound, "no such method on this path")
+        default: return .invalidArgument(message)
+        }
+    }
+
+    static func response(for error: ZvonokError) -> Response {
+        let body = ErrorBody(error: .init(code: error.code.rawValue, message: error.message))
+        let data = (try? JSONEncoder().encode(body)) ?? Data()
+        return Response(
+            status: status(for: error.code),
+            headers: [.contentType: "application/json; charset=utf-8"],
+            body: .init(byteBuffer: ByteBuffer(bytes: data))
+        )
+    }
+
+    static func status(for code: ErrorCode) -> HTTPResponse.Status {
+        switch code {
+        case .invalidArgument: .badRequest
+        case .notFound: .notFound
+        case .forbidden: .forbidden
+        case .unauthenticated: .unauthorized
+        case .conflict: .conflict
+        case .rateLimited: .tooManyRequests
+        case .payloadTooLarge: .contentTooLarge
+        case .unavailable: .serviceUnavailable
+        case .internal: .internalServerError
+        }
+    }
+}
+
+/// The contract's error body.
+struct ErrorBody: Codable {
+    struct Detail: Codable {
+        var code: String
+        var message: String
+    }
+    var error: Detail
+}

@@ -1,0 +1,59 @@
+import ArgumentParser
+import Foundation
+import Hummingbird
+import Logging
+import ZvonokServer
+import ZvonokStorage
+
+/// `zvonok serve`: the HTTP and WebSocket server.
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Serve the HTTP API and the WebSocket hub (the default).")
+
+    @OptionGroup var common: CommonOptions
+
+    @Option(help: "Address to listen on. [env: ZVONOK_HOST] (default: 127.0.0.1)")
+    var host: String?
+
+    @Option(help: "Port to listen on. [env: ZVONOK_PORT] (default: 8080)")
+    var port: Int?
+
+    @Option(help: "This node's name in logs and /metrics when several nodes share a database. [env: ZVONOK_NODE_NAME] (default: zvonok)")
+    var nodeName: String?
+
+    func run() async throws {
+        let logger = common.makeLogger()
+        let environment = ProcessInfo.processInfo.environment
+        var configuration = ServerConfiguration()
+        configuration.host = host ?? environment["ZVONOK_HOST"] ?? configuration.host
+        configuration.nodeName = nodeName ?? environment["ZVONOK_NODE_NAME"] ?? configuration.nodeName
+        if let port = try port ?? environment["ZVONOK_PORT"].map(Self.parsePort) { configuration.port = port }
+
+        let session = try await common.openDatabase(logger: logger)
+        logger.notice("Database ready; connect with: psql \"\(session.url)\"")
+        let database = Database(url: session.url, logger: logger)
+        let app = ZvonokApplication.build(configuration: configuration, database: database, logger: logger)
+        do {
+            try await app.runService()
+        } catch {
+            await stopEmbedded(session, logger: logger)
+            throw error
+        }
+        await stopEmbedded(session, logger: logger)
+    }
+
+    /// The server owns the embedded cluster it serves from, so it stops it on the way out.
+    private func stopEmbedded(_ session: DatabaseSession, logger: Logger) async {
+        guard let embedded = session.embedded else { return }
+        do {
+            try await embedded.stop()
+            logger.info("Stopped the embedded PostgreSQL cluster")
+        } catch {
+            logger.error("Could not stop the embedded PostgreSQL cluster: \(error)")
+        }
+    }
+
+    private static func parsePort(_ text: String) throws -> Int {
+        guard let port = Int(text), (0...65535).contains(port) else { throw ValidationError("ZVONOK_PORT is not a port: \(text)") }
+        return port
+    }
+}

@@ -1,0 +1,56 @@
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import Testing
+import NIOCore
+import NIOFoundationCompat
+import ZvonokServer
+import ZvonokStorage
+
+@Suite struct OperationsEndpointTests {
+    @Test func healthIsOKWithTheDatabaseUp() async throws {
+        try await withTestServer { client in
+            try await client.execute(uri: "/health", method: .get) { response in
+                #expect(response.status == .ok)
+                let body = try JSONDecoder().decode([String: String].self, from: response.body)
+                #expect(body == ["status": "ok", "database": "up"])
+            }
+        }
+    }
+
+    @Test func healthIs503WhenTheDatabaseCannotBeReached() async throws {
+        // Nothing listens on port 1; the server must still start and answer.
+        let app = makeTestApplication(url: try DatabaseURL("postgres://nobody@127.0.0.1:1/none")) { $0.migrateAtStart = false }
+        try await app.test(.live) { client in
+            try await client.execute(uri: "/health", method: .get) { response in
+                #expect(response.status == .serviceUnavailable)
+                let body = try JSONDecoder().decode([String: String].self, from: response.body)
+                #expect(body["database"] == "down")
+            }
+        }
+    }
+
+    @Test func metricsServePrometheusTextWithRequestAndDatabaseFigures() async throws {
+        try await withTestServer { client in
+            try await client.execute(uri: "/health", method: .get)
+            try await client.execute(uri: "/metrics", method: .get) { response in
+                #expect(response.status == .ok)
+                #expect(response.headers[.contentType]?.hasPrefix("text/plain") == true)
+                let text = String(buffer: response.body)
+                #expect(text.contains("hb_requests{"))
+                #expect(text.contains("zvonok_db_query_duration_seconds"))
+            }
+        }
+    }
+
+    @Test func unknownPathsGetTheContractErrorBody() async throws {
+        try await withTestServer { client in
+            try await client.execute(uri: "/v1/nothing-here", method: .get) { response in
+                #expect(response.status == .notFound)
+                let body = try JSONDecoder().decode([String: [String: String]].self, from: response.body)
+                #expect(body["error"]?["code"] == "not_found")
+                #expect(body["error"]?["message"]?.isEmpty == false)
+            }
+        }
+    }
+}

@@ -1,0 +1,1 @@
+print("zvonok-load: the load generator arrives with the messaging hub")
