@@ -19,7 +19,7 @@ CREATE TABLE chats (
     CHECK ((kind = 'direct') = (direct_low IS NOT NULL AND direct_high IS NOT NULL AND direct_low < direct_high))
 );
 CREATE UNIQUE INDEX chats_one_per_class ON chats (class_id, kind) WHERE class_id IS NOT NULL;
-CREATE UNIQUE INDEX chats_one_per_school ON chats (school_id, kind) WHERE class_id IS NULL AND school_id IS NOT NULL;
+CREATE UNIQUE INDEX chats_one_per_school ON chats (school_id, kind) WHERE class_id IS NULL AND kind IN ('school', 'school_staff');
 CREATE UNIQUE INDEX chats_one_per_municipality ON chats (municipality_id, kind) WHERE kind = 'municipality';
 CREATE UNIQUE INDEX chats_one_per_pair ON chats (direct_low, direct_high) WHERE kind = 'direct';
 

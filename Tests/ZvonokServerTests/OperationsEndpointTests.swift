@@ -9,7 +9,8 @@ import ZvonokStorage
 
 @Suite struct OperationsEndpointTests {
     @Test func healthIsOKWithTheDatabaseUp() async throws {
-        try await withTestServer { client in
+        try await withTestServer { api in
+            let client = api.client
             try await client.execute(uri: "/health", method: .get) { response in
                 #expect(response.status == .ok)
                 let body = try JSONDecoder().decode([String: String].self, from: response.body)
@@ -31,7 +32,8 @@ import ZvonokStorage
     }
 
     @Test func metricsServePrometheusTextWithRequestAndDatabaseFigures() async throws {
-        try await withTestServer { client in
+        try await withTestServer { api in
+            let client = api.client
             try await client.execute(uri: "/health", method: .get)
             try await client.execute(uri: "/metrics", method: .get) { response in
                 #expect(response.status == .ok)
@@ -44,7 +46,8 @@ import ZvonokStorage
     }
 
     @Test func unknownPathsGetTheContractErrorBody() async throws {
-        try await withTestServer { client in
+        try await withTestServer { api in
+            let client = api.client
             try await client.execute(uri: "/v1/nothing-here", method: .get) { response in
                 #expect(response.status == .notFound)
                 let body = try JSONDecoder().decode([String: [String: String]].self, from: response.body)

@@ -1,28 +1,98 @@
+import Foundation
 import Hummingbird
 import HummingbirdTesting
 import Logging
+import NIOCore
+import NIOFoundationCompat
 import ZvonokServer
 import ZvonokStorage
 import ZvonokTestSupport
 
-/// Builds a server on a fresh test database, listening on a free loopback port.
+/// Runs `body` against a live server on a fresh test database, with a ministry token already minted.
 func withTestServer<Result: Sendable>(
-    _ body: @Sendable @escaping (any TestClientProtocol) async throws -> Result
+    configure: (inout ServerConfiguration) -> Void = { _ in },
+    _ body: @Sendable @escaping (APIClient) async throws -> Result
 ) async throws -> Result {
     try await withTestDatabaseURL { url in
-        let app = makeTestApplication(url: url)
-        return try await app.test(.live, body)
+        let ministryToken = try await withRunningDatabase(url) { database in
+            try await CredentialStore(database: database).mintMinistryToken(name: "Министерство")
+        }
+        let app = makeTestApplication(url: url, configure: configure)
+        return try await app.test(.live) { client in try await body(APIClient(client: client, ministryToken: ministryToken)) }
     }
 }
 
-func makeTestApplication(url: DatabaseURL, configure: (inout ServerConfiguration) -> Void = { _ in }) -> some ApplicationProtocol {
+/// A short-lived pool on the test database, for setting things up beside the server.
+func withRunningDatabase<Result: Sendable>(_ url: DatabaseURL, _ body: (Database) async throws -> Result) async throws -> Result {
+    let database = Database(url: url, logger: testLogger, maximumConnections: 2)
+    return try await withThrowingTaskGroup(of: Void.self) { group in
+        group.addTask { await database.run() }
+        defer { group.cancelAll() }
+        return try await body(database)
+    }
+}
+
+let testLogger: Logger = {
     var logger = Logger(label: "zvonok.test-server")
     logger.logLevel = .warning
+    return logger
+}()
+
+func makeTestApplication(url: DatabaseURL, configure: (inout ServerConfiguration) -> Void = { _ in }) -> some ApplicationProtocol {
     var configuration = ServerConfiguration(host: "127.0.0.1", port: 0)
     configure(&configuration)
     return ZvonokApplication.build(
         configuration: configuration,
-        database: Database(url: url, logger: logger, maximumConnections: 8),
-        logger: logger
+        database: Database(url: url, logger: testLogger, maximumConnections: 8),
+        logger: testLogger
     )
+}
+
+/// A JSON answer: the status and the decoded body (nil when there was none).
+struct Answer: @unchecked Sendable {
+    let status: HTTPResponse.Status
+    let json: Any?
+
+    subscript(_ key: String) -> Any? { (json as? [String: Any])?[key] }
+    func string(_ key: String) -> String? { self[key] as? String }
+    var items: [[String: Any]] { (self["items"] as? [[String: Any]]) ?? [] }
+    var errorCode: String? { (self["error"] as? [String: Any])?["code"] as? String }
+}
+
+/// Speaks JSON to the live test server.
+struct APIClient: Sendable {
+    let client: any TestClientProtocol
+    let ministryToken: String
+
+    @discardableResult
+    func call(_ method: HTTPRequest.Method, _ path: String, token: String?, json: [String: Any]? = nil) async throws -> Answer {
+        var headers: HTTPFields = [.contentType: "application/json"]
+        if let token { headers[.authorization] = "Bearer \(token)" }
+        let body = try json.map { ByteBuffer(bytes: try JSONSerialization.data(withJSONObject: $0)) }
+        return try await client.execute(uri: path, method: method, headers: headers, body: body) { response in
+            let data = Data(buffer: response.body, byteTransferStrategy: .copy)
+            let json = data.isEmpty ? nil : try? JSONSerialization.jsonObject(with: data)
+            return Answer(status: response.status, json: json)
+        }
+    }
+
+    func post(_ path: String, token: String?, _ json: [String: Any] = [:]) async throws -> Answer {
+        try await call(.post, path, token: token, json: json)
+    }
+
+    func get(_ path: String, token: String?) async throws -> Answer {
+        try await call(.get, path, token: token)
+    }
+
+    /// Activates an invite code and returns the token.
+    func activate(_ code: String) async throws -> String {
+        let answer = try await post("/v1/invites/\(code)/activate", token: nil)
+        guard answer.status == .ok, let token = answer.string("token") else { throw TestFailure("activation failed: \(answer.status)") }
+        return token
+    }
+}
+
+struct TestFailure: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
 }

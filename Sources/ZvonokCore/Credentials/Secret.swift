@@ -7,7 +7,7 @@ public enum Secret {
         return "zv_" + base64URL(bytes)
     }
 
-    private static let base64URLAlphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
+    static let base64URLAlphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
 
     static func base64URL(_ bytes: [UInt8]) -> String {
         var output = ""

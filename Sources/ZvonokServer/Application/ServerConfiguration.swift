@@ -7,6 +7,11 @@ public struct ServerConfiguration: Sendable {
     public var nodeName: String = "zvonok"
     /// Apply `sql/` before accepting connections. Off where a deployment migrates in a separate step.
     public var migrateAtStart: Bool = true
+    /// How long an invite code works.
+    public var inviteLifetime: Duration = .seconds(30 * 24 * 3600)
+    /// Take the client's address from `X-Real-IP` (set by the load balancer) for per-address limits. Only behind a
+    /// proxy that overwrites the header: otherwise a client could pick its own address.
+    public var trustProxyHeaders: Bool = false
 
     public init(host: String = "127.0.0.1", port: Int = 8080) {
         self.host = host

@@ -11,11 +11,7 @@ public enum ZvonokApplication {
         database: Database,
         logger: Logger
     ) -> some ApplicationProtocol {
-        let router = Router(context: ZvonokRequestContext.self)
-        router.add(middleware: ErrorMiddleware(logger: logger))
-        router.add(middleware: MetricsMiddleware())
-        HealthRoutes(database: database).register(on: router)
-        MetricsRoutes(registry: ZvonokMetrics.registry).register(on: router)
+        let router = makeRouter(configuration: configuration, database: database, logger: logger)
 
         var app = Application(
             router: router,
@@ -30,5 +26,21 @@ public enum ZvonokApplication {
             }
         }
         return app
+    }
+
+    /// Every route, with the middleware in front of them.
+    public static func makeRouter(configuration: ServerConfiguration, database: Database, logger: Logger) -> Router<ZvonokRequestContext> {
+        let router = Router(context: ZvonokRequestContext.self)
+        router.add(middleware: ErrorMiddleware(logger: logger))
+        router.add(middleware: MetricsMiddleware())
+        HealthRoutes(database: database).register(on: router)
+        MetricsRoutes(registry: ZvonokMetrics.registry).register(on: router)
+        OpenAPIRoutes().register(on: router)
+        let api = APIContext(database: database, configuration: configuration)
+        let authenticated = router.group().add(middleware: AuthenticationMiddleware(credentials: api.credentials))
+        StructureRoutes(api: api).register(on: authenticated)
+        PeopleRoutes(api: api).register(on: authenticated)
+        AccountRoutes(api: api).register(on: authenticated)
+        return router
     }
 }

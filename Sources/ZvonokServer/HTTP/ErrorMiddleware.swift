@@ -17,6 +17,8 @@ struct ErrorMiddleware: RouterMiddleware {
             return Self.response(for: error)
         } catch let error as HTTPError {
             return Self.response(for: Self.translate(error))
+        } catch is NIOTooManyBytesError {
+            return Self.response(for: ZvonokError(.payloadTooLarge, "the request body is too large"))
         } catch is DecodingError {
             return Self.response(for: .invalidArgument("the request body is not the JSON this endpoint expects"))
         } catch {

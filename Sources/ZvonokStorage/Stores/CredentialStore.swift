@@ -1,9 +1,9 @@
 import Crypto
 import Foundation
 import PostgresNIO
-import ZvonokCore
+public import ZvonokCore
 
-/// Bearer tokens: minted, stored as SHA-256 hashes, looked up and revoked.
+/// Invites and bearer tokens, stored only as SHA-256 hashes: activation, look-up on every request, revocation.
 public struct CredentialStore: Sendable {
     let database: Database
 
@@ -19,18 +19,56 @@ public struct CredentialStore: Sendable {
     /// Creates a ministry account and a token for it; returns the token, the only time it exists in clear.
     public func mintMinistryToken(name: String) async throws -> String {
         let token = Secret.token()
-        let hash = Self.hash(token)
-        try await database.timed {
-            try await database.client.query(
-                """
-                WITH person AS (
-                    INSERT INTO people (role, name, registered_at) VALUES ('ministry', \(name), now()) RETURNING id
-                )
-                INSERT INTO tokens (token_hash, person_id) SELECT \(hash), id FROM person
-                """,
-                logger: database.logger
+        try await database.query(
+            """
+            WITH person AS (
+                INSERT INTO people (role, name, registered_at) VALUES ('ministry', \(name), now()) RETURNING id
             )
-        }
+            INSERT INTO tokens (token_hash, person_id) SELECT \(Self.hash(token)), id FROM person
+            """
+        )
         return token
+    }
+
+    /// Uses an invite code once: marks it used, marks the person registered (first time only) and mints a token.
+    /// Returns nil for a code that is unknown, used, voided or expired — the caller cannot tell which.
+    public func activate(inviteCode: String) async throws -> (personID: Int64, token: String)? {
+        let token = Secret.token()
+        // One statement: the row lock of the UPDATE makes the code single-use even when two requests race.
+        let rows = try await database.query(
+            """
+            WITH invite AS (
+                UPDATE invites SET used_at = now()
+                WHERE code_hash = \(Self.hash(inviteCode)) AND used_at IS NULL AND voided_at IS NULL AND expires_at > now()
+                RETURNING person_id
+            ), person AS (
+                UPDATE people SET registered_at = coalesce(registered_at, now())
+                WHERE id = (SELECT person_id FROM invite) AND removed_at IS NULL
+                RETURNING id
+            )
+            INSERT INTO tokens (token_hash, person_id) SELECT \(Self.hash(token)), id FROM person RETURNING person_id
+            """
+        )
+        for try await personID in rows.decode(Int64.self) { return (personID, token) }
+        return nil
+    }
+
+    /// The person a token belongs to, unless the token was revoked or the person removed.
+    public func identity(token: String) async throws -> Identity? {
+        let rows = try await database.query(
+            """
+            SELECT \(unescaped: PeopleStore.columns) FROM tokens t JOIN people p ON p.id = t.person_id
+            WHERE t.token_hash = \(Self.hash(token)) AND t.revoked_at IS NULL AND p.removed_at IS NULL
+            """
+        )
+        for try await row in rows.decode((Int64, String, String, String?, String?, Int64?, Int64?, Int64?, Date?).self) {
+            return PeopleStore.person(row.0, row.1, row.2, row.3, row.4, row.5, row.6, row.7, row.8).identity
+        }
+        return nil
+    }
+
+    /// Revokes one token (signing out); other tokens of the person keep working.
+    public func revoke(token: String) async throws {
+        try await database.query("UPDATE tokens SET revoked_at = now() WHERE token_hash = \(Self.hash(token)) AND revoked_at IS NULL")
     }
 }

@@ -1,0 +1,133 @@
+import Foundation
+import Hummingbird
+import ZvonokCore
+
+/// What the HTTP API answers, field for field as in the contract and `docs/openapi.yaml`. Ids are the opaque
+/// strings of `PublicID`; times are RFC 3339 in UTC.
+enum Wire {
+    struct RegionBody: ResponseEncodable {
+        let code: String
+        let name: String
+
+        init(_ region: Region) {
+            code = region.code
+            name = region.name
+        }
+    }
+
+    struct MunicipalityBody: ResponseEncodable {
+        let id: String
+        let regionCode: String
+        let name: String
+        let externalId: String?
+
+        init(_ municipality: Municipality) {
+            id = PublicID.encode(.municipality, municipality.id)
+            regionCode = municipality.regionCode
+            name = municipality.name
+            externalId = municipality.externalID
+        }
+    }
+
+    struct SchoolBody: ResponseEncodable {
+        let id: String
+        let regionCode: String
+        let municipalityId: String
+        let name: String
+        let externalId: String?
+
+        init(_ school: School) {
+            id = PublicID.encode(.school, school.id)
+            regionCode = school.regionCode
+            municipalityId = PublicID.encode(.municipality, school.municipalityID)
+            name = school.name
+            externalId = school.externalID
+        }
+    }
+
+    struct ClassBody: ResponseEncodable {
+        let id: String
+        let schoolId: String
+        let grade: Int
+        let letter: String
+        let year: String
+        let externalId: String?
+
+        init(_ schoolClass: SchoolClass) {
+            id = PublicID.encode(.class, schoolClass.id)
+            schoolId = PublicID.encode(.school, schoolClass.schoolID)
+            grade = schoolClass.grade
+            letter = schoolClass.letter
+            year = schoolClass.year
+            externalId = schoolClass.externalID
+        }
+    }
+
+    /// A person; `inviteCode` only in the answer that created the invite, `homeroom` only in a class's teacher list.
+    struct PersonBody: ResponseEncodable {
+        let id: String
+        let name: String
+        let role: String
+        let externalId: String?
+        let registered: Bool
+        let registeredAt: String?
+        let regionCode: String?
+        let municipalityId: String?
+        let schoolId: String?
+        let classId: String?
+        var inviteCode: String?
+        var homeroom: Bool?
+
+        init(_ person: Person, inviteCode: String? = nil, homeroom: Bool? = nil) {
+            id = PublicID.encode(.person, person.id)
+            name = person.name
+            role = person.role.rawValue
+            externalId = person.externalID
+            registered = person.registeredAt != nil
+            registeredAt = person.registeredAt.map(Wire.timestamp)
+            regionCode = person.regionCode
+            municipalityId = person.municipalityID.map { PublicID.encode(.municipality, $0) }
+            schoolId = person.schoolID.map { PublicID.encode(.school, $0) }
+            classId = person.classID.map { PublicID.encode(.class, $0) }
+            self.inviteCode = inviteCode
+            self.homeroom = homeroom
+        }
+    }
+
+    struct ChatBody: ResponseEncodable {
+        let id: String
+        let kind: String
+        let title: String
+        let lastSeq: Int64
+        let readSeq: Int64
+
+        init(_ chat: ChatSummary) {
+            id = PublicID.encode(.chat, chat.id)
+            kind = chat.kind.rawValue
+            title = chat.title
+            lastSeq = chat.lastSeq
+            readSeq = chat.readSeq
+        }
+    }
+
+    struct AssignmentBody: ResponseEncodable {
+        let classId: String
+        let staffId: String
+        let homeroom: Bool
+    }
+
+    struct ActivationBody: ResponseEncodable {
+        let userId: String
+        let token: String
+    }
+
+    struct InviteBody: ResponseEncodable {
+        let id: String
+        let inviteCode: String
+    }
+
+    /// RFC 3339 in UTC with milliseconds, as every timestamp of the API.
+    static func timestamp(_ date: Date) -> String {
+        date.formatted(.iso8601.year().month().day().time(includingFractionalSeconds: true).timeZone(separator: .omitted))
+    }
+}

@@ -1,0 +1,45 @@
+public import PostgresNIO
+import ZvonokCore
+
+extension Database {
+    /// Runs `body` in a transaction, timed, with database failures turned into the contract's errors.
+    public func transaction<Result: Sendable>(
+        _ body: (PostgresConnection) async throws -> Result
+    ) async throws -> Result {
+        try await translatingErrors {
+            try await timed {
+                do {
+                    return try await client.withTransaction(logger: logger) { connection in try await body(connection) }
+                } catch let error as PostgresTransactionError {
+                    throw error.closureError ?? error.commitError ?? error.beginError ?? error
+                }
+            }
+        }
+    }
+
+    /// Runs one statement outside a transaction, timed, with failures turned into the contract's errors.
+    @discardableResult
+    public func query(_ query: PostgresQuery) async throws -> PostgresRowSequence {
+        try await translatingErrors { try await timed { try await client.query(query, logger: logger) } }
+    }
+
+    /// Unique violations become 409, missing references 404, an unreachable server 503; Zvonok's own errors pass.
+    func translatingErrors<Result>(_ body: () async throws -> Result) async throws -> Result {
+        do {
+            return try await body()
+        } catch let error as ZvonokError {
+            throw error
+        } catch let error as PSQLError {
+            switch error.serverInfo?[.sqlState] {
+            case "23505": throw ZvonokError.conflict("already exists: \(error.serverInfo?[.detail] ?? "a duplicate")")
+            case "23503": throw ZvonokError.notFound("a referenced object does not exist")
+            case nil:
+                logger.warning("Database unavailable", metadata: ["error": "\(error.code)"])
+                throw ZvonokError.unavailable()
+            default:
+                logger.error("Database error", metadata: ["error": "\(DatabaseErrorText.describe(error))"])
+                throw error
+            }
+        }
+    }
+}

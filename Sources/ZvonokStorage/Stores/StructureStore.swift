@@ -1,0 +1,203 @@
+import Foundation
+import PostgresNIO
+public import ZvonokCore
+
+/// Regions, municipalities, schools and classes, and the chats created with them (contract §1, §4).
+public struct StructureStore: Sendable {
+    let database: Database
+
+    public init(database: Database) {
+        self.database = database
+    }
+
+    // MARK: Regions
+
+    public func createRegion(code: String, name: String, by actor: Identity) async throws -> Region {
+        try await database.transaction { connection in
+            try await connection.query("INSERT INTO regions (code, name) VALUES (\(code), \(name))", logger: database.logger)
+            try await AuditTrail.record(actor, "region.create", object: code, at: Placement(regionCode: code), on: connection, logger: database.logger)
+            return Region(code: code, name: name)
+        }
+    }
+
+    public func region(code: String) async throws -> Region? {
+        let rows = try await database.query("SELECT code, name FROM regions WHERE code = \(code)")
+        for try await (code, name) in rows.decode((String, String).self) { return Region(code: code, name: name) }
+        return nil
+    }
+
+    /// Regions in code order after `after`; `only` narrows to one region (a regional admin sees their own).
+    public func regions(after: String?, only: String?, limit: Int) async throws -> [Region] {
+        let rows = try await database.query(
+            """
+            SELECT code, name FROM regions
+            WHERE code > \(after ?? "") AND (\(only)::text IS NULL OR code = \(only))
+            ORDER BY code LIMIT \(limit)
+            """
+        )
+        var regions: [Region] = []
+        for try await (code, name) in rows.decode((String, String).self) { regions.append(Region(code: code, name: name)) }
+        return regions
+    }
+
+    // MARK: Municipalities
+
+    public func createMunicipality(regionCode: String, name: String, externalID: String?, by actor: Identity) async throws -> Municipality {
+        try await database.transaction { connection in
+            let rows = try await connection.query(
+                "INSERT INTO municipalities (region_code, name, external_id) VALUES (\(regionCode), \(name), \(externalID)) RETURNING id",
+                logger: database.logger
+            )
+            let id = try await rows.decode(Int64.self).first { _ in true } ?? 0
+            try await connection.query(
+                """
+                INSERT INTO chats (kind, title, region_code, municipality_id) VALUES ('municipality', \(name), \(regionCode), \(id))
+                """,
+                logger: database.logger
+            )
+            let municipality = Municipality(id: id, regionCode: regionCode, name: name, externalID: externalID)
+            try await AuditTrail.record(actor, "municipality.create", object: PublicID.encode(.municipality, id), at: municipality.placement, on: connection, logger: database.logger)
+            return municipality
+        }
+    }
+
+    static let municipalityColumns = "id, region_code, name, external_id"
+
+    public func municipality(id: Int64) async throws -> Municipality? {
+        try await municipalities(PostgresQuery(unsafeSQL: "SELECT \(Self.municipalityColumns) FROM municipalities WHERE id = $1", binds: try binds(id))).first
+    }
+
+    public func municipalities(regionCode: String, after: Int64, limit: Int) async throws -> [Municipality] {
+        try await municipalities(
+            PostgresQuery(
+                unsafeSQL: "SELECT \(Self.municipalityColumns) FROM municipalities WHERE region_code = $1 AND id > $2 ORDER BY id LIMIT $3",
+                binds: try binds(regionCode, after, limit)
+            )
+        )
+    }
+
+    private func municipalities(_ query: PostgresQuery) async throws -> [Municipality] {
+        var result: [Municipality] = []
+        for try await (id, region, name, external) in try await database.query(query).decode((Int64, String, String, String?).self) {
+            result.append(Municipality(id: id, regionCode: region, name: name, externalID: external))
+        }
+        return result
+    }
+
+    // MARK: Schools
+
+    public func createSchool(in municipality: Municipality, name: String, externalID: String?, by actor: Identity) async throws -> School {
+        try await database.transaction { connection in
+            let rows = try await connection.query(
+                """
+                INSERT INTO schools (region_code, municipality_id, name, external_id)
+                VALUES (\(municipality.regionCode), \(municipality.id), \(name), \(externalID)) RETURNING id
+                """,
+                logger: database.logger
+            )
+            let id = try await rows.decode(Int64.self).first { _ in true } ?? 0
+            let staffTitle = "\(name) — педагоги"
+            try await connection.query(
+                """
+                INSERT INTO chats (kind, title, region_code, municipality_id, school_id) VALUES
+                    ('school', \(name), \(municipality.regionCode), \(municipality.id), \(id)),
+                    ('school_staff', \(staffTitle), \(municipality.regionCode), \(municipality.id), \(id))
+                """,
+                logger: database.logger
+            )
+            let school = School(id: id, regionCode: municipality.regionCode, municipalityID: municipality.id, name: name, externalID: externalID)
+            try await AuditTrail.record(actor, "school.create", object: PublicID.encode(.school, id), at: school.placement, on: connection, logger: database.logger)
+            return school
+        }
+    }
+
+    static let schoolColumns = "id, region_code, municipality_id, name, external_id"
+
+    public func school(id: Int64) async throws -> School? {
+        try await schools(PostgresQuery(unsafeSQL: "SELECT \(Self.schoolColumns) FROM schools WHERE id = $1", binds: try binds(id))).first
+    }
+
+    public func schools(municipalityID: Int64, after: Int64, limit: Int) async throws -> [School] {
+        try await schools(
+            PostgresQuery(
+                unsafeSQL: "SELECT \(Self.schoolColumns) FROM schools WHERE municipality_id = $1 AND id > $2 ORDER BY id LIMIT $3",
+                binds: try binds(municipalityID, after, limit)
+            )
+        )
+    }
+
+    private func schools(_ query: PostgresQuery) async throws -> [School] {
+        var result: [School] = []
+        for try await (id, region, municipality, name, external) in try await database.query(query).decode((Int64, String, Int64, String, String?).self) {
+            result.append(School(id: id, regionCode: region, municipalityID: municipality, name: name, externalID: external))
+        }
+        return result
+    }
+
+    // MARK: Classes
+
+    /// Creates a class with its `class` and `class_parents` chats.
+    public func createClass(in school: School, grade: Int, letter: String, year: String, externalID: String?, by actor: Identity) async throws -> SchoolClass {
+        try await database.transaction { connection in
+            let created = try await Self.insertClass(in: school, grade: grade, letter: letter, year: year, externalID: externalID, on: connection, database: database)
+            try await AuditTrail.record(actor, "class.create", object: PublicID.encode(.class, created.id), at: school.placement, on: connection, logger: database.logger)
+            return created
+        }
+    }
+
+    static func insertClass(
+        in school: School, grade: Int, letter: String, year: String, externalID: String?,
+        on connection: PostgresConnection, database: Database
+    ) async throws -> SchoolClass {
+        let rows = try await connection.query(
+            """
+            INSERT INTO classes (school_id, grade, letter, year, external_id)
+            VALUES (\(school.id), \(grade), \(letter), \(year), \(externalID)) RETURNING id
+            """,
+            logger: database.logger
+        )
+        let id = try await rows.decode(Int64.self).first { _ in true } ?? 0
+        let schoolClass = SchoolClass(id: id, schoolID: school.id, grade: grade, letter: letter, year: year, externalID: externalID)
+        let classTitle = "\(schoolClass.label) класс"
+        let parentsTitle = "\(schoolClass.label) — родители"
+        try await connection.query(
+            """
+            INSERT INTO chats (kind, title, region_code, municipality_id, school_id, class_id) VALUES
+                ('class', \(classTitle), \(school.regionCode), \(school.municipalityID), \(school.id), \(id)),
+                ('class_parents', \(parentsTitle), \(school.regionCode), \(school.municipalityID), \(school.id), \(id))
+            """,
+            logger: database.logger
+        )
+        return schoolClass
+    }
+
+    static let classColumns = "id, school_id, grade::int, letter, year, external_id"
+
+    public func schoolClass(id: Int64) async throws -> SchoolClass? {
+        try await classes(PostgresQuery(unsafeSQL: "SELECT \(Self.classColumns) FROM classes WHERE id = $1", binds: try binds(id))).first
+    }
+
+    public func classes(schoolID: Int64, after: Int64, limit: Int) async throws -> [SchoolClass] {
+        try await classes(
+            PostgresQuery(
+                unsafeSQL: "SELECT \(Self.classColumns) FROM classes WHERE school_id = $1 AND id > $2 ORDER BY id LIMIT $3",
+                binds: try binds(schoolID, after, limit)
+            )
+        )
+    }
+
+    private func classes(_ query: PostgresQuery) async throws -> [SchoolClass] {
+        var result: [SchoolClass] = []
+        for try await (id, school, grade, letter, year, external) in try await database.query(query).decode((Int64, Int64, Int, String, String, String?).self) {
+            result.append(SchoolClass(id: id, schoolID: school, grade: grade, letter: letter, year: year, externalID: external))
+        }
+        return result
+    }
+}
+
+/// Bindings for a query whose SQL text is assembled from constant column lists.
+func binds(_ values: any PostgresEncodable & Sendable...) throws -> PostgresBindings {
+    var bindings = PostgresBindings(capacity: values.count)
+    for value in values { try bindings.append(value) }
+    return bindings
+}

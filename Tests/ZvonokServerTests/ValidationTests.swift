@@ -1,0 +1,71 @@
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import Testing
+
+@Suite struct ValidationTests {
+    @Test func badInputGets400WithTheErrorBody() async throws {
+        try await withTestServer { api in
+            let school = try await SchoolFixture.build(api)
+            let admin = school.token("schoolAdmin")
+            let classes = "/v1/schools/\(school.id("school"))/classes"
+            let cases: [(String, [String: Any])] = [
+                (classes, ["grade": 12, "letter": "А", "year": "2026/2027"]),
+                (classes, ["grade": 5, "letter": "", "year": "2026/2027"]),
+                (classes, ["grade": 5, "letter": "А", "year": "2026/2028"]),
+                (classes, ["grade": "five", "letter": "А", "year": "2026/2027"]),
+                (classes, ["letter": "А", "year": "2026/2027"]),
+                ("/v1/schools/\(school.id("school"))/staff", ["name": "X", "role": "student"]),
+                ("/v1/schools/\(school.id("school"))/staff", ["name": "   ", "role": "teacher"]),
+                ("/v1/schools/\(school.id("school"))/staff", ["name": String(repeating: "я", count: 201), "role": "teacher"]),
+                ("/v1/schools/\(school.id("school"))/staff", ["name": "Bell\u{7}", "role": "teacher"]),
+            ]
+            for (path, body) in cases {
+                let answer = try await api.post(path, token: admin, body)
+                #expect(answer.status == .badRequest, "\(body)")
+                #expect(answer.errorCode == "invalid_argument", "\(body)")
+            }
+            for code in ["1", "00", "ab", "123"] {
+                let answer = try await api.post("/v1/regions", token: api.ministryToken, ["code": code, "name": "X"])
+                #expect(answer.errorCode == "invalid_argument", "\(code)")
+            }
+        }
+    }
+
+    @Test func duplicatesAre409() async throws {
+        try await withTestServer { api in
+            let school = try await SchoolFixture.build(api)
+            let duplicateRegion = try await api.post("/v1/regions", token: api.ministryToken, ["code": "55", "name": "Again"])
+            #expect(duplicateRegion.status == .conflict)
+            #expect(duplicateRegion.errorCode == "conflict")
+            let classes = "/v1/schools/\(school.id("school"))/classes"
+            try await expect(api.post(classes, token: school.token("schoolAdmin"), ["grade": 5, "letter": "А", "year": "2026/2027"]), .conflict)
+            let staff = "/v1/schools/\(school.id("school"))/staff"
+            try await expect(api.post(staff, token: school.token("schoolAdmin"), ["name": "A", "role": "teacher", "externalId": "T-1"]), .created)
+            try await expect(api.post(staff, token: school.token("schoolAdmin"), ["name": "B", "role": "teacher", "externalId": "T-1"]), .conflict)
+        }
+    }
+
+    @Test func bodiesOverOneMebibyteAre413() async throws {
+        try await withTestServer { api in
+            let huge = String(repeating: "x", count: (1 << 20) + 10)
+            let answer = try await api.post("/v1/regions", token: api.ministryToken, ["code": "10", "name": huge])
+            #expect(answer.status == .contentTooLarge)
+            #expect(answer.errorCode == "payload_too_large")
+        }
+    }
+
+    @Test func malformedIdsAndJSONAreHandled() async throws {
+        try await withTestServer { api in
+            let school = try await SchoolFixture.build(api)
+            try await expect(api.get("/v1/schools/k1", token: school.token("regional")), .notFound)
+            try await expect(api.get("/v1/schools/s99999999", token: school.token("regional")), .notFound)
+            let answer = try await api.client.execute(
+                uri: "/v1/regions", method: .post,
+                headers: [.authorization: "Bearer \(api.ministryToken)", .contentType: "application/json"],
+                body: .init(string: "{not json")
+            ) { $0.status }
+            #expect(answer == .badRequest)
+        }
+    }
+}
