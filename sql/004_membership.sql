@@ -102,3 +102,9 @@ LANGUAGE sql AS $$
         ARRAY(SELECT id FROM chats WHERE municipality_id = p_municipality AND kind = 'municipality'),
         coalesce(desired.chats, '{}'), coalesce(desired.people, '{}')) changed
 $$;
+
+-- The title of a class's chat, kept in one place for single creates, roster uploads and renames.
+CREATE FUNCTION zvonok_class_chat_title(p_kind text, p_grade smallint, p_letter text) RETURNS text
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT p_grade || p_letter || CASE p_kind WHEN 'class' THEN ' класс' ELSE ' — родители' END
+$$;

@@ -41,6 +41,7 @@ public enum ZvonokApplication {
         StructureRoutes(api: api).register(on: authenticated)
         PeopleRoutes(api: api).register(on: authenticated)
         AccountRoutes(api: api).register(on: authenticated)
+        RosterRoutes(api: api, rosters: RosterStore(database: database)).register(on: authenticated)
         return router
     }
 }

@@ -15,6 +15,8 @@ struct ErrorMiddleware: RouterMiddleware {
             return try await next(request, context)
         } catch let error as ZvonokError {
             return Self.response(for: error)
+        } catch let error as RosterRejection {
+            throw error
         } catch let error as HTTPError {
             return Self.response(for: Self.translate(error))
         } catch is NIOTooManyBytesError {

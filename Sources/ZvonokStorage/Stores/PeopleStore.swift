@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import PostgresNIO
 public import ZvonokCore
 
@@ -113,7 +114,7 @@ public struct PeopleStore: Sendable {
                 logger: database.logger
             )
             let created = try await rows.decode(Bool.self).first { _ in true } ?? false
-            let changes = try await Self.syncSchool(school.id, on: connection, database: database)
+            let changes = try await Self.syncSchool(school.id, on: connection, logger: database.logger)
             try await AuditTrail.record(actor, "class.assign_teacher", object: PublicID.encode(.person, staff.id), at: school.placement, on: connection, logger: database.logger)
             return (created, changes)
         }
@@ -126,7 +127,7 @@ public struct PeopleStore: Sendable {
                 "DELETE FROM class_teachers WHERE class_id = \(schoolClass.id) AND person_id = \(staff.id)",
                 logger: database.logger
             )
-            let changes = try await Self.syncSchool(school.id, on: connection, database: database)
+            let changes = try await Self.syncSchool(school.id, on: connection, logger: database.logger)
             try await AuditTrail.record(actor, "class.unassign_teacher", object: PublicID.encode(.person, staff.id), at: school.placement, on: connection, logger: database.logger)
             return changes
         }
@@ -137,7 +138,7 @@ public struct PeopleStore: Sendable {
     public func moveStudent(_ student: Person, to schoolClass: SchoolClass, by actor: Identity) async throws -> [MembershipChange] {
         try await database.transaction { connection in
             try await connection.query("UPDATE people SET class_id = \(schoolClass.id) WHERE id = \(student.id)", logger: database.logger)
-            let changes = try await Self.syncSchool(schoolClass.schoolID, on: connection, database: database)
+            let changes = try await Self.syncSchool(schoolClass.schoolID, on: connection, logger: database.logger)
             try await AuditTrail.record(actor, "student.move", object: PublicID.encode(.person, student.id), at: student.placement, on: connection, logger: database.logger)
             return changes
         }
@@ -246,20 +247,20 @@ public struct PeopleStore: Sendable {
     static func syncMembership(around person: Person, on connection: PostgresConnection, database: Database) async throws -> [MembershipChange] {
         var changes: [MembershipChange] = []
         if let school = person.schoolID {
-            changes += try await syncSchool(school, on: connection, database: database)
+            changes += try await syncSchool(school, on: connection, logger: database.logger)
         }
         if let municipality = person.municipalityID, person.role == .municipalAdmin || person.role == .schoolAdmin {
-            changes += try await syncMunicipality(municipality, on: connection, database: database)
+            changes += try await syncMunicipality(municipality, on: connection, logger: database.logger)
         }
         return changes
     }
 
-    static func syncSchool(_ schoolID: Int64, on connection: PostgresConnection, database: Database) async throws -> [MembershipChange] {
-        try await membershipChanges(connection.query("SELECT * FROM zvonok_sync_school_members(\(schoolID))", logger: database.logger))
+    static func syncSchool(_ schoolID: Int64, on connection: PostgresConnection, logger: Logger) async throws -> [MembershipChange] {
+        try await membershipChanges(connection.query("SELECT * FROM zvonok_sync_school_members(\(schoolID))", logger: logger))
     }
 
-    static func syncMunicipality(_ municipalityID: Int64, on connection: PostgresConnection, database: Database) async throws -> [MembershipChange] {
-        try await membershipChanges(connection.query("SELECT * FROM zvonok_sync_municipality_members(\(municipalityID))", logger: database.logger))
+    static func syncMunicipality(_ municipalityID: Int64, on connection: PostgresConnection, logger: Logger) async throws -> [MembershipChange] {
+        try await membershipChanges(connection.query("SELECT * FROM zvonok_sync_municipality_members(\(municipalityID))", logger: logger))
     }
 
     private static func membershipChanges(_ rows: PostgresRowSequence) async throws -> [MembershipChange] {

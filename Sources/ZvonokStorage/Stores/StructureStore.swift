@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import PostgresNIO
 public import ZvonokCore
 
@@ -157,18 +158,22 @@ public struct StructureStore: Sendable {
             logger: database.logger
         )
         let id = try await rows.decode(Int64.self).first { _ in true } ?? 0
+        try await createClassChats(for: [id], in: school, on: connection, logger: database.logger)
         let schoolClass = SchoolClass(id: id, schoolID: school.id, grade: grade, letter: letter, year: year, externalID: externalID)
-        let classTitle = "\(schoolClass.label) класс"
-        let parentsTitle = "\(schoolClass.label) — родители"
+        return schoolClass
+    }
+
+    /// Creates the `class` and `class_parents` chats of new classes.
+    static func createClassChats(for classIDs: [Int64], in school: School, on connection: PostgresConnection, logger: Logger) async throws {
         try await connection.query(
             """
-            INSERT INTO chats (kind, title, region_code, municipality_id, school_id, class_id) VALUES
-                ('class', \(classTitle), \(school.regionCode), \(school.municipalityID), \(school.id), \(id)),
-                ('class_parents', \(parentsTitle), \(school.regionCode), \(school.municipalityID), \(school.id), \(id))
+            INSERT INTO chats (kind, title, region_code, municipality_id, school_id, class_id)
+            SELECT k.kind, zvonok_class_chat_title(k.kind, c.grade, c.letter), \(school.regionCode), \(school.municipalityID), \(school.id), c.id
+            FROM classes c CROSS JOIN (VALUES ('class'), ('class_parents')) AS k (kind)
+            WHERE c.id = ANY (\(classIDs))
             """,
-            logger: database.logger
+            logger: logger
         )
-        return schoolClass
     }
 
     static let classColumns = "id, school_id, grade::int, letter, year, external_id"

@@ -1,0 +1,110 @@
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import NIOCore
+import Testing
+
+@Suite struct RosterUploadTests {
+    static var roster: [String: Any] { [
+        "classes": [
+            ["externalId": "K5A", "grade": 5, "letter": "А", "year": "2026/2027"],
+            ["externalId": "K6B", "grade": 6, "letter": "Б", "year": "2026/2027"],
+        ],
+        "staff": [
+            ["externalId": "T1", "name": "Иванова М. П.", "role": "teacher", "classes": [["class": "K5A", "homeroom": true], ["class": "K6B", "homeroom": false]]],
+            ["externalId": "A1", "name": "Завуч", "role": "school_admin", "classes": [] as [Any]],
+        ],
+        "students": [
+            ["externalId": "S1", "name": "Петров Петя", "class": "K5A"],
+            ["externalId": "S2", "name": "Сидорова Света", "class": "K6B"],
+        ],
+        "guardians": [["externalId": "G1", "name": "Петрова Анна", "students": ["S1", "S2"]]],
+    ] }
+
+    @Test func jsonUploadCreatesThenRepeatsAsUnchanged() async throws {
+        try await withTestServer { api in
+            let school = try await SchoolFixture.build(api)
+            let path = "/v1/schools/\(school.id("school"))/roster"
+            let first = try await expect(api.call(.put, path, token: school.token("schoolAdmin"), json: Self.roster), .ok)
+            // The fixture made 5А and 6Б through the API without external ids: the roster adopts them.
+            #expect(first["created"] as? Int == 5)
+            #expect(first["updated"] as? Int == 2)
+            #expect(first["failed"] as? Int == 0)
+            let invites = try #require(first["invites"] as? [[String: Any]])
+            #expect(Set(invites.compactMap { $0["externalId"] as? String }) == ["T1", "A1", "S1", "S2", "G1"])
+
+            let again = try await expect(api.call(.put, path, token: school.token("schoolAdmin"), json: Self.roster), .ok)
+            #expect(again["created"] as? Int == 0)
+            #expect(again["updated"] as? Int == 0)
+            #expect(again["unchanged"] as? Int == 7)
+            #expect((again["invites"] as? [Any])?.isEmpty == true)
+
+            // The people land in their chats: the teacher in both classes, the guardian in both parents' chats.
+            let teacherCode = invites.first { $0["externalId"] as? String == "T1" }!["inviteCode"] as! String
+            let teacher = try await api.activate(teacherCode)
+            let titles = Set(try await api.get("/v1/me/chats", token: teacher).items.map { $0["title"] as! String })
+            #expect(titles == ["5А класс", "5А — родители", "6Б класс", "6Б — родители", "Школа №1", "Школа №1 — педагоги"])
+            let guardianCode = invites.first { $0["externalId"] as? String == "G1" }!["inviteCode"] as! String
+            let guardian = try await api.activate(guardianCode)
+            let guardianTitles = Set(try await api.get("/v1/me/chats", token: guardian).items.map { $0["title"] as! String })
+            #expect(guardianTitles == ["5А — родители", "6Б — родители", "Школа №1"])
+        }
+    }
+
+    @Test func csvWithBOMAndSemicolonsUpdatesAndReportsBadRows() async throws {
+        try await withTestServer { api in
+            let school = try await SchoolFixture.build(api)
+            let path = "/v1/schools/\(school.id("school"))/roster"
+            try await expect(api.call(.put, path, token: school.token("schoolAdmin"), json: Self.roster), .ok)
+            let csv = "\u{FEFF}type;externalId;name;role;grade;letter;year;class;classes;homeroom;students\r\n"
+                + "class;K5A;;;5;А;2026/2027;;;;\r\n"
+                + "student;S1;Петров Пётр;;;;;K6B;;;\r\n"
+                + "student;S3;Новенький;;;;;K9Z;;;\r\n"
+                + "guardian;G2;Папа;;;;;;;;S1|S404\r\n"
+                + "staff;S2;Самозванец;teacher;;;;;;;\r\n"
+            let answer = try await upload(csv, to: path, token: school.token("schoolAdmin"), api: api)
+            #expect(answer["unchanged"] as? Int == 1)
+            #expect(answer["updated"] as? Int == 1)
+            #expect(answer["failed"] as? Int == 3)
+            let errors = try #require(answer["errors"] as? [[String: Any]])
+            #expect(errors.map { $0["line"] as? Int } == [4, 5, 6])
+            #expect((errors[0]["message"] as? String)?.contains("K9Z") == true)
+
+            let students = try await api.get("/v1/classes/\(school.id("class6"))/students", token: school.token("schoolAdmin")).items
+            #expect(students.contains { $0["name"] as? String == "Петров Пётр" })
+        }
+    }
+
+    @Test func atomicUploadWithABadRowAppliesNothing() async throws {
+        try await withTestServer { api in
+            let school = try await SchoolFixture.build(api)
+            let path = "/v1/schools/\(school.id("school"))/roster?atomic=true"
+            var roster = Self.roster
+            roster["students"] = [["externalId": "S1", "name": "Петров Петя", "class": "NOPE"]]
+            let answer = try await expect(api.call(.put, path, token: school.token("schoolAdmin"), json: roster), .badRequest)
+            #expect(answer.errorCode == "invalid_argument")
+            #expect((answer["errors"] as? [[String: Any]])?.first?["line"] as? Int == 5)
+            let classes = try await api.get("/v1/schools/\(school.id("school"))/classes", token: school.token("schoolAdmin")).items
+            #expect(classes.count == 2)
+        }
+    }
+
+    @Test func rosterNeedsTheSchoolsAdmins() async throws {
+        try await withTestServer { api in
+            let school = try await SchoolFixture.build(api)
+            try await expect(api.call(.put, "/v1/schools/\(school.id("otherSchool"))/roster", token: school.token("schoolAdmin"), json: Self.roster), .forbidden)
+            try await expect(api.call(.put, "/v1/schools/\(school.id("school"))/roster", token: school.token("teacher5"), json: Self.roster), .forbidden)
+            try await expect(api.call(.put, "/v1/schools/\(school.id("school"))/roster", token: school.token("regional"), json: Self.roster), .ok)
+        }
+    }
+
+    private func upload(_ csv: String, to path: String, token: String, api: APIClient) async throws -> Answer {
+        try await api.client.execute(
+            uri: path, method: .put,
+            headers: [.authorization: "Bearer \(token)", .contentType: "text/csv; charset=utf-8"],
+            body: ByteBuffer(string: csv)
+        ) { response in
+            Answer(status: response.status, json: try? JSONSerialization.jsonObject(with: Data(response.body.readableBytesView)))
+        }
+    }
+}
