@@ -13,6 +13,7 @@ let package = Package(
     products: [
         .executable(name: "zvonok", targets: ["zvonok"]),
         .executable(name: "zvonok-load", targets: ["ZvonokLoad"]),
+        .executable(name: "zvonok-core-bench", targets: ["CoreBenchmark"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
@@ -88,8 +89,16 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
             path: "loadtest/Sources/ZvonokLoad",
+            swiftSettings: swiftSettings
+        ),
+        // The fan-out core's benchmark: deliveries per second on one core, with no network.
+        .executableTarget(
+            name: "CoreBenchmark",
+            dependencies: ["ZvonokCore", .product(name: "DequeModule", package: "swift-collections")],
+            path: "loadtest/Sources/CoreBenchmark",
             swiftSettings: swiftSettings
         ),
         // Shared by the test targets: one throwaway PostgreSQL cluster per test run, a fresh database per test.
@@ -105,7 +114,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ZvonokCoreTests",
-            dependencies: ["ZvonokCore"],
+            dependencies: ["ZvonokCore", .product(name: "DequeModule", package: "swift-collections")],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -1,0 +1,139 @@
+public import Synchronization
+
+/// The in-memory fan-out core: which connected sessions follow which chat, and delivery of an encoded frame to all
+/// of them.
+///
+/// Sharded by chat id (and by person for the person index) so that deliveries and joins on different chats do not
+/// contend. A delivery copies the chat's member list under its shard lock — a copy-on-write array, so a pointer
+/// copy — and enqueues into each sink after releasing it: no lock is ever held while touching a connection, and
+/// the sender never waits for a receiver.
+///
+/// Lock order: a person shard's lock may be held while taking chat shard locks (joins and leaves), never the
+/// reverse.
+public final class FanoutHub<Sink: FrameSink>: Sendable {
+    /// A connected session: its sink, and the person it belongs to.
+    @usableFromInline
+    struct Session: Sendable {
+        @usableFromInline let sink: Sink
+        @usableFromInline let personID: Int64
+
+        @usableFromInline
+        init(sink: Sink, personID: Int64) {
+            self.sink = sink
+            self.personID = personID
+        }
+    }
+
+    private struct PersonEntry {
+        var sessions: [Session] = []
+        var chats: Set<Int64> = []
+    }
+
+    /// One lock's worth of the index (`Mutex` cannot live in an array by value).
+    @usableFromInline
+    final class Shard<Value: Sendable>: Sendable {
+        @usableFromInline let state: Mutex<Value>
+        init(_ value: Value) { state = Mutex(value) }
+    }
+
+    @usableFromInline let chatShards: [Shard<[Int64: [Session]]>]
+    private let personShards: [Shard<[Int64: PersonEntry]>]
+
+    public init(shards: Int = 64) {
+        chatShards = (0..<shards).map { _ in Shard([:]) }
+        personShards = (0..<shards).map { _ in Shard([:]) }
+    }
+
+    /// Fibonacci hashing spreads sequential ids over the shards.
+    @usableFromInline
+    static func shard(_ id: Int64, of count: Int) -> Int {
+        Int((UInt64(bitPattern: id) &* 0x9E37_79B9_7F4A_7C15) >> 32) % count
+    }
+
+    @usableFromInline
+    func chatShard(_ chat: Int64) -> Shard<[Int64: [Session]]> {
+        chatShards[Self.shard(chat, of: chatShards.count)]
+    }
+
+    private func personShard(_ person: Int64) -> Shard<[Int64: PersonEntry]> {
+        personShards[Self.shard(person, of: personShards.count)]
+    }
+
+    // MARK: Sessions
+
+    /// Registers a connection of `person`, following `chats` (the person's chats when they connected).
+    public func register(_ sink: Sink, person: Int64, chats: [Int64]) {
+        let session = Session(sink: sink, personID: person)
+        personShard(person).state.withLock { people in
+            var entry = people[person] ?? PersonEntry()
+            entry.sessions.append(session)
+            entry.chats.formUnion(chats)
+            for chat in entry.chats { chatShard(chat).state.withLock { $0[chat, default: []].append(session) } }
+            people[person] = entry
+        }
+    }
+
+    /// Forgets a connection; it receives nothing more.
+    public func unregister(_ sink: Sink, person: Int64) {
+        personShard(person).state.withLock { people in
+            guard var entry = people[person] else { return }
+            entry.sessions.removeAll { $0.sink === sink }
+            for chat in entry.chats { remove(sink, from: chat) }
+            people[person] = entry.sessions.isEmpty ? nil : entry
+        }
+    }
+
+    private func remove(_ sink: Sink, from chat: Int64) {
+        chatShard(chat).state.withLock { chats in
+            chats[chat]?.removeAll { $0.sink === sink }
+            if chats[chat]?.isEmpty == true { chats[chat] = nil }
+        }
+    }
+
+    // MARK: Membership
+
+    /// Follows changes of membership made elsewhere: the person's open connections start or stop receiving the chat.
+    public func apply(_ changes: [MembershipChange]) {
+        for change in changes {
+            personShard(change.personID).state.withLock { people in
+                guard var entry = people[change.personID] else { return }
+                if change.joined {
+                    guard entry.chats.insert(change.chatID).inserted else { return }
+                    chatShard(change.chatID).state.withLock { $0[change.chatID, default: []].append(contentsOf: entry.sessions) }
+                } else {
+                    guard entry.chats.remove(change.chatID) != nil else { return }
+                    for session in entry.sessions { remove(session.sink, from: change.chatID) }
+                }
+                people[change.personID] = entry
+            }
+        }
+    }
+
+    /// Whether any session here follows `chat`: a node reads and delivers only the chats someone watches.
+    public func isWatched(_ chat: Int64) -> Bool {
+        chatShard(chat).state.withLock { $0[chat] != nil }
+    }
+
+    /// The sinks of a person's open connections (for frames addressed to a person, not a chat).
+    public func sinks(of person: Int64) -> [Sink] {
+        personShard(person).state.withLock { $0[person]?.sessions.map(\.sink) ?? [] }
+    }
+
+    // MARK: Delivery
+
+    /// Hands `payload` to every session following `chat`; returns how many. `except` skips one sink (a typing
+    /// notice is not echoed to its sender).
+    // Inlinable so that the server's (and the benchmark's) concrete sink type is specialized in: unspecialized
+    // generic code looks type metadata up at run time on every call, which cost ten times the delivery itself.
+    @inlinable
+    @discardableResult
+    public func deliver(_ payload: Sink.Payload, to chat: Int64, except: Sink? = nil) -> Int {
+        let sessions = chatShard(chat).state.withLock { $0[chat] ?? [] }
+        var delivered = 0
+        for session in sessions where session.sink !== except {
+            session.sink.enqueue(payload)
+            delivered += 1
+        }
+        return delivered
+    }
+}

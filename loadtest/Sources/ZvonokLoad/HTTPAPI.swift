@@ -1,0 +1,33 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import NIOHTTP1
+
+/// A small JSON client for Zvonok's HTTP API.
+struct HTTPAPI {
+    let base: String
+    let token: String
+    let client: HTTPClient
+
+    struct Failure: Error, CustomStringConvertible {
+        let description: String
+    }
+
+    /// Sends `body` (JSON, or text with its content type) and returns the decoded JSON answer, failing on a non-2xx status.
+    @discardableResult
+    func send(_ method: HTTPMethod, _ path: String, json: Any? = nil, text: String? = nil, contentType: String = "application/json", token: String? = nil) async throws -> [String: Any] {
+        var request = HTTPClientRequest(url: base + path)
+        request.method = method
+        request.headers.add(name: "Authorization", value: "Bearer \(token ?? self.token)")
+        request.headers.add(name: "Content-Type", value: contentType)
+        if let json { request.body = .bytes(ByteBuffer(bytes: try JSONSerialization.data(withJSONObject: json))) }
+        if let text { request.body = .bytes(ByteBuffer(string: text)) }
+        let response = try await client.execute(request, timeout: .seconds(60))
+        let body = try await response.body.collect(upTo: 64 << 20)
+        let object = (try? JSONSerialization.jsonObject(with: Data(body.readableBytesView))) as? [String: Any] ?? [:]
+        guard (200..<300).contains(response.status.code) else {
+            throw Failure(description: "\(method) \(path): \(response.status.code) \(String(buffer: body))")
+        }
+        return object
+    }
+}

@@ -1,1 +1,0 @@
-print("zvonok-load: the load generator arrives with the messaging hub")

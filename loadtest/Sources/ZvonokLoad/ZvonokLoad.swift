@@ -1,0 +1,27 @@
+import ArgumentParser
+
+/// `zvonok-load`: drives a running Zvonok server through its public API only, and prints what it measured.
+@main
+struct ZvonokLoad: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "zvonok-load",
+        abstract: "Load generator and benchmarks for a running Zvonok server (loopback only).",
+        subcommands: [RosterBenchmark.self]
+    )
+}
+
+/// Where the server is and how to get in.
+struct ServerOptions: ParsableArguments {
+    @Option(help: "The server's base URL; loopback addresses only.")
+    var server: String = "http://127.0.0.1:8080"
+
+    @Option(help: "A ministry token (`zvonok token --role ministry`).")
+    var token: String
+
+    func validate() throws {
+        let host = server.split(separator: "/").dropFirst().first.map { String($0.split(separator: ":").first ?? "") } ?? ""
+        guard host == "localhost" || host.hasPrefix("127.") || host == "[::1]" else {
+            throw ValidationError("the load generator only talks to loopback addresses (127.0.0.0/8, localhost, [::1])")
+        }
+    }
+}
