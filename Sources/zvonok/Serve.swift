@@ -20,6 +20,12 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "This node's name in logs and /metrics when several nodes share a database. [env: ZVONOK_NODE_NAME] (default: zvonok)")
     var nodeName: String?
 
+    @Flag(help: "Take client addresses from X-Real-IP (set by a load balancer that overwrites it), for per-address limits. [env: ZVONOK_TRUST_PROXY=1]")
+    var trustProxy = false
+
+    @Option(help: "Days an invite code stays valid. [env: ZVONOK_INVITE_DAYS] (default: 30)")
+    var inviteDays: Int?
+
     func run() async throws {
         let logger = common.makeLogger()
         let environment = ProcessInfo.processInfo.environment
@@ -27,6 +33,11 @@ struct Serve: AsyncParsableCommand {
         configuration.host = host ?? environment["ZVONOK_HOST"] ?? configuration.host
         configuration.nodeName = nodeName ?? environment["ZVONOK_NODE_NAME"] ?? configuration.nodeName
         if let port = try port ?? environment["ZVONOK_PORT"].map(Self.parsePort) { configuration.port = port }
+        configuration.trustProxyHeaders = trustProxy || environment["ZVONOK_TRUST_PROXY"] == "1"
+        if let days = inviteDays ?? environment["ZVONOK_INVITE_DAYS"].flatMap(Int.init) {
+            guard days > 0 else { throw ValidationError("invite days must be at least 1") }
+            configuration.inviteLifetime = .seconds(days * 24 * 3600)
+        }
 
         let session = try await common.openDatabase(logger: logger)
         logger.notice("Database ready; connect with: psql \"\(session.url)\"")
