@@ -1,0 +1,57 @@
+import Synchronization
+import Testing
+@testable import ZvonokCore
+
+@Suite struct GroupCommitterTests {
+    /// A stand-in for the database: numbers messages per chat and records each batch.
+    final class FakeStore: Sendable {
+        let state = Mutex<(batches: [Int], seq: [Int64: Int64], failNext: Bool)>(([], [:], false))
+
+        func commit(_ batch: [PendingMessage]) async throws -> [CommittedMessage] {
+            try await Task.sleep(for: .milliseconds(5))
+            return try state.withLock { state in
+                if state.failNext {
+                    state.failNext = false
+                    throw ZvonokError.unavailable()
+                }
+                state.batches.append(batch.count)
+                return batch.map { message in
+                    state.seq[message.chatID, default: 0] += 1
+                    return CommittedMessage(chatID: message.chatID, seq: state.seq[message.chatID]!, senderID: message.senderID, cid: message.cid, text: message.text, sentAtMilliseconds: 0, isNew: true)
+                }
+            }
+        }
+    }
+
+    @Test func concurrentSendsShareTransactionsAndEachGetsItsOwnAck() async throws {
+        let store = FakeStore()
+        let delivered = Mutex<[Int64]>([])
+        let committer = GroupCommitter(maximumBatch: 50, commit: store.commit) { batch in
+            delivered.withLock { $0.append(contentsOf: batch.map(\.seq)) }
+        }
+        let acks = try await withThrowingTaskGroup(of: CommittedMessage.self) { group in
+            for index in 0..<200 {
+                group.addTask { try await committer.submit(PendingMessage(chatID: 1, senderID: 1, cid: "\(index)", text: "x")) }
+            }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        #expect(Set(acks.map(\.seq)) == Set(1...200))
+        // Far fewer transactions than messages, none above the cap.
+        let batches = store.state.withLock { $0.batches }
+        #expect(batches.count < 50)
+        #expect(batches.allSatisfy { $0 <= 50 })
+        // Batches are handed on in commit order, so the fan-out sees seq order.
+        #expect(delivered.withLock { $0 } == Array(1...200))
+    }
+
+    @Test func aFailedCommitAnswersItsSendersWithTheErrorAndTheNextBatchGoesOn() async throws {
+        let store = FakeStore()
+        store.state.withLock { $0.failNext = true }
+        let committer = GroupCommitter(commit: store.commit) { _ in }
+        await #expect(throws: ZvonokError.unavailable()) {
+            try await committer.submit(PendingMessage(chatID: 1, senderID: 1, cid: "a", text: "x"))
+        }
+        let ack = try await committer.submit(PendingMessage(chatID: 1, senderID: 1, cid: "b", text: "x"))
+        #expect(ack.seq == 1)
+    }
+}
