@@ -18,7 +18,7 @@ func withTestServer<Result: Sendable>(
             try await CredentialStore(database: database).mintMinistryToken(name: "Министерство")
         }
         let app = makeTestApplication(url: url, configure: configure)
-        return try await app.test(.live) { client in try await body(APIClient(client: client, ministryToken: ministryToken)) }
+        return try await app.test(.live) { client in try await body(APIClient(client: client, ministryToken: ministryToken, databaseURL: url)) }
     }
 }
 
@@ -63,6 +63,8 @@ struct Answer: @unchecked Sendable {
 struct APIClient: Sendable {
     let client: any TestClientProtocol
     let ministryToken: String
+    /// The server's database, for setting up what the API does not offer yet.
+    let databaseURL: DatabaseURL
 
     @discardableResult
     func call(_ method: HTTPRequest.Method, _ path: String, token: String?, json: [String: Any]? = nil) async throws -> Answer {

@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import ZvonokCore
+import ZvonokStorage
 
 /// What the HTTP API answers, field for field as in the contract and `docs/openapi.yaml`. Ids are the opaque
 /// strings of `PublicID`; times are RFC 3339 in UTC.
@@ -108,6 +109,34 @@ enum Wire {
             lastSeq = chat.lastSeq
             readSeq = chat.readSeq
         }
+    }
+
+    /// A message in history: `{chat, seq, id, from, text, ts, editedAt?, deleted?}`.
+    struct MessageBody: ResponseEncodable {
+        let chat: String
+        let seq: Int64
+        let id: String
+        let from: String
+        let text: String
+        let ts: String
+        let editedAt: String?
+        let deleted: Bool?
+
+        init(_ message: MessageStore.StoredMessage) {
+            chat = PublicID.encode(.chat, message.chatID)
+            seq = message.seq
+            id = Wire.messageID(chat: message.chatID, seq: message.seq)
+            from = PublicID.encode(.person, message.senderID)
+            text = message.text
+            ts = Wire.timestamp(message.sentAt)
+            editedAt = message.editedAt.map(Wire.timestamp)
+            deleted = message.deletedAt == nil ? nil : true
+        }
+    }
+
+    /// A message's id: its chat and seq, which name it uniquely.
+    static func messageID(chat: Int64, seq: Int64) -> String {
+        "\(PublicID.encode(.chat, chat)).\(seq)"
     }
 
     struct AssignmentBody: ResponseEncodable {

@@ -42,6 +42,7 @@ public enum ZvonokApplication {
         PeopleRoutes(api: api).register(on: authenticated)
         AccountRoutes(api: api).register(on: authenticated)
         RosterRoutes(api: api, rosters: RosterStore(database: database)).register(on: authenticated)
+        HistoryRoutes(messages: MessageStore(database: database)).register(on: authenticated)
         return router
     }
 }

@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 import PostgresNIO
 public import ZvonokCore
 
@@ -151,5 +151,43 @@ public struct MessageStore: Sendable {
             found[Key(sender: sender, cid: cid)] = CommittedMessage(chatID: chat, seq: seq, senderID: sender, cid: cid, text: text, sentAtMilliseconds: sentAt, isNew: false)
         }
         return found
+    }
+}
+
+extension MessageStore {
+    /// A stored message as history shows it.
+    public struct StoredMessage: Sendable, Equatable {
+        public let chatID: Int64
+        public let seq: Int64
+        public let senderID: Int64
+        /// Empty once deleted.
+        public let text: String
+        public let sentAt: Date
+        public let editedAt: Date?
+        public let deletedAt: Date?
+    }
+
+    /// Whether the person is a member of the chat (history and sync are for members only).
+    public func isMember(_ personID: Int64, of chatID: Int64) async throws -> Bool {
+        let rows = try await database.query("SELECT 1 FROM chat_members WHERE chat_id = \(chatID) AND person_id = \(personID)")
+        for try await _ in rows { return true }
+        return false
+    }
+
+    /// Up to `limit` messages of a chat with `seq` below `before` (or the newest), newest first.
+    public func history(of chatID: Int64, before: Int64?, limit: Int) async throws -> [StoredMessage] {
+        let rows = try await database.query(
+            """
+            SELECT chat_id, seq, sender_id, CASE WHEN deleted_at IS NULL THEN text ELSE '' END, sent_at, edited_at, deleted_at
+            FROM messages
+            WHERE chat_id = \(chatID) AND seq < \(before ?? Int64.max)
+            ORDER BY seq DESC LIMIT \(limit)
+            """
+        )
+        var messages: [StoredMessage] = []
+        for try await (chat, seq, sender, text, sentAt, editedAt, deletedAt) in rows.decode((Int64, Int64, Int64, String, Date, Date?, Date?).self) {
+            messages.append(StoredMessage(chatID: chat, seq: seq, senderID: sender, text: text, sentAt: sentAt, editedAt: editedAt, deletedAt: deletedAt))
+        }
+        return messages
     }
 }
