@@ -1,0 +1,66 @@
+import Foundation
+import Testing
+@testable import ZvonokCore
+
+@Suite struct AccessTests {
+    func person(_ id: Int64, _ role: Role, region: String? = "55", municipality: Int64? = 1, school: Int64? = 10) -> Identity {
+        Identity(personID: id, role: role, name: "\(id)", regionCode: region, municipalityID: municipality, schoolID: school, classID: nil)
+    }
+
+    @Test func adminRightsReachTheirSubtreeOnly() {
+        let school = Placement(regionCode: "55", municipalityID: 1, schoolID: 10)
+        let otherSchool = Placement(regionCode: "55", municipalityID: 2, schoolID: 20)
+        #expect(person(1, .regionalAdmin, municipality: nil, school: nil).administers(otherSchool))
+        #expect(person(2, .municipalAdmin, school: nil).administers(school))
+        #expect(!person(2, .municipalAdmin, school: nil).administers(otherSchool))
+        #expect(person(3, .schoolAdmin).administers(school))
+        #expect(!person(3, .schoolAdmin).administers(otherSchool))
+        #expect(!person(4, .teacher).administers(school))
+        #expect(!person(5, .ministry, region: nil, municipality: nil, school: nil).administers(school))
+        #expect(person(5, .ministry, region: nil, municipality: nil, school: nil).oversees(otherSchool))
+        #expect(!person(1, .regionalAdmin, region: "56", municipality: nil, school: nil).oversees(school))
+    }
+
+    @Test func postingAndDirectChatsFollowTheContract() {
+        #expect(ChatPolicy.mayPost(role: .teacher, in: .school))
+        #expect(!ChatPolicy.mayPost(role: .student, in: .school))
+        #expect(!ChatPolicy.mayPost(role: .guardian, in: .school))
+        #expect(ChatPolicy.mayPost(role: .guardian, in: .classParents))
+        #expect(ChatPolicy.mayPost(role: .student, in: .class))
+        #expect(ChatPolicy.mayModerate(role: .teacher) && ChatPolicy.mayModerate(role: .schoolAdmin))
+        #expect(!ChatPolicy.mayModerate(role: .student))
+
+        let teacher = person(1, .teacher), guardian = person(2, .guardian), student = person(3, .student)
+        #expect(ChatPolicy.mayOpenDirect(teacher, guardian))
+        #expect(ChatPolicy.mayOpenDirect(student, teacher))
+        #expect(ChatPolicy.mayOpenDirect(person(4, .schoolAdmin), teacher))
+        #expect(!ChatPolicy.mayOpenDirect(guardian, person(5, .guardian)))
+        #expect(!ChatPolicy.mayOpenDirect(student, person(6, .student)))
+        #expect(!ChatPolicy.mayOpenDirect(guardian, student))
+        #expect(!ChatPolicy.mayOpenDirect(teacher, person(7, .guardian, school: 99)))
+        #expect(!ChatPolicy.mayOpenDirect(teacher, teacher))
+    }
+
+    @Test func inviteCodesNormalizeWhatPeopleType() {
+        let code = InviteCode.generate()
+        #expect(code.count == 24)
+        #expect(InviteCode.normalize(code) == code)
+        #expect(InviteCode.normalize(code.lowercased().replacingOccurrences(of: "-", with: " ")) == code)
+        #expect(InviteCode.normalize("O1IL-0000-0000-0000-0000") == "0111-0000-0000-0000-0000")
+        #expect(InviteCode.normalize("UUUU-0000-0000-0000-0000") == nil)
+        #expect(InviteCode.normalize("0000") == nil)
+    }
+
+    @Test func validationCleansAndRefuses() throws {
+        #expect(try Validation.name("  Школа №1 ") == "Школа №1")
+        #expect(throws: ZvonokError.self) { try Validation.name("a\u{202E}b") }
+        #expect(try Validation.schoolYear("2026/2027") == "2026/2027")
+        #expect(throws: ZvonokError.self) { try Validation.schoolYear("2026-2027") }
+        #expect(PublicID.decode(.school, "s12") == 12)
+        #expect(PublicID.decode(.school, "k12") == nil)
+        #expect(PublicID.decode(.school, "s-1") == nil)
+        #expect(PublicID.decode(.school, "s99999999999999999999") == nil)
+        #expect(Cursor.decode(Cursor.encode("12345")) == "12345")
+        #expect(Cursor.decode("%%") == nil)
+    }
+}
