@@ -41,6 +41,8 @@ import ZvonokStorage
                 let text = String(buffer: response.body)
                 #expect(text.contains("hb_requests{"))
                 #expect(text.contains("zvonok_db_query_duration_seconds"))
+                #expect(text.contains("zvonok_websocket_connections"))
+                #expect(text.contains("zvonok_messages_committed"))
             }
         }
     }

@@ -8,13 +8,16 @@ struct APIContext: Sendable {
     let credentials: CredentialStore
     let chats: ChatStore
     let configuration: ServerConfiguration
+    /// Where membership changes go so that open connections follow them (the messaging hub).
+    let membershipChanged: @Sendable ([MembershipChange]) -> Void
 
-    init(database: Database, configuration: ServerConfiguration) {
+    init(database: Database, configuration: ServerConfiguration, membershipChanged: @escaping @Sendable ([MembershipChange]) -> Void) {
         structure = StructureStore(database: database)
         people = PeopleStore(database: database)
         credentials = CredentialStore(database: database)
         chats = ChatStore(database: database)
         self.configuration = configuration
+        self.membershipChanged = membershipChanged
     }
 
     func region(_ code: String) async throws -> Region {

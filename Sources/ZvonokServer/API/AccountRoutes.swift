@@ -65,7 +65,8 @@ struct AccountRoutes {
         guard ChatPolicy.mayOpenDirect(caller, other.identity) else {
             throw ZvonokError.forbidden("direct chats are teacher↔guardian, teacher↔student and staff↔staff of one school")
         }
-        let (chat, created, _) = try await api.chats.openDirect(caller, other.identity)
+        let (chat, created, changes) = try await api.chats.openDirect(caller, other.identity)
+        api.membershipChanged(changes)
         return EditedResponse(status: created ? .created : .ok, response: Wire.ChatBody(chat))
     }
 

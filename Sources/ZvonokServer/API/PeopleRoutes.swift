@@ -53,7 +53,8 @@ struct PeopleRoutes {
         let body = try await request.decodeBody(Body.Assignment.self, context: context)
         let staff = try await staffMember(body.staffId, of: school)
         let homeroom = body.homeroom ?? false
-        let (created, _) = try await api.people.assignTeacher(staff, to: schoolClass, homeroom: homeroom, school: school, by: caller)
+        let (created, changes) = try await api.people.assignTeacher(staff, to: schoolClass, homeroom: homeroom, school: school, by: caller)
+        api.membershipChanged(changes)
         let answer = Wire.AssignmentBody(classId: PublicID.encode(.class, schoolClass.id), staffId: PublicID.encode(.person, staff.id), homeroom: homeroom)
         return EditedResponse(status: created ? .created : .ok, response: answer)
     }
@@ -63,7 +64,7 @@ struct PeopleRoutes {
         let (schoolClass, school) = try await api.schoolClass(try request.id("id", .class, context: context))
         try caller.requireAdministers(school.placement)
         let staff = try await staffMember(context.parameters.get("staffId") ?? "", of: school)
-        _ = try await api.people.unassignTeacher(staff, from: schoolClass, school: school, by: caller)
+        api.membershipChanged(try await api.people.unassignTeacher(staff, from: schoolClass, school: school, by: caller))
         return .noContent
     }
 
@@ -159,7 +160,7 @@ struct PeopleRoutes {
             guard target.schoolID == person.schoolID else {
                 throw ZvonokError.invalidArgument("a student moves within their school; another school lists them anew")
             }
-            _ = try await api.people.moveStudent(person, to: target, by: caller)
+            api.membershipChanged(try await api.people.moveStudent(person, to: target, by: caller))
         }
         return Wire.PersonBody(try await api.person(person.id))
     }
@@ -167,7 +168,7 @@ struct PeopleRoutes {
     @Sendable func removePerson(_ request: Request, context: ZvonokRequestContext) async throws -> HTTPResponse.Status {
         let caller = try context.requireIdentity()
         let person = try await managed(request, context: context)
-        _ = try await api.people.remove(person, by: caller)
+        api.membershipChanged(try await api.people.remove(person, by: caller))
         return .noContent
     }
 
@@ -189,6 +190,7 @@ struct PeopleRoutes {
             classID: classID, studentID: studentID
         )
         let created = try await api.people.create(new, inviteLifetime: api.configuration.inviteLifetime, by: caller)
+        api.membershipChanged(created.changes)
         return EditedResponse(status: .created, response: Wire.PersonBody(created.person, inviteCode: created.inviteCode))
     }
 

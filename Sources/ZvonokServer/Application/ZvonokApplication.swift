@@ -36,13 +36,15 @@ public enum ZvonokApplication {
         HealthRoutes(database: database).register(on: router)
         MetricsRoutes(registry: ZvonokMetrics.registry).register(on: router)
         OpenAPIRoutes().register(on: router)
-        let api = APIContext(database: database, configuration: configuration)
+        let hub = MessagingHub(database: database, logger: logger)
+        let api = APIContext(database: database, configuration: configuration, membershipChanged: hub.apply)
         let authenticated = router.group().add(middleware: AuthenticationMiddleware(credentials: api.credentials))
         StructureRoutes(api: api).register(on: authenticated)
         PeopleRoutes(api: api).register(on: authenticated)
         AccountRoutes(api: api).register(on: authenticated)
         RosterRoutes(api: api, rosters: RosterStore(database: database)).register(on: authenticated)
         HistoryRoutes(messages: MessageStore(database: database)).register(on: authenticated)
+        WebSocketRoutes(hub: hub).register(on: authenticated)
         return router
     }
 }

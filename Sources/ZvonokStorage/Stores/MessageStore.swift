@@ -191,3 +191,14 @@ extension MessageStore {
         return messages
     }
 }
+
+extension MessageStore {
+    /// The kind of a chat the person is a member of, or nil when they are not.
+    public func membershipKind(of personID: Int64, in chatID: Int64) async throws -> ChatKind? {
+        let rows = try await database.query(
+            "SELECT c.kind FROM chat_members m JOIN chats c ON c.id = m.chat_id WHERE m.chat_id = \(chatID) AND m.person_id = \(personID)"
+        )
+        for try await kind in rows.decode(String.self) { return ChatKind(rawValue: kind) }
+        return nil
+    }
+}

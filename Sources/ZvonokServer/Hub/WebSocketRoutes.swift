@@ -1,0 +1,38 @@
+import Hummingbird
+import HummingbirdWebSocket
+import Logging
+import NIOWebSocket
+import ZvonokCore
+
+/// `GET /v1/ws`: authenticated on upgrade (Bearer header or `?token=`), then frames both ways until either side ends.
+struct WebSocketRoutes {
+    let hub: MessagingHub
+    /// Frames over 64 KiB close the connection with 1009 (contract §5).
+    static let maximumFrame = 64 << 10
+
+    func register(on router: some RouterMethods<ZvonokRequestContext>) {
+        router.ws("v1/ws") { _, context in
+            _ = try context.requireIdentity()
+            return .upgrade([:])
+        } onUpgrade: { inbound, outbound, context in
+            guard let identity = context.requestContext.identity else { return }
+            let connection = HubConnection(personID: identity.personID)
+            let ready = try await hub.connect(connection)
+            connection.enqueue(ready)
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { try await connection.runWriter(outbound) }
+                defer {
+                    hub.disconnect(connection)
+                    connection.finish()
+                }
+                for try await message in inbound.messages(maxSize: Self.maximumFrame) {
+                    switch message {
+                    case .text(let text): await hub.handle(text, from: connection, identity: identity)
+                    case .binary: connection.enqueue(HubFrames.error(.invalidArgument("frames are JSON text"), ref: nil))
+                    }
+                }
+                group.cancelAll()
+            }
+        }
+    }
+}
