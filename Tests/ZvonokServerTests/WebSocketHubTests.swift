@@ -3,6 +3,7 @@ import Hummingbird
 import HummingbirdTesting
 import HummingbirdWSTesting
 import Logging
+import NIOWebSocket
 import Testing
 import WSClient
 
@@ -124,6 +125,19 @@ import WSClient
                 #expect(message["chat"] as? String == new)
                 #expect(message["text"] as? String == "for 6Б")
             }
+        }
+    }
+
+    @Test func aFrameOver64KiBClosesWith1009() async throws {
+        try await withTestServer { api in
+            let school = try await SchoolFixture.build(api)
+            let close = try await api.client.ws("/v1/ws", configuration: Self.configuration(token: school.token("student1"))) { inbound, outbound, _ in
+                var frames = inbound.messages(maxSize: 1 << 20).makeAsyncIterator()
+                _ = try await Self.next("ready", from: &frames)
+                try await outbound.write(.text(String(repeating: "x", count: 70 << 10)))
+                while try await frames.next() != nil {}
+            }
+            #expect(close?.closeCode == .messageTooLarge)
         }
     }
 
