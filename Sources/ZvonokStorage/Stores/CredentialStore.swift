@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import Logging
 import PostgresNIO
 public import ZvonokCore
 
@@ -14,6 +15,21 @@ public struct CredentialStore: Sendable {
     /// The stored form of a secret: its SHA-256 digest. The secret itself is never written anywhere.
     static func hash(_ secret: String) -> Data {
         Data(SHA256.hash(data: Data(secret.utf8)))
+    }
+
+    /// Issues a fresh invite code to each person, stored hashed, valid for `lifetime`; returns the codes in order.
+    static func issueInvites(to personIDs: [Int64], lifetime: Duration, on connection: PostgresConnection, logger: Logger) async throws -> [String] {
+        let codes = personIDs.map { _ in InviteCode.generate() }
+        let hashes = codes.map { hash($0).map { String(format: "%02x", $0) }.joined() }
+        try await connection.query(
+            """
+            INSERT INTO invites (code_hash, person_id, expires_at)
+            SELECT decode(u.hash, 'hex'), u.person_id, now() + make_interval(secs => \(Double(lifetime.components.seconds)))
+            FROM unnest(\(hashes)::text[], \(personIDs)::bigint[]) AS u (hash, person_id)
+            """,
+            logger: logger
+        )
+        return codes
     }
 
     /// Creates a ministry account and a token for it; returns the token, the only time it exists in clear.

@@ -58,7 +58,7 @@ public struct PeopleStore: Sendable {
             if let student = new.studentID {
                 try await connection.query("INSERT INTO guardianships (guardian_id, student_id) VALUES (\(id), \(student))", logger: database.logger)
             }
-            let code = try await Self.issueInvite(to: id, lifetime: inviteLifetime, on: connection, database: database)
+            let code = try await CredentialStore.issueInvites(to: [id], lifetime: inviteLifetime, on: connection, logger: database.logger)[0]
             let person = Person(
                 id: id, role: new.role, name: new.name, externalID: new.externalID, regionCode: new.regionCode,
                 municipalityID: new.municipalityID, schoolID: new.schoolID, classID: new.classID, registeredAt: nil
@@ -76,23 +76,10 @@ public struct PeopleStore: Sendable {
                 "UPDATE invites SET voided_at = now() WHERE person_id = \(person.id) AND used_at IS NULL AND voided_at IS NULL",
                 logger: database.logger
             )
-            let code = try await Self.issueInvite(to: person.id, lifetime: lifetime, on: connection, database: database)
+            let code = try await CredentialStore.issueInvites(to: [person.id], lifetime: lifetime, on: connection, logger: database.logger)[0]
             try await AuditTrail.record(actor, "person.invite", object: PublicID.encode(.person, person.id), at: person.placement, on: connection, logger: database.logger)
             return code
         }
-    }
-
-    static func issueInvite(to personID: Int64, lifetime: Duration, on connection: PostgresConnection, database: Database) async throws -> String {
-        let code = InviteCode.generate()
-        let seconds = Double(lifetime.components.seconds)
-        try await connection.query(
-            """
-            INSERT INTO invites (code_hash, person_id, expires_at)
-            VALUES (\(CredentialStore.hash(code)), \(personID), now() + make_interval(secs => \(seconds)))
-            """,
-            logger: database.logger
-        )
-        return code
     }
 
     /// Assigns a staff member to a class (or changes whether they are its homeroom teacher; a class has at most one,

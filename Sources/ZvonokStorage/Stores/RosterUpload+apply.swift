@@ -121,17 +121,9 @@ extension RosterUpload {
 
     private mutating func issueInvites(for created: [PlannedPerson], personIDs: [String: Int64], lifetime: Duration, _ database: (connection: PostgresConnection, logger: Logger)) async throws {
         guard !created.isEmpty else { return }
-        let invites = created.map { (externalID: $0.externalID, personID: personIDs[$0.externalID] ?? 0, code: InviteCode.generate()) }
-        let hashes = invites.map { CredentialStore.hash($0.code).map { String(format: "%02x", $0) }.joined() }
-        try await database.connection.query(
-            """
-            INSERT INTO invites (code_hash, person_id, expires_at)
-            SELECT decode(u.hash, 'hex'), u.person_id, now() + make_interval(secs => \(Double(lifetime.components.seconds)))
-            FROM unnest(\(hashes)::text[], \(invites.map(\.personID))::bigint[]) AS u (hash, person_id)
-            """,
-            logger: database.logger
-        )
-        outcome.invites = invites
+        let ids = created.map { personIDs[$0.externalID] ?? 0 }
+        let codes = try await CredentialStore.issueInvites(to: ids, lifetime: lifetime, on: database.connection, logger: database.logger)
+        outcome.invites = zip(created, zip(ids, codes)).map { (externalID: $0.externalID, personID: $1.0, code: $1.1) }
     }
 
     private func syncMembership(_ database: (connection: PostgresConnection, logger: Logger)) async throws -> [MembershipChange] {
