@@ -73,6 +73,6 @@ struct ClusterLayout: Sendable {
     }
 
     private static func shortHash(_ text: String) -> String {
-        SHA256.hash(data: Data(text.utf8)).prefix(6).map { String(format: "%02x", $0) }.joined()
+        String(SHA256.hex(of: text).prefix(12))
     }
 }

@@ -20,7 +20,7 @@ public struct CredentialStore: Sendable {
     /// Issues a fresh invite code to each person, stored hashed, valid for `lifetime`; returns the codes in order.
     static func issueInvites(to personIDs: [Int64], lifetime: Duration, on connection: PostgresConnection, logger: Logger) async throws -> [String] {
         let codes = personIDs.map { _ in InviteCode.generate() }
-        let hashes = codes.map { hash($0).map { String(format: "%02x", $0) }.joined() }
+        let hashes = codes.map(SHA256.hex(of:))
         try await connection.query(
             """
             INSERT INTO invites (code_hash, person_id, expires_at)
