@@ -13,6 +13,13 @@ public struct ServerConfiguration: Sendable {
     /// proxy that overwrites the header: otherwise a client could pick its own address.
     public var trustProxyHeaders: Bool = false
 
+    /// Messages per second one person may send, over all their connections; 0 lifts the limit.
+    public var sendRate: Double = 5
+    /// Messages one person may send at once before `sendRate` applies.
+    public var sendBurst: Int = 20
+    /// How often an idle WebSocket is pinged; a connection that has not answered by the next ping is dropped.
+    public var pingInterval: Duration = .seconds(30)
+
     public init(host: String = "127.0.0.1", port: Int = 8080) {
         self.host = host
         self.port = port
