@@ -135,6 +135,7 @@ let package = Package(
         .testTarget(
             name: "ZvonokServerTests",
             dependencies: [
+                "ZvonokCore",
                 "ZvonokServer",
                 "ZvonokStorage",
                 "ZvonokTestSupport",

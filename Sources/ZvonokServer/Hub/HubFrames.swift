@@ -75,12 +75,16 @@ enum HubFrames {
     }
 
     private static func seq(in object: [String: Any], _ key: String, from minimum: Int64) throws(ZvonokError) -> Int64 {
-        // A JSON true would pass as 1, and a fraction would be truncated: neither is a seq.
-        guard !(object[key] is Bool), let number = object[key] as? NSNumber,
+        // A JSON true would pass as 1, and a fraction would be truncated: neither is a seq. (`is Bool` cannot
+        // tell: Foundation bridges the numbers 0 and 1 to Bool too.)
+        guard let number = object[key] as? NSNumber, type(of: number) != booleanType,
               let value = Int64(exactly: number.doubleValue), value >= minimum
         else { throw .invalidArgument("\(key) must be a whole number from \(minimum)") }
         return value
     }
+
+    /// The class JSONSerialization gives `true` and `false`.
+    private static let booleanType = type(of: NSNumber(value: true))
 
     private static func text(in object: [String: Any]) throws(ZvonokError) -> String {
         guard let text = object["text"] as? String else { throw .invalidArgument("text must be a string") }
