@@ -66,7 +66,7 @@ public struct FanoutScenario: Sendable {
         await run.shutdown()
         report.seconds = seconds
         report.parameters = [
-            "connections": "\(setup.people.count)", "chats": "\(context.allLedgers.filter { $0.members > 1 }.count)",
+            "connections": "\(setup.people.count)", "chats": "\(setup.shape.schools * setup.shape.classesPerSchool)",
             "members": "\(setup.shape.studentsPerClass + setup.shape.teachersPerClass)",
             "mode": window == 0 ? "open loop, \(rate) msg/s" : "closed loop, window \(window)",
             "duration": "\(self.seconds)", "messages": messages == Int.max ? "unbounded" : "\(messages)", "threads": "\(run.loops.count)",
