@@ -1,6 +1,7 @@
 import HummingbirdTesting
 import Testing
 import ZvonokLoadKit
+import ZvonokServer
 
 /// Each load scenario, run for a few seconds with small numbers against a live test server, so that the tool
 /// cannot rot: the same code as `zvonok-load`, called in-process.
@@ -27,7 +28,7 @@ import ZvonokLoadKit
     }
 
     @Test func connectHoldsEveryConnectionFromSeveralSourceAddresses() async throws {
-        try await withTestServer { api in
+        try await withTestServer(configure: { $0.sendRate = 0 }) { api in
             try await Self.withLoadAPI(api) { http in
                 let setup = try await SetupBuilder(api: http, shape: .classChats(2, members: 10)).build()
                 #expect(setup.people.count == 20)
@@ -40,7 +41,7 @@ import ZvonokLoadKit
     }
 
     @Test func fanoutOpenLoopDeliversEveryMessageToEveryMemberInOrder() async throws {
-        try await withTestServer { api in
+        try await withTestServer(configure: { $0.sendRate = 0 }) { api in
             try await Self.withLoadAPI(api) { http in
                 let setup = try await SetupBuilder(api: http, shape: .classChats(3, members: 5)).build()
                 var scenario = FanoutScenario(target: try Self.target(api), setup: setup)
@@ -61,7 +62,7 @@ import ZvonokLoadKit
     }
 
     @Test func fanoutClosedLoopKeepsAWindowOutstanding() async throws {
-        try await withTestServer { api in
+        try await withTestServer(configure: { $0.sendRate = 0 }) { api in
             try await Self.withLoadAPI(api) { http in
                 let setup = try await SetupBuilder(api: http, shape: .classChats(4, members: 2)).build()
                 var scenario = FanoutScenario(target: try Self.target(api), setup: setup)
@@ -80,7 +81,7 @@ import ZvonokLoadKit
     }
 
     @Test func schooldayReconnectsAndCatchesUpWithoutAGapOrADuplicate() async throws {
-        try await withTestServer { api in
+        try await withTestServer(configure: { $0.sendRate = 0 }) { api in
             try await Self.withLoadAPI(api) { http in
                 let shape = SchoolShape(schools: 1, classesPerSchool: 2, studentsPerClass: 4, teachersPerClass: 1, guardiansPerStudent: 1.5)
                 let setup = try await SetupBuilder(api: http, shape: shape).build()
