@@ -83,9 +83,15 @@ func withSocket<Result: Sendable>(
         let socket = TestSocket(outbound: outbound, frames: stream)
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {
-                let ready = try await socket.next("ready")
-                let value = try await body(socket, ready)
-                result.value.withLock { $0 = value }
+                // Closing ends the read loop below, whether the body finished or failed.
+                do {
+                    let ready = try await socket.next("ready")
+                    let value = try await body(socket, ready)
+                    result.value.withLock { $0 = value }
+                } catch {
+                    try? await outbound.close(.normalClosure, reason: nil)
+                    throw error
+                }
                 try await outbound.close(.normalClosure, reason: nil)
             }
             for try await message in inbound.messages(maxSize: 1 << 20) {
@@ -103,4 +109,25 @@ func withSocket<Result: Sendable>(
 
 private final class ResultBox<Value: Sendable>: Sendable {
     let value = Mutex<Value?>(nil)
+}
+
+/// Lets concurrent test clients wait for each other (all connected before any sends, say).
+actor TestBarrier {
+    private let parties: Int
+    private var arrived = 0
+    private var waiting: [CheckedContinuation<Void, Never>] = []
+
+    init(parties: Int) {
+        self.parties = parties
+    }
+
+    func arriveAndWait() async {
+        arrived += 1
+        if arrived == parties {
+            waiting.forEach { $0.resume() }
+            waiting.removeAll()
+            return
+        }
+        await withCheckedContinuation { waiting.append($0) }
+    }
 }

@@ -23,13 +23,17 @@ import ZvonokServer
         try await withTestServer(configure: { $0.sendRate = 0 }) { api in
             let school = try await SchoolFixture.build(api)
             let chat = try await Self.classChat(api, school)
-            let senders = ["teacher5", "student1", "student2"]
+            let members = ["teacher5", "student1", "student2"]
             let perSender = 40
-            let total = senders.count * perSender
+            let total = members.count * perSender
+            // Everyone connected before anyone sends: a message committed before a member's `ready` reaches them
+            // through `sync`, not live.
+            let connected = TestBarrier(parties: members.count)
             let orders = try await withThrowingTaskGroup(of: [String].self) { group in
-                for name in senders {
+                for name in members {
                     group.addTask {
                         try await withSocket(api, token: school.token(name)) { socket, _ in
+                            await connected.arriveAndWait()
                             try await Self.flood(socket, chat: chat, count: perSender, prefix: name)
                             let messages = try await socket.collect(total, "msg", in: chat)
                             return messages.map { "\($0.seq!) \($0["text"] as? String ?? "")" }

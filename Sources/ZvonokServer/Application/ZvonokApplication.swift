@@ -30,7 +30,7 @@ public enum ZvonokApplication {
             router: router,
             server: .http1WebSocketUpgrade(webSocketRouter: router, configuration: .init(ws: webSockets)),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: configuration.nodeName),
-            services: [database.client],
+            services: [database.client, ClusterRelayService(relay: hub.relay)],
             logger: logger
         )
         if configuration.migrateAtStart {
@@ -51,7 +51,7 @@ public enum ZvonokApplication {
         let router = Router(context: ZvonokRequestContext.self)
         router.add(middleware: ErrorMiddleware(logger: logger))
         router.add(middleware: MetricsMiddleware())
-        HealthRoutes(database: database).register(on: router)
+        HealthRoutes(database: database, relay: hub.relay).register(on: router)
         MetricsRoutes(registry: ZvonokMetrics.registry).register(on: router)
         OpenAPIRoutes().register(on: router)
         let api = APIContext(database: database, configuration: configuration, membershipChanged: hub.apply)

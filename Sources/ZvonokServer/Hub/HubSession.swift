@@ -56,15 +56,15 @@ struct HubSession {
         case .edit(let chat, let seq, let text):
             _ = try await kind(of: chat)
             let change = try await hub.messages.edit(chat: chat, seq: seq, by: identity.personID, text: text)
-            hub.fanout.deliver(HubFrames.edited(change), to: chat)
+            hub.broadcast(HubFrames.edited(change))
         case .delete(let chat, let seq):
             _ = try await kind(of: chat)
             let change = try await hub.messages.delete(chat: chat, seq: seq, by: identity.personID, asModerator: ChatPolicy.mayModerate(role: identity.role))
-            if change.changed { hub.fanout.deliver(HubFrames.deleted(change), to: chat) }
+            if change.changed { hub.broadcast(HubFrames.deleted(change)) }
         case .typing(let chat):
             guard ChatPolicy.mayPost(role: identity.role, in: try await kind(of: chat)) else { return }
             guard hub.typingLimiter.allow("\(identity.personID):\(chat)") else { return }
-            hub.fanout.deliver(HubFrames.typing(chat: chat, user: identity.personID), to: chat, except: connection)
+            hub.broadcast(HubFrames.typing(chat: chat, user: identity.personID), except: connection)
         }
     }
 
@@ -120,9 +120,9 @@ struct HubSession {
         guard marks.after > marks.before else { return }
         let frame = HubFrames.read(chat: chat, user: identity.personID, seq: marks.after)
         if kind == .school {
-            for sink in hub.fanout.sinks(of: identity.personID) { sink.enqueue(frame) }
+            hub.tell(identity.personID, frame)
         } else {
-            hub.fanout.deliver(frame, to: chat)
+            hub.broadcast(frame)
         }
     }
 

@@ -14,32 +14,35 @@ final class MessagingHub: Sendable {
     let chats: ChatStore
     let messages: MessageStore
     let logger: Logger
+    /// Fan-out to and from the other nodes.
+    let relay: ClusterRelay
     /// Sends per person; nil when unlimited.
     let sendLimiter: RateLimiter?
     /// Typing notices per person and chat: one per two seconds reaches the others, the rest are coalesced away.
     let typingLimiter = RateLimiter(.init(capacity: 1, perSecond: 0.5))
     /// Open WebSocket connections on this node, for `/metrics`.
-    private let connectionsGauge = Meter(label: "zvonok_websocket_connections")
+    private let connectionsGauge: Meter
     private let openConnections = Atomic<Int>(0)
 
     init(database: Database, configuration: ServerConfiguration, logger: Logger) {
         let messages = MessageStore(database: database)
         let fanout = self.fanout
+        self.connectionsGauge = Meter(label: "zvonok_websocket_connections", dimensions: [("node", configuration.nodeName)])
         self.messages = messages
         self.chats = ChatStore(database: database)
         self.logger = logger
+        let relay = ClusterRelay(nodeName: configuration.nodeName, fanout: fanout, messages: messages, database: database, logger: logger)
+        self.relay = relay
         self.sendLimiter = configuration.sendRate > 0
             ? RateLimiter(.init(capacity: Double(configuration.sendBurst), perSecond: configuration.sendRate))
             : nil
-        // Committed batches fan out in commit order: per chat, recipients see seq order. Retries are acked but
-        // never delivered again.
-        let committed = Counter(label: "zvonok_messages_committed")
-        let deliveries = Counter(label: "zvonok_message_deliveries")
+        // Committed batches fan out in commit order, through the relay's per-chat watermarks: recipients see seq
+        // order. Retries are acked but never delivered again.
+        let committed = Counter(label: "zvonok_messages_committed", dimensions: [("node", configuration.nodeName)])
+        let deliveries = Counter(label: "zvonok_message_deliveries", dimensions: [("node", configuration.nodeName)])
         self.committer = GroupCommitter(commit: { try await messages.commit($0) }) { batch in
-            for message in batch where message.isNew {
-                committed.increment()
-                deliveries.increment(by: fanout.deliver(HubFrames.msg(message), to: message.chatID))
-            }
+            committed.increment(by: batch.count { $0.isNew })
+            deliveries.increment(by: await relay.deliverCommitted(batch))
         }
     }
 
@@ -54,6 +57,7 @@ final class MessagingHub: Sendable {
             after = last.id
         }
         fanout.register(connection, person: connection.personID, chats: all.map(\.id))
+        relay.watch(all)
         connectionsGauge.increment()
         openConnections.add(1, ordering: .relaxed)
         return all
@@ -65,9 +69,22 @@ final class MessagingHub: Sendable {
         openConnections.subtract(1, ordering: .relaxed)
     }
 
-    /// Structural changes from the registration API reach open connections at once.
+    /// Structural changes from the registration API reach open connections at once, here and on the other nodes.
     func apply(_ changes: [MembershipChange]) {
         fanout.apply(changes)
+        relay.announce(changes)
+    }
+
+    /// An event for a chat's connected members, on every node.
+    func broadcast(_ frame: HubFrames.ChatFrame, except: HubConnection? = nil) {
+        fanout.deliver(frame, to: frame.chat, except: except)
+        relay.announce(frame)
+    }
+
+    /// An event for one person's connections, on every node.
+    func tell(_ person: Int64, _ frame: HubFrames.ChatFrame) {
+        for sink in fanout.sinks(of: person) { sink.enqueue(frame) }
+        relay.announce(frame, toPerson: person)
     }
 
     /// Closes every open connection with 1001 (going away) once it has written what it holds, and waits up to

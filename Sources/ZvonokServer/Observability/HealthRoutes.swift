@@ -2,24 +2,32 @@ import Hummingbird
 import ZvonokCore
 import ZvonokStorage
 
-/// `GET /health`: 200 when this node can reach its database, 503 when it cannot.
+/// `GET /health`: 200 when this node can reach its database, 503 when it cannot; `listener` says whether it hears
+/// the other nodes (`degraded` while it does not: its own clients are served, other nodes' messages wait).
 struct HealthRoutes {
     let database: Database
+    let relay: ClusterRelay
 
     /// What `/health` answers.
     struct Status: ResponseEncodable {
         var status: String
         var database: String
+        var listener: String
+        var node: String
     }
 
     func register(on router: Router<ZvonokRequestContext>) {
         router.get("/health") { _, _ -> EditedResponse<Status> in
             do {
                 try await withTimeout(.seconds(2)) { try await database.ping() }
-                return EditedResponse(status: .ok, response: Status(status: "ok", database: "up"))
             } catch {
-                return EditedResponse(status: .serviceUnavailable, response: Status(status: "unavailable", database: "down"))
+                return EditedResponse(status: .serviceUnavailable, response: status("unavailable", database: "down"))
             }
+            return EditedResponse(status: .ok, response: status(relay.isListening ? "ok" : "degraded", database: "up"))
         }
+    }
+
+    private func status(_ status: String, database: String) -> Status {
+        Status(status: status, database: database, listener: relay.isListening ? "up" : "down", node: relay.node)
     }
 }

@@ -198,6 +198,20 @@ extension MessageStore {
         )
     }
 
+    /// The messages of several chats in given seq ranges (after, through], in chat and seq order: what other nodes
+    /// announced, read back for this node's sessions.
+    public func messages(in ranges: [(chat: Int64, after: Int64, through: Int64)]) async throws -> [StoredMessage] {
+        guard !ranges.isEmpty else { return [] }
+        return try await stored(
+            """
+            SELECT m.chat_id, m.seq, m.sender_id, CASE WHEN m.deleted_at IS NULL THEN m.text ELSE '' END, m.sent_at, m.edited_at, m.deleted_at
+            FROM unnest(\(ranges.map(\.chat))::bigint[], \(ranges.map(\.after))::bigint[], \(ranges.map(\.through))::bigint[]) AS r (chat_id, after, through)
+            JOIN messages m ON m.chat_id = r.chat_id AND m.seq > r.after AND m.seq <= r.through
+            ORDER BY m.chat_id, m.seq
+            """
+        )
+    }
+
     private func stored(_ query: PostgresQuery) async throws -> [StoredMessage] {
         let rows = try await database.query(query)
         var messages: [StoredMessage] = []

@@ -1,0 +1,261 @@
+import Foundation
+import Logging
+import NIOCore
+import ServiceLifecycle
+import Synchronization
+import ZvonokCore
+import ZvonokStorage
+
+/// Fan-out across nodes through PostgreSQL LISTEN/NOTIFY: no broker, no cluster protocol of our own.
+///
+/// After each group commit a node announces the new messages as compact `chat:from-to` ranges (one NOTIFY
+/// statement per batch, outside the committing transaction); every node listens, reads the rows of chats its
+/// sessions watch back from the table, and delivers them. Local and announced messages alike pass a per-chat
+/// watermark (`ChatSequencer`), so each chat reaches sessions in `seq` order with no gap: a message that skips
+/// ahead waits while the gap is read from the table. When the listening connection drops, the node catches every
+/// watched chat up from its watermark once it listens again.
+///
+/// Events travel the same channel: edits, deletions, read marks and typing as the very frame the node sends its own
+/// sessions, membership changes as `chat,person,joined` triples.
+final class ClusterRelay: Sendable {
+    static let channel = "zvonok_hub"
+    /// Room for a payload under PostgreSQL's 8,000-byte limit.
+    static let maximumPayload = 7_900
+
+    /// This process's name on the channel: the node name and a random suffix, so that a node knows its own
+    /// announcements (and two nodes given the same name do not ignore each other).
+    let node: String
+    private let fanout: FanoutHub<HubConnection>
+    private let messages: MessageStore
+    private let database: Database
+    private let logger: Logger
+    private let shards: [SequencerShard]
+    private let listening = Atomic<Bool>(false)
+
+    init(nodeName: String, fanout: FanoutHub<HubConnection>, messages: MessageStore, database: Database, logger: Logger) {
+        self.node = "\(nodeName)-\(String(UInt32.random(in: .min ... .max), radix: 16))"
+        self.fanout = fanout
+        self.messages = messages
+        self.database = database
+        self.logger = logger
+        self.shards = (0..<64).map { _ in SequencerShard() }
+    }
+
+    /// Whether the node hears the other nodes now (for `/health`).
+    var isListening: Bool { listening.load(ordering: .relaxed) }
+
+    // MARK: Messages
+
+    /// Chats a new connection watches, with the last `seq` its `ready` frame announced: delivery continues from
+    /// there, even if what follows reaches this node only later (or after the listener reconnects).
+    func watch(_ chats: [ChatSummary]) {
+        for chat in chats {
+            shard(chat.id).state.withLock { $0.watch(chat.id, from: chat.lastSeq) }
+        }
+    }
+
+    /// This node's committed batch: delivered through the watermarks, then announced to the other nodes. Returns
+    /// the number of deliveries.
+    func deliverCommitted(_ batch: [CommittedMessage]) async -> Int {
+        var delivered = 0
+        var ranges: [Int64: ClosedRange<Int64>] = [:]
+        for message in batch where message.isNew {
+            delivered += await offer(HubFrames.msg(message))
+            let range = ranges[message.chatID]
+            ranges[message.chatID] = min(range?.lowerBound ?? message.seq, message.seq)...max(range?.upperBound ?? message.seq, message.seq)
+        }
+        let announcement = ranges.map { "\($0.key):\($0.value.lowerBound)-\($0.value.upperBound)" }
+        announce("m", announcement.sorted(), separator: ",")
+        return delivered
+    }
+
+    /// Offers one message to its chat's watermark and delivers what that releases; reads a gap from the table.
+    @discardableResult
+    private func offer(_ frame: HubFrames.ChatFrame) async -> Int {
+        guard fanout.isWatched(frame.chat) else {
+            shard(frame.chat).state.withLock { $0.forget(frame.chat) }
+            return 0
+        }
+        let (delivered, missing) = shard(frame.chat).state.withLock { sequencer in
+            let step = sequencer.offer(frame, chat: frame.chat, seq: frame.seq)
+            return (step.deliver.reduce(0) { $0 + fanout.deliver($1, to: frame.chat) }, step.missing)
+        }
+        guard let missing else { return delivered }
+        return delivered + (await readGap(missing, of: frame.chat))
+    }
+
+    /// Reads missing messages from the table and offers them; if that fails, gives the gap up (clients see it and
+    /// `sync`).
+    private func readGap(_ missing: ClosedRange<Int64>, of chat: Int64) async -> Int {
+        do {
+            var delivered = 0
+            for message in try await messages.messages(in: [(chat, missing.lowerBound - 1, missing.upperBound)]) {
+                delivered += await offer(Self.frame(message))
+            }
+            return delivered
+        } catch {
+            logger.warning("Could not read a gap of a chat; delivering past it", metadata: ["chat": "\(chat)", "error": "\(error)"])
+            return shard(chat).state.withLock { sequencer in
+                sequencer.skipGap(of: chat).reduce(0) { $0 + fanout.deliver($1, to: chat) }
+            }
+        }
+    }
+
+    /// Another node's messages: read back the watched chats' new rows and deliver them.
+    private func received(ranges text: Substring) async {
+        var wanted: [(chat: Int64, after: Int64, through: Int64)] = []
+        for item in text.split(separator: ",") {
+            let parts = item.split(whereSeparator: { $0 == ":" || $0 == "-" })
+            guard parts.count == 3, let chat = Int64(parts[0]), let from = Int64(parts[1]), let through = Int64(parts[2]),
+                  fanout.isWatched(chat) else { continue }
+            let delivered = shard(chat).state.withLock { $0.delivered(chat) }
+            if let delivered, delivered >= through { continue }
+            wanted.append((chat, max(from - 1, delivered ?? from - 1), through))
+        }
+        await readBack(wanted)
+    }
+
+    private func readBack(_ wanted: [(chat: Int64, after: Int64, through: Int64)]) async {
+        guard !wanted.isEmpty else { return }
+        do {
+            for message in try await messages.messages(in: wanted) { await offer(Self.frame(message)) }
+        } catch {
+            logger.warning("Could not read announced messages", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// After listening (again): everything the watched chats got while this node was not listening.
+    private func catchUp() async {
+        var wanted: [(chat: Int64, after: Int64, through: Int64)] = []
+        for shard in shards {
+            for mark in shard.state.withLock({ $0.watermarks }) where fanout.isWatched(mark.chat) {
+                wanted.append((mark.chat, mark.delivered, Int64.max))
+            }
+        }
+        for start in stride(from: 0, to: wanted.count, by: 500) {
+            await readBack(Array(wanted[start..<min(start + 500, wanted.count)]))
+        }
+    }
+
+    private static func frame(_ message: MessageStore.StoredMessage) -> HubFrames.ChatFrame {
+        HubFrames.ChatFrame(bytes: HubFrames.msg(message), chat: message.chatID, seq: message.seq)
+    }
+
+    private func shard(_ chat: Int64) -> SequencerShard {
+        shards[Int(UInt64(bitPattern: chat) % UInt64(shards.count))]
+    }
+
+    /// One lock's worth of watermarks.
+    private final class SequencerShard: Sendable {
+        let state = Mutex(ChatSequencer<HubFrames.ChatFrame>())
+    }
+
+    // MARK: Events
+
+    /// An event frame for a chat's members (edited, deleted, read, typing) on the other nodes.
+    func announce(_ frame: HubFrames.ChatFrame) {
+        announce("e", ["\(frame.chat)|\(String(buffer: frame.bytes))"], separator: "")
+    }
+
+    /// An event frame for one person's connections on the other nodes.
+    func announce(_ frame: HubFrames.ChatFrame, toPerson person: Int64) {
+        announce("p", ["\(person)|\(String(buffer: frame.bytes))"], separator: "")
+    }
+
+    /// Membership changes, for the other nodes' open connections.
+    func announce(_ changes: [MembershipChange]) {
+        announce("j", changes.map { "\($0.chatID).\($0.personID).\($0.joined ? 1 : 0)" }, separator: ",")
+    }
+
+    private func receivedEvent(_ kind: Character, _ body: Substring) {
+        switch kind {
+        case "e", "p":
+            guard let bar = body.firstIndex(of: "|"), let target = Int64(body[..<bar]) else { return }
+            let frame = HubFrames.ChatFrame(bytes: ByteBuffer(string: String(body[body.index(after: bar)...])), chat: kind == "e" ? target : 0, seq: 0)
+            if kind == "e" {
+                fanout.deliver(frame, to: target)
+            } else {
+                for sink in fanout.sinks(of: target) { sink.enqueue(frame) }
+            }
+        case "j":
+            let changes = body.split(separator: ",").compactMap { item -> MembershipChange? in
+                let parts = item.split(separator: ".")
+                guard parts.count == 3, let chat = Int64(parts[0]), let person = Int64(parts[1]) else { return nil }
+                return MembershipChange(chatID: chat, personID: person, joined: parts[2] == "1")
+            }
+            fanout.apply(changes)
+        default:
+            break
+        }
+    }
+
+    // MARK: The channel
+
+    /// Packs items into as few payloads as fit (`kind|node|items`) and sends them without holding anyone up. An
+    /// item too long for one payload (an event frame with a very long text) is not relayed; it is logged.
+    private func announce(_ kind: Character, _ items: [String], separator: String) {
+        guard !items.isEmpty else { return }
+        let head = "\(kind)|\(node)|"
+        var payloads: [String] = []
+        var current = ""
+        for item in items {
+            if head.utf8.count + item.utf8.count > Self.maximumPayload {
+                logger.warning("An event too long to relay to other nodes", metadata: ["kind": "\(kind)"])
+                continue
+            }
+            if !current.isEmpty, head.utf8.count + current.utf8.count + separator.utf8.count + item.utf8.count > Self.maximumPayload {
+                payloads.append(head + current)
+                current = ""
+            }
+            current += current.isEmpty ? item : separator + item
+        }
+        if !current.isEmpty { payloads.append(head + current) }
+        let database = self.database, logger = self.logger
+        Task {
+            do {
+                try await database.notify(Self.channel, payloads)
+            } catch {
+                logger.warning("Could not announce to other nodes", metadata: ["error": "\(error)"])
+            }
+        }
+    }
+
+    private func received(_ payload: String) async {
+        let parts = payload.split(separator: "|", maxSplits: 2, omittingEmptySubsequences: false)
+        guard parts.count == 3, parts[1] != node, let kind = parts[0].first else { return }
+        if kind == "m" {
+            await received(ranges: parts[2])
+        } else {
+            receivedEvent(kind, parts[2])
+        }
+    }
+
+    /// Listens until the node shuts down, listening again (and catching up) whenever the connection drops.
+    func run() async {
+        var delay = Duration.milliseconds(100)
+        while !Task.isCancelled && !Task.isShuttingDownGracefully {
+            do {
+                try await database.listen(Self.channel, listening: {
+                    self.listening.store(true, ordering: .relaxed)
+                    await self.catchUp()
+                }, handle: { await self.received($0) })
+            } catch {
+                if Task.isCancelled { break }
+                logger.warning("Lost the cluster channel; listening again", metadata: ["error": "\(error)"])
+            }
+            listening.store(false, ordering: .relaxed)
+            try? await Task.sleep(for: delay)
+            delay = min(delay * 2, .seconds(5))
+        }
+        listening.store(false, ordering: .relaxed)
+    }
+}
+
+/// Runs the relay's listener beside the server.
+struct ClusterRelayService: Service {
+    let relay: ClusterRelay
+
+    func run() async throws {
+        await cancelWhenGracefulShutdown { await relay.run() }
+    }
+}

@@ -1,0 +1,27 @@
+import PostgresNIO
+
+/// PostgreSQL LISTEN/NOTIFY, the only channel between Zvonok nodes.
+extension Database {
+    /// Announces `payloads` on `channel` in one statement (each at most 8,000 bytes, PostgreSQL's limit). Sent
+    /// outside the committing transaction: a NOTIFY inside it would take PostgreSQL's instance-wide notification
+    /// lock for the whole commit and serialize the group commits of every node.
+    public func notify(_ channel: String, _ payloads: [String]) async throws {
+        guard !payloads.isEmpty else { return }
+        try await query("SELECT pg_notify(\(channel), p) FROM unnest(\(payloads)::text[]) AS p")
+    }
+
+    /// Listens on `channel` on one pooled connection until the task is cancelled or the connection fails (then it
+    /// throws). `listening` runs once the server confirmed the LISTEN, before the first notification.
+    public func listen(
+        _ channel: String,
+        listening: @Sendable () async -> Void,
+        handle: @Sendable (String) async -> Void
+    ) async throws {
+        try await client.withConnection { connection in
+            try await connection.listen(on: channel) { notifications in
+                await listening()
+                for try await notification in notifications { await handle(notification.payload) }
+            }
+        }
+    }
+}
