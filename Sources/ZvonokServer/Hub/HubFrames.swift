@@ -94,79 +94,106 @@ enum HubFrames {
     // MARK: Server frames
 
     static func ready(user: Int64, chats: [ChatSummary]) -> ByteBuffer {
-        encode([
-            "type": "ready", "user": PublicID.encode(.person, user),
-            "chats": chats.map { ["id": PublicID.encode(.chat, $0.id), "kind": $0.kind.rawValue, "title": $0.title, "lastSeq": $0.lastSeq, "readSeq": $0.readSeq] },
-        ])
+        var frame = frame("ready", capacity: 64 + chats.count * 96)
+        frame.string("user", PublicID.encode(.person, user))
+        frame.objects("chats", chats) { object, chat in
+            object.string("id", PublicID.encode(.chat, chat.id))
+            object.string("kind", chat.kind.rawValue)
+            object.string("title", chat.title)
+            object.number("lastSeq", chat.lastSeq)
+            object.number("readSeq", chat.readSeq)
+        }
+        return frame.finish()
     }
 
     static func ack(_ message: CommittedMessage) -> ByteBuffer {
-        encode(["type": "ack", "cid": message.cid, "chat": PublicID.encode(.chat, message.chatID), "seq": message.seq,
-                "id": Wire.messageID(chat: message.chatID, seq: message.seq), "ts": timestamp(message.sentAtMilliseconds)])
+        var frame = frame("ack")
+        frame.string("cid", message.cid)
+        frame.message(chat: message.chatID, seq: message.seq)
+        frame.string("ts", Wire.timestamp(milliseconds: message.sentAtMilliseconds))
+        return frame.finish()
     }
 
     static func msg(_ message: CommittedMessage) -> ChatFrame {
-        let bytes = encode([
-            "type": "msg", "chat": PublicID.encode(.chat, message.chatID), "seq": message.seq,
-            "id": Wire.messageID(chat: message.chatID, seq: message.seq), "from": PublicID.encode(.person, message.senderID),
-            "text": message.text, "ts": timestamp(message.sentAtMilliseconds),
-        ])
-        return ChatFrame(bytes: bytes, chat: message.chatID, seq: message.seq)
+        var frame = frame("msg", capacity: 160 + message.text.utf8.count)
+        frame.message(chat: message.chatID, seq: message.seq)
+        frame.string("from", PublicID.encode(.person, message.senderID))
+        frame.string("text", message.text)
+        frame.string("ts", Wire.timestamp(milliseconds: message.sentAtMilliseconds))
+        return ChatFrame(bytes: frame.finish(), chat: message.chatID, seq: message.seq)
     }
 
     /// A stored message sent by `sync`: as history shows it, edited or deleted.
     static func msg(_ message: MessageStore.StoredMessage) -> ByteBuffer {
-        var frame: [String: Any] = [
-            "type": "msg", "chat": PublicID.encode(.chat, message.chatID), "seq": message.seq,
-            "id": Wire.messageID(chat: message.chatID, seq: message.seq), "from": PublicID.encode(.person, message.senderID),
-            "text": message.text, "ts": Wire.timestamp(message.sentAt),
-        ]
-        if let editedAt = message.editedAt { frame["editedAt"] = Wire.timestamp(editedAt) }
-        if message.deletedAt != nil { frame["deleted"] = true }
-        return encode(frame)
+        var frame = frame("msg", capacity: 200 + message.text.utf8.count)
+        frame.message(chat: message.chatID, seq: message.seq)
+        frame.string("from", PublicID.encode(.person, message.senderID))
+        frame.string("text", message.text)
+        frame.string("ts", Wire.timestamp(message.sentAt))
+        if let editedAt = message.editedAt { frame.string("editedAt", Wire.timestamp(editedAt)) }
+        if message.deletedAt != nil { frame.bool("deleted", true) }
+        return frame.finish()
     }
 
     static func synced(chat: Int64, seq: Int64) -> ByteBuffer {
-        encode(["type": "synced", "chat": PublicID.encode(.chat, chat), "seq": seq])
+        var frame = frame("synced")
+        frame.string("chat", PublicID.encode(.chat, chat))
+        frame.number("seq", seq)
+        return frame.finish()
     }
 
     static func edited(_ change: MessageStore.Change) -> ChatFrame {
-        event([
-            "type": "edited", "chat": PublicID.encode(.chat, change.chatID), "seq": change.seq,
-            "id": Wire.messageID(chat: change.chatID, seq: change.seq), "text": change.text, "editedAt": Wire.timestamp(change.at),
-        ], chat: change.chatID)
+        var frame = frame("edited", capacity: 160 + change.text.utf8.count)
+        frame.message(chat: change.chatID, seq: change.seq)
+        frame.string("text", change.text)
+        frame.string("editedAt", Wire.timestamp(change.at))
+        return ChatFrame(bytes: frame.finish(), chat: change.chatID, seq: 0)
     }
 
     static func deleted(_ change: MessageStore.Change) -> ChatFrame {
-        event([
-            "type": "deleted", "chat": PublicID.encode(.chat, change.chatID), "seq": change.seq,
-            "id": Wire.messageID(chat: change.chatID, seq: change.seq), "deletedAt": Wire.timestamp(change.at),
-        ], chat: change.chatID)
+        var frame = frame("deleted")
+        frame.message(chat: change.chatID, seq: change.seq)
+        frame.string("deletedAt", Wire.timestamp(change.at))
+        return ChatFrame(bytes: frame.finish(), chat: change.chatID, seq: 0)
     }
 
     static func read(chat: Int64, user: Int64, seq: Int64) -> ChatFrame {
-        event(["type": "read", "chat": PublicID.encode(.chat, chat), "user": PublicID.encode(.person, user), "seq": seq], chat: chat)
+        var frame = frame("read")
+        frame.string("chat", PublicID.encode(.chat, chat))
+        frame.string("user", PublicID.encode(.person, user))
+        frame.number("seq", seq)
+        return ChatFrame(bytes: frame.finish(), chat: chat, seq: 0)
     }
 
     static func typing(chat: Int64, user: Int64) -> ChatFrame {
-        event(["type": "typing", "chat": PublicID.encode(.chat, chat), "user": PublicID.encode(.person, user)], chat: chat)
+        var frame = frame("typing")
+        frame.string("chat", PublicID.encode(.chat, chat))
+        frame.string("user", PublicID.encode(.person, user))
+        return ChatFrame(bytes: frame.finish(), chat: chat, seq: 0)
     }
 
-    private static func event(_ object: [String: Any], chat: Int64) -> ChatFrame {
-        ChatFrame(bytes: encode(object), chat: chat, seq: 0)
-    }
-
-    static let pong = encode(["type": "pong"])
+    static let pong = frame("pong").finish()
 
     static func error(_ error: ZvonokError, ref: String?) -> ByteBuffer {
-        encode(["type": "error", "code": error.code.rawValue, "message": error.message, "ref": ref ?? NSNull()])
+        var frame = frame("error")
+        frame.string("code", error.code.rawValue)
+        frame.string("message", error.message)
+        if let ref { frame.string("ref", ref) } else { frame.null("ref") }
+        return frame.finish()
     }
 
-    private static func timestamp(_ milliseconds: Int64) -> String {
-        Wire.timestamp(Date(timeIntervalSince1970: Double(milliseconds) / 1000))
+    private static func frame(_ type: String, capacity: Int = 160) -> JSONObjectWriter {
+        var frame = JSONObjectWriter(capacity: capacity)
+        frame.string("type", type)
+        return frame
     }
+}
 
-    private static func encode(_ object: [String: Any]) -> ByteBuffer {
-        ByteBuffer(bytes: (try? JSONSerialization.data(withJSONObject: object)) ?? Data("{}".utf8))
+extension JSONObjectWriter {
+    /// The fields that name a message: `chat`, `seq` and `id`.
+    fileprivate mutating func message(chat: Int64, seq: Int64) {
+        string("chat", PublicID.encode(.chat, chat))
+        number("seq", seq)
+        string("id", Wire.messageID(chat: chat, seq: seq))
     }
 }
