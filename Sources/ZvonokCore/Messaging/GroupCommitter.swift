@@ -8,6 +8,10 @@ import Synchronization
 /// `submit(_:reply:)` queues synchronously, so a connection that pipelines sends keeps their order without waiting
 /// for each acknowledgement. The commit itself is injected, so the core stays free of database types and this can
 /// be tested alone.
+///
+/// With `maximumInFlight` above 1, several batches commit at once (the database orders each chat's messages by its
+/// row lock); their `committed` hand-offs may then overlap or come out of commit order, so the receiver must put
+/// each chat back in `seq` order (the hub does, with `ChatSequencer`).
 public final class GroupCommitter: Sendable {
     public typealias Commit = @Sendable ([PendingMessage]) async throws -> [CommittedMessage]
     public typealias Committed = @Sendable ([CommittedMessage]) async -> Void
@@ -15,20 +19,24 @@ public final class GroupCommitter: Sendable {
 
     private struct State {
         var waiting: [(message: PendingMessage, reply: Reply)] = []
-        var flushing = false
+        var flushing = 0
     }
 
     private let maximumBatch: Int
+    private let maximumInFlight: Int
     private let commit: Commit
     private let committed: Committed
     private let state = Mutex(State())
 
     /// - Parameters:
     ///   - maximumBatch: the most messages one transaction takes.
+    ///   - maximumInFlight: how many transactions may commit at once.
     ///   - commit: makes a batch durable, returning it committed in the same order.
-    ///   - committed: receives each committed batch after its senders are answered, before the next batch commits.
-    public init(maximumBatch: Int = 500, commit: @escaping Commit, committed: @escaping Committed) {
+    ///   - committed: receives each committed batch after its senders are answered; with one batch in flight,
+    ///     before the next batch commits.
+    public init(maximumBatch: Int = 500, maximumInFlight: Int = 1, commit: @escaping Commit, committed: @escaping Committed) {
         self.maximumBatch = maximumBatch
+        self.maximumInFlight = maximumInFlight
         self.commit = commit
         self.committed = committed
     }
@@ -38,8 +46,9 @@ public final class GroupCommitter: Sendable {
     public func submit(_ message: PendingMessage, reply: @escaping Reply) {
         let startFlush = state.withLock { state in
             state.waiting.append((message, reply))
-            defer { state.flushing = true }
-            return !state.flushing
+            guard state.flushing < maximumInFlight else { return false }
+            state.flushing += 1
+            return true
         }
         if startFlush { Task { await self.flush() } }
     }
@@ -63,11 +72,11 @@ public final class GroupCommitter: Sendable {
         }
     }
 
-    /// Takes the next batch, or ends the flush (atomically with finding the queue empty).
+    /// Takes the next batch, or ends this flush (atomically with finding the queue empty).
     private func nextBatch() -> [(message: PendingMessage, reply: Reply)]? {
         state.withLock { state in
             guard !state.waiting.isEmpty else {
-                state.flushing = false
+                state.flushing -= 1
                 return nil
             }
             let batch = Array(state.waiting.prefix(maximumBatch))

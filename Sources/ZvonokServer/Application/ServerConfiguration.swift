@@ -17,6 +17,8 @@ public struct ServerConfiguration: Sendable {
     public var sendRate: Double = 5
     /// Messages one person may send at once before `sendRate` applies.
     public var sendBurst: Int = 20
+    /// Group commits that may run at once: one keeps a database core busy, a few keep several busy.
+    public var commitsInFlight: Int = 4
     /// How often an idle WebSocket is pinged; a connection that has not answered by the next ping is dropped.
     public var pingInterval: Duration = .seconds(30)
 

@@ -5,9 +5,12 @@ import Synchronization
 import WSCore
 import ZvonokCore
 
-/// One WebSocket connection as the fan-out core's sink: a bounded outbound queue filled from any thread, and a
-/// writer that drains it in bursts — all frames of a burst written to the channel with one flush, so several
-/// pending frames share one `write()` to the socket. The writer wakes once per burst, not once per frame.
+/// One WebSocket connection as the fan-out core's sink: a bounded outbound queue filled from any thread, drained in
+/// bursts on the connection's own event loop — all frames of a burst written with one flush, so several pending
+/// frames share one `write()` to the socket. No task is woken on this path: at ten thousand connections a task hop
+/// per burst queued the group commit behind the writers on the two-thread cooperative pool. The next burst starts
+/// when the socket has taken the last one, so a reader that stops reading backs the queue up (and is closed with
+/// 4008) instead of the channel's buffer growing. A small task per connection only carries out closes.
 ///
 /// Live chat frames pass a `ResumeGate` first, so that a `sync` joins the live stream without gap or duplicate.
 final class HubConnection: FrameSink, Sendable {
@@ -30,6 +33,8 @@ final class HubConnection: FrameSink, Sendable {
         var closeCode: WebSocketErrorCode?
         /// The connection is gone.
         var ended = false
+        /// A burst is on its way to the socket; the next waits for it.
+        var writing = false
 
         var hasRoom: Bool {
             queue.count <= HubConnection.maximumFrames / 2 && queue.byteCount <= HubConnection.maximumBytes / 2
@@ -72,9 +77,36 @@ final class HubConnection: FrameSink, Sendable {
 
     private func act(on action: OutboundQueue<ByteBuffer>.EnqueueAction) {
         switch action {
-        case .scheduleDrain: wake.yield()
+        case .scheduleDrain:
+            let channel = self.channel
+            channel.eventLoop.execute { self.drain() }
         case .overflow: close(.unknown(4008))
         case .none: break
+        }
+    }
+
+    /// On the event loop: writes what is queued as one burst, unless one is still on its way.
+    private func drain() {
+        var burst = Deque<ByteBuffer>()
+        let waiter = outbox.withLock { outbox -> CheckedContinuation<Void, Never>? in
+            guard !outbox.writing, outbox.closeCode != .unknown(4008) else { return nil }
+            outbox.queue.drain(into: &burst)
+            outbox.writing = !burst.isEmpty
+            return outbox.takeRoomWaiter()
+        }
+        waiter?.resume()
+        guard !burst.isEmpty else { return }
+        let written = channel.eventLoop.makePromise(of: Void.self)
+        for (index, bytes) in burst.enumerated() {
+            channel.write(WebSocketFrame(fin: true, opcode: .text, data: bytes), promise: index == burst.count - 1 ? written : nil)
+        }
+        channel.flush()
+        written.futureResult.whenComplete { result in
+            let more = self.outbox.withLock { outbox in
+                outbox.writing = false
+                return outbox.queue.count > 0
+            }
+            if case .success = result, more { self.drain() }
         }
     }
 
@@ -126,8 +158,8 @@ final class HubConnection: FrameSink, Sendable {
 
     // MARK: Writing
 
-    /// Asks the writer to close the connection with `code` once it has written what it holds (1001 on shutdown)
-    /// or at once (4008 when the queue overflowed: what it holds is dropped).
+    /// Closes the connection with `code`: at once for 4008 (what is queued is dropped), after writing what is
+    /// queued otherwise (1001 on shutdown).
     func close(_ code: WebSocketErrorCode) {
         let waiter = outbox.withLock { outbox in
             if outbox.closeCode == nil { outbox.closeCode = code }
@@ -137,28 +169,28 @@ final class HubConnection: FrameSink, Sendable {
         wake.yield()
     }
 
-    /// Writes queued frames until the connection ends, or closes it when asked to (4008, 1001). A client that
-    /// does not take the close frame is cut off after `closeTimeout`.
-    func runWriter(_ outbound: WebSocketOutboundWriter) async throws {
-        var burst = Deque<ByteBuffer>()
+    /// Carries out a close when one is asked for; returns when the connection ends. A client that does not take
+    /// the close frame is cut off after `closeTimeout`.
+    func runCloser(_ outbound: WebSocketOutboundWriter) async throws {
         for await _ in wakes {
-            let (closeCode, waiter) = outbox.withLock { outbox in
-                outbox.queue.drain(into: &burst)
-                return (outbox.closeCode, outbox.takeRoomWaiter())
-            }
-            if !burst.isEmpty, closeCode != .unknown(4008) { try await write(burst) }
-            burst.removeAll(keepingCapacity: true)
-            waiter?.resume()
-            if let closeCode {
-                let channel = self.channel
-                channel.eventLoop.scheduleTask(in: .seconds(Self.closeTimeout)) { channel.close(promise: nil) }
-                try await outbound.close(closeCode, reason: Self.reason(for: closeCode))
-                return
-            }
+            guard let code = outbox.withLock({ $0.closeCode }) else { continue }
+            if code != .unknown(4008) { await waitUntilWritten() }
+            let channel = self.channel
+            channel.eventLoop.scheduleTask(in: .seconds(Self.closeTimeout)) { channel.close(promise: nil) }
+            try await outbound.close(code, reason: Self.reason(for: code))
+            return
         }
     }
 
-    /// Seconds a closed connection has to answer the close frame.
+    /// Waits (up to the close timeout) until every queued frame went to the socket.
+    private func waitUntilWritten() async {
+        let deadline = ContinuousClock.now + .seconds(Self.closeTimeout)
+        while outbox.withLock({ $0.queue.count > 0 || $0.writing }), ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(10))
+        }
+    }
+
+    /// Seconds a closing connection has to take its last frames and answer the close frame.
     static let closeTimeout: Int64 = 5
 
     private static func reason(for code: WebSocketErrorCode) -> String? {
@@ -169,22 +201,7 @@ final class HubConnection: FrameSink, Sendable {
         }
     }
 
-    /// One burst: every frame written, one flush, and back once the socket took the last one — so that a reader
-    /// that stops reading backs the queue up (and is closed with 4008) instead of the channel's buffer growing.
-    private func write(_ burst: Deque<ByteBuffer>) async throws {
-        let channel = self.channel
-        try await channel.eventLoop.flatSubmit { () -> EventLoopFuture<Void> in
-            let written = channel.eventLoop.makePromise(of: Void.self)
-            for (index, bytes) in burst.enumerated() {
-                let frame = WebSocketFrame(fin: true, opcode: .text, data: bytes)
-                channel.write(frame, promise: index == burst.count - 1 ? written : nil)
-            }
-            channel.flush()
-            return written.futureResult
-        }.get()
-    }
-
-    /// Ends the writer and releases a waiting sync; the connection is gone.
+    /// Ends the closer and releases a waiting sync; the connection is gone.
     func finish() {
         let waiter = outbox.withLock { outbox in
             outbox.ended = true

@@ -36,11 +36,11 @@ final class MessagingHub: Sendable {
         self.sendLimiter = configuration.sendRate > 0
             ? RateLimiter(.init(capacity: Double(configuration.sendBurst), perSecond: configuration.sendRate))
             : nil
-        // Committed batches fan out in commit order, through the relay's per-chat watermarks: recipients see seq
-        // order. Retries are acked but never delivered again.
+        // Committed batches fan out through the relay's per-chat watermarks, which restore seq order whichever
+        // of the concurrent commits hands its batch on first. Retries are acked but never delivered again.
         let committed = Counter(label: "zvonok_messages_committed", dimensions: [("node", configuration.nodeName)])
         let deliveries = Counter(label: "zvonok_message_deliveries", dimensions: [("node", configuration.nodeName)])
-        self.committer = GroupCommitter(commit: { try await messages.commit($0) }) { batch in
+        self.committer = GroupCommitter(maximumInFlight: configuration.commitsInFlight, commit: { try await messages.commit($0) }) { batch in
             committed.increment(by: batch.count { $0.isNew })
             deliveries.increment(by: await relay.deliverCommitted(batch))
         }

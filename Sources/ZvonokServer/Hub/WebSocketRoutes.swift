@@ -22,7 +22,7 @@ struct WebSocketRoutes {
             connection.send(HubFrames.ready(user: identity.personID, chats: chats))
             var session = HubSession(hub: hub, identity: identity, connection: connection, chats: chats)
             try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask { try await connection.runWriter(outbound) }
+                group.addTask { try await connection.runCloser(outbound) }
                 defer { connection.finish() }
                 for try await message in inbound.messages(maxSize: Self.maximumFrame) {
                     switch message {
