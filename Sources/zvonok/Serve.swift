@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Hummingbird
 import Logging
+import ZvonokCore
 import ZvonokServer
 import ZvonokStorage
 
@@ -26,6 +27,9 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Days an invite code stays valid. [env: ZVONOK_INVITE_DAYS] (default: 30)")
     var inviteDays: Int?
 
+    @Option(help: "The weekly rating's weights for schoolsShare, teachersShare and teachersActiveShare, adding up to 1. [env: ZVONOK_RATING_WEIGHTS] (default: 0.3,0.3,0.4)")
+    var ratingWeights: String?
+
     func run() async throws {
         let logger = common.makeLogger()
         let environment = ProcessInfo.processInfo.environment
@@ -37,6 +41,9 @@ struct Serve: AsyncParsableCommand {
         if let days = inviteDays ?? environment["ZVONOK_INVITE_DAYS"].flatMap(Int.init) {
             guard days > 0 else { throw ValidationError("invite days must be at least 1") }
             configuration.inviteLifetime = .seconds(days * 24 * 3600)
+        }
+        if let weights = ratingWeights ?? environment["ZVONOK_RATING_WEIGHTS"] {
+            do { configuration.ratingFormula = try RatingFormula(parsing: weights) } catch { throw ValidationError(error.message) }
         }
 
         let session = try await common.openDatabase(logger: logger)
