@@ -2,6 +2,8 @@ import ArgumentParser
 import Foundation
 import Hummingbird
 import Logging
+import ServiceLifecycle
+import UnixSignals
 import ZvonokCore
 import ZvonokServer
 import ZvonokStorage
@@ -27,6 +29,12 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Days an invite code stays valid. [env: ZVONOK_INVITE_DAYS] (default: 30)")
     var inviteDays: Int?
 
+    @Option(help: "Messages per second one person may send; 0 lifts the limit. [env: ZVONOK_SEND_RATE] (default: 5)")
+    var sendRate: Double?
+
+    @Option(help: "Messages one person may send at once before --send-rate applies. [env: ZVONOK_SEND_BURST] (default: 20)")
+    var sendBurst: Int?
+
     @Option(help: "The weekly rating's weights for schoolsShare, teachersShare and teachersActiveShare, adding up to 1. [env: ZVONOK_RATING_WEIGHTS] (default: 0.3,0.3,0.4)")
     var ratingWeights: String?
 
@@ -42,6 +50,15 @@ struct Serve: AsyncParsableCommand {
             guard days > 0 else { throw ValidationError("invite days must be at least 1") }
             configuration.inviteLifetime = .seconds(days * 24 * 3600)
         }
+
+        if let rate = sendRate ?? environment["ZVONOK_SEND_RATE"].flatMap(Double.init) {
+            guard rate >= 0 else { throw ValidationError("the send rate cannot be negative") }
+            configuration.sendRate = rate
+        }
+        if let burst = sendBurst ?? environment["ZVONOK_SEND_BURST"].flatMap(Int.init) {
+            guard burst >= 1 else { throw ValidationError("the send burst must be at least 1") }
+            configuration.sendBurst = burst
+        }
         if let weights = ratingWeights ?? environment["ZVONOK_RATING_WEIGHTS"] {
             do { configuration.ratingFormula = try RatingFormula(parsing: weights) } catch { throw ValidationError(error.message) }
         }
@@ -49,9 +66,10 @@ struct Serve: AsyncParsableCommand {
         let session = try await common.openDatabase(logger: logger)
         logger.notice("Database ready; connect with: psql \"\(session.url)\"")
         let database = Database(url: session.url, logger: logger)
-        let app = ZvonokApplication.build(configuration: configuration, database: database, logger: logger)
+        let services = ZvonokApplication.services(configuration: configuration, database: database, logger: logger)
+        let group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         do {
-            try await app.runService()
+            try await group.run()
         } catch {
             await stopEmbedded(session, logger: logger)
             throw error

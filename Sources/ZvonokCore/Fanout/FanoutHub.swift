@@ -114,9 +114,23 @@ public final class FanoutHub<Sink: FrameSink>: Sendable {
         chatShard(chat).state.withLock { $0[chat] != nil }
     }
 
+    /// Whether the person's open connections follow `chat` — their membership as this node knows it, kept current by
+    /// `apply`.
+    public func follows(_ person: Int64, chat: Int64) -> Bool {
+        personShard(person).state.withLock { $0[person]?.chats.contains(chat) ?? false }
+    }
+
     /// The sinks of a person's open connections (for frames addressed to a person, not a chat).
     public func sinks(of person: Int64) -> [Sink] {
         personShard(person).state.withLock { $0[person]?.sessions.map(\.sink) ?? [] }
+    }
+
+    /// Calls `body` with every connected sink (outside the locks): to close them all on shutdown.
+    public func forEachSink(_ body: (Sink) -> Void) {
+        for shard in personShards {
+            let sinks = shard.state.withLock { people in people.values.flatMap { $0.sessions.map(\.sink) } }
+            sinks.forEach(body)
+        }
     }
 
     // MARK: Delivery

@@ -1,18 +1,27 @@
+import Synchronization
+
 /// Collects sends from every connection and commits them in groups: while one batch is in flight, whatever
 /// arrives queues for the next, so an idle hub adds no delay and a busy one writes hundreds of messages per round
 /// trip. Each sender is answered only once its message is committed; committed batches are handed on (to the
 /// fan-out) one at a time, in commit order, so per chat the recipients see `seq` order.
 ///
-/// The commit itself is injected, so the core stays free of database types and this can be tested alone.
-public actor GroupCommitter {
+/// `submit(_:reply:)` queues synchronously, so a connection that pipelines sends keeps their order without waiting
+/// for each acknowledgement. The commit itself is injected, so the core stays free of database types and this can
+/// be tested alone.
+public final class GroupCommitter: Sendable {
     public typealias Commit = @Sendable ([PendingMessage]) async throws -> [CommittedMessage]
     public typealias Committed = @Sendable ([CommittedMessage]) async -> Void
+    public typealias Reply = @Sendable (Result<CommittedMessage, any Error>) -> Void
+
+    private struct State {
+        var waiting: [(message: PendingMessage, reply: Reply)] = []
+        var flushing = false
+    }
 
     private let maximumBatch: Int
     private let commit: Commit
     private let committed: Committed
-    private var waiting: [(message: PendingMessage, reply: CheckedContinuation<CommittedMessage, any Error>)] = []
-    private var flushing = false
+    private let state = Mutex(State())
 
     /// - Parameters:
     ///   - maximumBatch: the most messages one transaction takes.
@@ -24,29 +33,46 @@ public actor GroupCommitter {
         self.committed = committed
     }
 
-    /// Queues a message and returns it once durable; throws what the commit threw (the database is down, say).
+    /// Queues a message behind everything submitted before it; `reply` gets it once durable, or the error the
+    /// commit threw (the database is down, say).
+    public func submit(_ message: PendingMessage, reply: @escaping Reply) {
+        let startFlush = state.withLock { state in
+            state.waiting.append((message, reply))
+            defer { state.flushing = true }
+            return !state.flushing
+        }
+        if startFlush { Task { await self.flush() } }
+    }
+
+    /// Queues a message and returns it once durable.
     public func submit(_ message: PendingMessage) async throws -> CommittedMessage {
-        try await withCheckedThrowingContinuation { reply in
-            waiting.append((message, reply))
-            if !flushing {
-                flushing = true
-                Task { await self.flush() }
-            }
+        try await withCheckedThrowingContinuation { continuation in
+            submit(message) { continuation.resume(with: $0) }
         }
     }
 
     private func flush() async {
-        while !waiting.isEmpty {
-            let batch = Array(waiting.prefix(maximumBatch))
-            waiting.removeFirst(batch.count)
+        while let batch = nextBatch() {
             do {
                 let results = try await commit(batch.map(\.message))
-                for (entry, result) in zip(batch, results) { entry.reply.resume(returning: result) }
+                for (entry, result) in zip(batch, results) { entry.reply(.success(result)) }
                 await committed(results)
             } catch {
-                for entry in batch { entry.reply.resume(throwing: error) }
+                for entry in batch { entry.reply(.failure(error)) }
             }
         }
-        flushing = false
+    }
+
+    /// Takes the next batch, or ends the flush (atomically with finding the queue empty).
+    private func nextBatch() -> [(message: PendingMessage, reply: Reply)]? {
+        state.withLock { state in
+            guard !state.waiting.isEmpty else {
+                state.flushing = false
+                return nil
+            }
+            let batch = Array(state.waiting.prefix(maximumBatch))
+            state.waiting.removeFirst(batch.count)
+            return batch
+        }
     }
 }

@@ -17,6 +17,13 @@ public struct ServerConfiguration: Sendable {
     /// The weekly rating's weights; the contract's unless an operator sets others.
     public var ratingFormula: RatingFormula = .contract
 
+    /// Messages per second one person may send, over all their connections; 0 lifts the limit.
+    public var sendRate: Double = 5
+    /// Messages one person may send at once before `sendRate` applies.
+    public var sendBurst: Int = 20
+    /// How often an idle WebSocket is pinged; a connection that has not answered by the next ping is dropped.
+    public var pingInterval: Duration = .seconds(30)
+
     public init(host: String = "127.0.0.1", port: Int = 8080) {
         self.host = host
         self.port = port

@@ -1,21 +1,34 @@
 public import Hummingbird
 import HummingbirdWebSocket
 public import Logging
+public import ServiceLifecycle
 public import ZvonokStorage
 
 /// Builds the Zvonok server: routes, middleware and the services it runs (the database pool among them).
 public enum ZvonokApplication {
-    /// The application for `serve` and for tests. Migrations run before the server accepts connections.
-    public static func build(
-        configuration: ServerConfiguration,
-        database: Database,
-        logger: Logger
-    ) -> some ApplicationProtocol {
-        let router = makeRouter(configuration: configuration, database: database, logger: logger)
+    /// What `serve` runs, in start order. A service group shuts its services down in reverse order, so the hub's
+    /// drain goes first — open WebSockets are closed with 1001 (going away) — and the server after it.
+    public static func services(configuration: ServerConfiguration, database: Database, logger: Logger) -> [any Service] {
+        let hub = MessagingHub(database: database, configuration: configuration, logger: logger)
+        return [build(configuration: configuration, database: database, logger: logger, hub: hub), HubDrain(hub: hub)]
+    }
 
+    /// The application alone (for tests); migrations run before the server accepts connections.
+    public static func build(configuration: ServerConfiguration, database: Database, logger: Logger) -> some ApplicationProtocol {
+        build(configuration: configuration, database: database, logger: logger,
+              hub: MessagingHub(database: database, configuration: configuration, logger: logger))
+    }
+
+    static func build(configuration: ServerConfiguration, database: Database, logger: Logger, hub: MessagingHub) -> some ApplicationProtocol {
+        let router = makeRouter(configuration: configuration, database: database, logger: logger, hub: hub)
+        let webSockets = WebSocketServerConfiguration(
+            maxFrameSize: WebSocketRoutes.maximumFrame,
+            autoPing: .enabled(timePeriod: configuration.pingInterval),
+            validateUTF8: true
+        )
         var app = Application(
             router: router,
-            server: .http1WebSocketUpgrade(webSocketRouter: router),
+            server: .http1WebSocketUpgrade(webSocketRouter: router, configuration: .init(ws: webSockets)),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: configuration.nodeName),
             services: [database.client],
             logger: logger
@@ -30,13 +43,17 @@ public enum ZvonokApplication {
 
     /// Every route, with the middleware in front of them.
     public static func makeRouter(configuration: ServerConfiguration, database: Database, logger: Logger) -> Router<ZvonokRequestContext> {
+        makeRouter(configuration: configuration, database: database, logger: logger,
+                   hub: MessagingHub(database: database, configuration: configuration, logger: logger))
+    }
+
+    static func makeRouter(configuration: ServerConfiguration, database: Database, logger: Logger, hub: MessagingHub) -> Router<ZvonokRequestContext> {
         let router = Router(context: ZvonokRequestContext.self)
         router.add(middleware: ErrorMiddleware(logger: logger))
         router.add(middleware: MetricsMiddleware())
         HealthRoutes(database: database).register(on: router)
         MetricsRoutes(registry: ZvonokMetrics.registry).register(on: router)
         OpenAPIRoutes().register(on: router)
-        let hub = MessagingHub(database: database, logger: logger)
         let api = APIContext(database: database, configuration: configuration, membershipChanged: hub.apply)
         let authenticated = router.group().add(middleware: AuthenticationMiddleware(credentials: api.credentials))
         StructureRoutes(api: api).register(on: authenticated)

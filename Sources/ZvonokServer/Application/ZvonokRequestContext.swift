@@ -8,6 +8,8 @@ public struct ZvonokRequestContext: RequestContext, WebSocketRequestContext, Rem
     public var coreContext: CoreRequestContextStorage
     public let webSocket: WebSocketHandlerReference<Self>
     public let remoteAddress: SocketAddress?
+    /// The connection's channel: the hub writes a burst of frames to it with one flush.
+    public let channel: any Channel
     /// The caller, once `AuthenticationMiddleware` has checked their bearer token.
     public var identity: Identity?
     /// The token the caller presented (to revoke it on sign-out).
@@ -17,6 +19,7 @@ public struct ZvonokRequestContext: RequestContext, WebSocketRequestContext, Rem
         self.coreContext = .init(source: source)
         self.webSocket = .init()
         self.remoteAddress = source.channel.remoteAddress
+        self.channel = source.channel
     }
 
     /// Request bodies over 1 MiB are refused with 413; the roster route collects up to its own 16 MiB limit.

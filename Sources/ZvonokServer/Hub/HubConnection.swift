@@ -6,46 +6,191 @@ import WSCore
 import ZvonokCore
 
 /// One WebSocket connection as the fan-out core's sink: a bounded outbound queue filled from any thread, and a
-/// writer that drains it in bursts. The writer wakes once per burst, not once per frame.
+/// writer that drains it in bursts — all frames of a burst written to the channel with one flush, so several
+/// pending frames share one `write()` to the socket. The writer wakes once per burst, not once per frame.
+///
+/// Live chat frames pass a `ResumeGate` first, so that a `sync` joins the live stream without gap or duplicate.
 final class HubConnection: FrameSink, Sendable {
     let personID: Int64
-    private let queue = Mutex(OutboundQueue<ByteBuffer>(maximumFrames: 4096, maximumBytes: 4 << 20))
-    private let wake: AsyncStream<Wake>.Continuation
-    let wakes: AsyncStream<Wake>
+    private let channel: any Channel
+    private let outbox: Mutex<Outbox>
+    private let wake: AsyncStream<Void>.Continuation
+    private let wakes: AsyncStream<Void>
 
-    /// Why the writer woke.
-    enum Wake: Sendable { case drain, overflow }
+    /// Bounds of the outbound queue: a reader further behind than this is closed with 4008.
+    static let maximumFrames = 4096
+    static let maximumBytes = 4 << 20
 
-    init(personID: Int64) {
-        self.personID = personID
-        (wakes, wake) = AsyncStream.makeStream(of: Wake.self, bufferingPolicy: .bufferingNewest(2))
+    private struct Outbox {
+        var queue = OutboundQueue<ByteBuffer>(maximumFrames: HubConnection.maximumFrames, maximumBytes: HubConnection.maximumBytes)
+        var gate = ResumeGate<ByteBuffer>(maximumHeld: HubConnection.maximumFrames)
+        /// A `sync` waiting for the queue to drain before it reads the next batch.
+        var roomWaiter: CheckedContinuation<Void, Never>?
+        /// Set once the connection is to be closed; the writer closes with it.
+        var closeCode: WebSocketErrorCode?
+        /// The connection is gone.
+        var ended = false
+
+        var hasRoom: Bool {
+            queue.count <= HubConnection.maximumFrames / 2 && queue.byteCount <= HubConnection.maximumBytes / 2
+        }
+
+        mutating func takeRoomWaiter() -> CheckedContinuation<Void, Never>? {
+            defer { roomWaiter = nil }
+            return roomWaiter
+        }
     }
 
-    func enqueue(_ payload: ByteBuffer) {
-        switch queue.withLock({ $0.enqueue(payload, bytes: payload.readableBytes) }) {
-        case .scheduleDrain: wake.yield(.drain)
-        case .overflow: wake.yield(.overflow)
+    init(personID: Int64, channel: any Channel) {
+        self.personID = personID
+        self.channel = channel
+        self.outbox = Mutex(Outbox())
+        (wakes, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+    }
+
+    // MARK: Filling the queue
+
+    /// A live frame of one of the person's chats, from the fan-out.
+    func enqueue(_ frame: HubFrames.ChatFrame) {
+        let action = outbox.withLock { outbox -> OutboundQueue<ByteBuffer>.EnqueueAction in
+            if !outbox.gate.isOpen {
+                switch outbox.gate.admit(frame.bytes, chat: frame.chat, seq: frame.seq) {
+                case .deliver: break
+                case .held, .drop: return .none
+                case .overflow: return .overflow
+                }
+            }
+            return outbox.queue.enqueue(frame.bytes, bytes: frame.bytes.readableBytes)
+        }
+        act(on: action)
+    }
+
+    /// A frame for this connection alone (an answer, a synced message), past the gate.
+    func send(_ bytes: ByteBuffer) {
+        act(on: outbox.withLock { $0.queue.enqueue(bytes, bytes: bytes.readableBytes) })
+    }
+
+    private func act(on action: OutboundQueue<ByteBuffer>.EnqueueAction) {
+        switch action {
+        case .scheduleDrain: wake.yield()
+        case .overflow: close(.unknown(4008))
         case .none: break
         }
     }
 
-    /// Writes queued frames until the connection ends; a reader that fell behind its bound is closed with 4008.
-    func runWriter(_ outbound: WebSocketOutboundWriter) async throws {
-        var burst = Deque<ByteBuffer>()
-        for await reason in wakes {
-            if reason == .overflow {
-                try await outbound.close(.unknown(4008), reason: "too slow; reconnect and sync")
-                return
+    // MARK: Sync
+
+    /// Starts holding the chat's live frames for a sync; false when a sync of the chat is already running.
+    func beginSync(of chat: Int64) -> Bool {
+        outbox.withLock { $0.gate.begin(chat) }
+    }
+
+    /// Ends a sync whose history went out up to `last`: `synced`, then the live frames held meanwhile, at once.
+    func finishSync(of chat: Int64, through last: Int64, synced: ByteBuffer) {
+        let action = outbox.withLock { outbox in
+            var action = outbox.queue.enqueue(synced, bytes: synced.readableBytes)
+            for frame in outbox.gate.finish(chat, through: last) {
+                let next = outbox.queue.enqueue(frame, bytes: frame.readableBytes)
+                if action != .overflow, next != .none { action = next }
             }
-            queue.withLock { $0.drain(into: &burst) }
-            for frame in burst {
-                try await outbound.write(.custom(WebSocketFrame(fin: true, opcode: .text, data: frame)))
+            return action
+        }
+        act(on: action)
+    }
+
+    /// Abandons a sync that failed: the held live frames go out as they are.
+    func cancelSync(of chat: Int64) {
+        let action = outbox.withLock { outbox in
+            outbox.gate.cancel(chat).reduce(OutboundQueue<ByteBuffer>.EnqueueAction.none) { action, frame in
+                let next = outbox.queue.enqueue(frame, bytes: frame.readableBytes)
+                return action == .overflow || next == .none ? action : next
             }
-            burst.removeAll(keepingCapacity: true)
+        }
+        act(on: action)
+    }
+
+    /// Returns once the queue is at most half full (or the connection is closing), so that a sync reads history
+    /// only as fast as the client takes it.
+    func waitForRoom() async {
+        await withCheckedContinuation { continuation in
+            let ready = outbox.withLock { outbox in
+                guard !outbox.hasRoom, outbox.closeCode == nil, !outbox.ended else { return true }
+                outbox.roomWaiter = continuation
+                return false
+            }
+            if ready { continuation.resume() }
         }
     }
 
+    var isClosing: Bool { outbox.withLock { $0.closeCode != nil || $0.ended } }
+
+    // MARK: Writing
+
+    /// Asks the writer to close the connection with `code` once it has written what it holds (1001 on shutdown)
+    /// or at once (4008 when the queue overflowed: what it holds is dropped).
+    func close(_ code: WebSocketErrorCode) {
+        let waiter = outbox.withLock { outbox in
+            if outbox.closeCode == nil { outbox.closeCode = code }
+            return outbox.takeRoomWaiter()
+        }
+        waiter?.resume()
+        wake.yield()
+    }
+
+    /// Writes queued frames until the connection ends, or closes it when asked to (4008, 1001). A client that
+    /// does not take the close frame is cut off after `closeTimeout`.
+    func runWriter(_ outbound: WebSocketOutboundWriter) async throws {
+        var burst = Deque<ByteBuffer>()
+        for await _ in wakes {
+            let (closeCode, waiter) = outbox.withLock { outbox in
+                outbox.queue.drain(into: &burst)
+                return (outbox.closeCode, outbox.takeRoomWaiter())
+            }
+            if !burst.isEmpty, closeCode != .unknown(4008) { try await write(burst) }
+            burst.removeAll(keepingCapacity: true)
+            waiter?.resume()
+            if let closeCode {
+                let channel = self.channel
+                channel.eventLoop.scheduleTask(in: .seconds(Self.closeTimeout)) { channel.close(promise: nil) }
+                try await outbound.close(closeCode, reason: Self.reason(for: closeCode))
+                return
+            }
+        }
+    }
+
+    /// Seconds a closed connection has to answer the close frame.
+    static let closeTimeout: Int64 = 5
+
+    private static func reason(for code: WebSocketErrorCode) -> String? {
+        switch code {
+        case .goingAway: "server shutting down; reconnect and sync"
+        case .unknown(4008): "too slow; reconnect and sync"
+        default: nil
+        }
+    }
+
+    /// One burst: every frame written, one flush, and back once the socket took the last one — so that a reader
+    /// that stops reading backs the queue up (and is closed with 4008) instead of the channel's buffer growing.
+    private func write(_ burst: Deque<ByteBuffer>) async throws {
+        let channel = self.channel
+        try await channel.eventLoop.flatSubmit { () -> EventLoopFuture<Void> in
+            let written = channel.eventLoop.makePromise(of: Void.self)
+            for (index, bytes) in burst.enumerated() {
+                let frame = WebSocketFrame(fin: true, opcode: .text, data: bytes)
+                channel.write(frame, promise: index == burst.count - 1 ? written : nil)
+            }
+            channel.flush()
+            return written.futureResult
+        }.get()
+    }
+
+    /// Ends the writer and releases a waiting sync; the connection is gone.
     func finish() {
+        let waiter = outbox.withLock { outbox in
+            outbox.ended = true
+            return outbox.takeRoomWaiter()
+        }
+        waiter?.resume()
         wake.finish()
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import NIOCore
 import ZvonokCore
+import ZvonokStorage
 
 /// The WebSocket protocol's frames (contract §5, `docs/protocol.md`): what clients send, decoded leniently enough to
 /// answer every bad frame with an `error` frame, and what the server sends, encoded once into a shared buffer.
@@ -8,7 +9,20 @@ enum HubFrames {
     /// A frame from a client.
     enum Inbound {
         case send(chat: Int64, cid: String, text: String)
+        case sync(chat: Int64, after: Int64)
+        case read(chat: Int64, seq: Int64)
+        case edit(chat: Int64, seq: Int64, text: String)
+        case delete(chat: Int64, seq: Int64)
+        case typing(chat: Int64)
         case ping
+    }
+
+    /// A frame about one chat, encoded once for every recipient. `seq` is the message a `msg` frame carries; events
+    /// (edits, deletions, reads, typing) have 0.
+    struct ChatFrame: Sendable {
+        let bytes: ByteBuffer
+        let chat: Int64
+        let seq: Int64
     }
 
     /// A client frame that was refused, with the `ref` to answer it with.
@@ -17,29 +31,64 @@ enum HubFrames {
         let ref: String?
     }
 
-    /// Decodes one text frame; throws `Refusal` for anything the protocol does not accept.
-    static func decode(_ text: String) throws(Refusal) -> Inbound {
+    /// Decodes one text frame, with the `ref` (or `cid`) to answer it with; throws `Refusal` for anything the
+    /// protocol does not accept.
+    static func decode(_ text: String) throws(Refusal) -> (frame: Inbound, ref: String?) {
         guard let object = (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Any] else {
             throw Refusal(error: .invalidArgument("a frame is one JSON object"), ref: nil)
         }
         let ref = (object["ref"] as? String) ?? (object["cid"] as? String)
         do throws(ZvonokError) {
-            switch object["type"] as? String {
-            case "send":
-                guard let chat = (object["chat"] as? String).flatMap({ PublicID.decode(.chat, $0) }) else { throw .invalidArgument("chat must be a chat id") }
-                guard let cid = object["cid"] as? String, (1...100).contains(cid.count) else { throw .invalidArgument("cid must be 1 to 100 characters") }
-                guard let text = object["text"] as? String else { throw .invalidArgument("text must be a string") }
-                return .send(chat: chat, cid: cid, text: try MessageText.validate(text))
-            case "ping":
-                return .ping
-            case let type?:
-                throw .invalidArgument("unknown frame type \(type)")
-            case nil:
-                throw .invalidArgument("a frame needs a type")
-            }
+            return (try inbound(object), ref)
         } catch {
             throw Refusal(error: error, ref: ref)
         }
+    }
+
+    private static func inbound(_ object: [String: Any]) throws(ZvonokError) -> Inbound {
+        switch object["type"] as? String {
+        case "send":
+            guard let cid = object["cid"] as? String, (1...100).contains(cid.count) else { throw .invalidArgument("cid must be 1 to 100 characters") }
+            return .send(chat: try chat(in: object), cid: cid, text: try text(in: object))
+        case "sync":
+            return .sync(chat: try chat(in: object), after: try seq(in: object, "after", from: 0))
+        case "read":
+            return .read(chat: try chat(in: object), seq: try seq(in: object, "seq", from: 0))
+        case "edit":
+            return .edit(chat: try chat(in: object), seq: try seq(in: object, "seq", from: 1), text: try text(in: object))
+        case "delete":
+            return .delete(chat: try chat(in: object), seq: try seq(in: object, "seq", from: 1))
+        case "typing":
+            return .typing(chat: try chat(in: object))
+        case "ping":
+            return .ping
+        case let type?:
+            throw .invalidArgument("unknown frame type \(type)")
+        case nil:
+            throw .invalidArgument("a frame needs a type")
+        }
+    }
+
+    private static func chat(in object: [String: Any]) throws(ZvonokError) -> Int64 {
+        guard let chat = (object["chat"] as? String).flatMap({ PublicID.decode(.chat, $0) }) else { throw .invalidArgument("chat must be a chat id") }
+        return chat
+    }
+
+    private static func seq(in object: [String: Any], _ key: String, from minimum: Int64) throws(ZvonokError) -> Int64 {
+        // A JSON true would pass as 1, and a fraction would be truncated: neither is a seq. (`is Bool` cannot
+        // tell: Foundation bridges the numbers 0 and 1 to Bool too.)
+        guard let number = object[key] as? NSNumber, type(of: number) != booleanType,
+              let value = Int64(exactly: number.doubleValue), value >= minimum
+        else { throw .invalidArgument("\(key) must be a whole number from \(minimum)") }
+        return value
+    }
+
+    /// The class JSONSerialization gives `true` and `false`.
+    private static let booleanType = type(of: NSNumber(value: true))
+
+    private static func text(in object: [String: Any]) throws(ZvonokError) -> String {
+        guard let text = object["text"] as? String else { throw .invalidArgument("text must be a string") }
+        return try MessageText.validate(text)
     }
 
     // MARK: Server frames
@@ -56,10 +105,55 @@ enum HubFrames {
                 "id": Wire.messageID(chat: message.chatID, seq: message.seq), "ts": timestamp(message.sentAtMilliseconds)])
     }
 
-    static func msg(_ message: CommittedMessage) -> ByteBuffer {
-        encode(["type": "msg", "chat": PublicID.encode(.chat, message.chatID), "seq": message.seq,
-                "id": Wire.messageID(chat: message.chatID, seq: message.seq), "from": PublicID.encode(.person, message.senderID),
-                "text": message.text, "ts": timestamp(message.sentAtMilliseconds)])
+    static func msg(_ message: CommittedMessage) -> ChatFrame {
+        let bytes = encode([
+            "type": "msg", "chat": PublicID.encode(.chat, message.chatID), "seq": message.seq,
+            "id": Wire.messageID(chat: message.chatID, seq: message.seq), "from": PublicID.encode(.person, message.senderID),
+            "text": message.text, "ts": timestamp(message.sentAtMilliseconds),
+        ])
+        return ChatFrame(bytes: bytes, chat: message.chatID, seq: message.seq)
+    }
+
+    /// A stored message sent by `sync`: as history shows it, edited or deleted.
+    static func msg(_ message: MessageStore.StoredMessage) -> ByteBuffer {
+        var frame: [String: Any] = [
+            "type": "msg", "chat": PublicID.encode(.chat, message.chatID), "seq": message.seq,
+            "id": Wire.messageID(chat: message.chatID, seq: message.seq), "from": PublicID.encode(.person, message.senderID),
+            "text": message.text, "ts": Wire.timestamp(message.sentAt),
+        ]
+        if let editedAt = message.editedAt { frame["editedAt"] = Wire.timestamp(editedAt) }
+        if message.deletedAt != nil { frame["deleted"] = true }
+        return encode(frame)
+    }
+
+    static func synced(chat: Int64, seq: Int64) -> ByteBuffer {
+        encode(["type": "synced", "chat": PublicID.encode(.chat, chat), "seq": seq])
+    }
+
+    static func edited(_ change: MessageStore.Change) -> ChatFrame {
+        event([
+            "type": "edited", "chat": PublicID.encode(.chat, change.chatID), "seq": change.seq,
+            "id": Wire.messageID(chat: change.chatID, seq: change.seq), "text": change.text, "editedAt": Wire.timestamp(change.at),
+        ], chat: change.chatID)
+    }
+
+    static func deleted(_ change: MessageStore.Change) -> ChatFrame {
+        event([
+            "type": "deleted", "chat": PublicID.encode(.chat, change.chatID), "seq": change.seq,
+            "id": Wire.messageID(chat: change.chatID, seq: change.seq), "deletedAt": Wire.timestamp(change.at),
+        ], chat: change.chatID)
+    }
+
+    static func read(chat: Int64, user: Int64, seq: Int64) -> ChatFrame {
+        event(["type": "read", "chat": PublicID.encode(.chat, chat), "user": PublicID.encode(.person, user), "seq": seq], chat: chat)
+    }
+
+    static func typing(chat: Int64, user: Int64) -> ChatFrame {
+        event(["type": "typing", "chat": PublicID.encode(.chat, chat), "user": PublicID.encode(.person, user)], chat: chat)
+    }
+
+    private static func event(_ object: [String: Any], chat: Int64) -> ChatFrame {
+        ChatFrame(bytes: encode(object), chat: chat, seq: 0)
     }
 
     static let pong = encode(["type": "pong"])

@@ -1,25 +1,36 @@
 import Logging
 import Metrics
 import NIOCore
+import Synchronization
+import NIOWebSocket
 import ZvonokCore
 import ZvonokStorage
 
-/// The data path of the hub: frame in → authorize → sequence and persist (group commit) → fan out → frames out.
+/// What every connection of this node shares: the fan-out core, the group committer, the stores and the limits.
+/// The data path: frame in → authorize → sequence and persist (group commit) → fan out → frames out.
 final class MessagingHub: Sendable {
     let fanout = FanoutHub<HubConnection>()
     let committer: GroupCommitter
     let chats: ChatStore
     let messages: MessageStore
     let logger: Logger
+    /// Sends per person; nil when unlimited.
+    let sendLimiter: RateLimiter?
+    /// Typing notices per person and chat: one per two seconds reaches the others, the rest are coalesced away.
+    let typingLimiter = RateLimiter(.init(capacity: 1, perSecond: 0.5))
     /// Open WebSocket connections on this node, for `/metrics`.
-    let connections = Meter(label: "zvonok_websocket_connections")
+    private let connectionsGauge = Meter(label: "zvonok_websocket_connections")
+    private let openConnections = Atomic<Int>(0)
 
-    init(database: Database, logger: Logger) {
+    init(database: Database, configuration: ServerConfiguration, logger: Logger) {
         let messages = MessageStore(database: database)
         let fanout = self.fanout
         self.messages = messages
         self.chats = ChatStore(database: database)
         self.logger = logger
+        self.sendLimiter = configuration.sendRate > 0
+            ? RateLimiter(.init(capacity: Double(configuration.sendBurst), perSecond: configuration.sendRate))
+            : nil
         // Committed batches fan out in commit order: per chat, recipients see seq order. Retries are acked but
         // never delivered again.
         let committed = Counter(label: "zvonok_messages_committed")
@@ -32,8 +43,8 @@ final class MessagingHub: Sendable {
         }
     }
 
-    /// Registers a connection for every chat of its person and returns the `ready` frame.
-    func connect(_ connection: HubConnection) async throws -> ByteBuffer {
+    /// Registers a connection for every chat of its person; returns the person's chats for `ready`.
+    func connect(_ connection: HubConnection) async throws -> [ChatSummary] {
         var all: [ChatSummary] = []
         var after: Int64 = 0
         while true {
@@ -43,13 +54,15 @@ final class MessagingHub: Sendable {
             after = last.id
         }
         fanout.register(connection, person: connection.personID, chats: all.map(\.id))
-        connections.increment()
-        return HubFrames.ready(user: connection.personID, chats: all)
+        connectionsGauge.increment()
+        openConnections.add(1, ordering: .relaxed)
+        return all
     }
 
     func disconnect(_ connection: HubConnection) {
         fanout.unregister(connection, person: connection.personID)
-        connections.decrement()
+        connectionsGauge.decrement()
+        openConnections.subtract(1, ordering: .relaxed)
     }
 
     /// Structural changes from the registration API reach open connections at once.
@@ -57,39 +70,13 @@ final class MessagingHub: Sendable {
         fanout.apply(changes)
     }
 
-    /// Handles one client frame; the answer (ack, pong or error) goes to the connection's own queue.
-    func handle(_ text: String, from connection: HubConnection, identity: Identity) async {
-        let inbound: HubFrames.Inbound
-        do {
-            inbound = try HubFrames.decode(text)
-        } catch {
-            connection.enqueue(HubFrames.error(error.error, ref: error.ref))
-            return
-        }
-        switch inbound {
-        case .ping:
-            connection.enqueue(HubFrames.pong)
-        case .send(let chat, let cid, let text):
-            do {
-                try await authorizeSend(identity, to: chat)
-                let committed = try await committer.submit(PendingMessage(chatID: chat, senderID: identity.personID, cid: cid, text: text))
-                connection.enqueue(HubFrames.ack(committed))
-            } catch let error as ZvonokError {
-                connection.enqueue(HubFrames.error(error, ref: cid))
-            } catch {
-                logger.warning("Send failed", metadata: ["error": "\(error)"])
-                connection.enqueue(HubFrames.error(.unavailable(), ref: cid))
-            }
-        }
-    }
-
-    /// Members only, and only staff post in the school channel.
-    private func authorizeSend(_ identity: Identity, to chat: Int64) async throws {
-        guard let kind = try await messages.membershipKind(of: identity.personID, in: chat) else {
-            throw ZvonokError.notFound("no such chat")
-        }
-        guard ChatPolicy.mayPost(role: identity.role, in: kind) else {
-            throw ZvonokError.forbidden("only staff post in the school channel")
+    /// Closes every open connection with 1001 (going away) once it has written what it holds, and waits up to
+    /// `timeout` for them to go.
+    func closeAll(within timeout: Duration) async {
+        fanout.forEachSink { $0.close(.goingAway) }
+        let deadline = ContinuousClock.now + timeout
+        while openConnections.load(ordering: .relaxed) > 0, ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(20))
         }
     }
 }

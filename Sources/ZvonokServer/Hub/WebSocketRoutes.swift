@@ -16,19 +16,18 @@ struct WebSocketRoutes {
             return .upgrade([:])
         } onUpgrade: { inbound, outbound, context in
             guard let identity = context.requestContext.identity else { return }
-            let connection = HubConnection(personID: identity.personID)
-            let ready = try await hub.connect(connection)
-            connection.enqueue(ready)
+            let connection = HubConnection(personID: identity.personID, channel: context.requestContext.channel)
+            let chats = try await hub.connect(connection)
+            defer { hub.disconnect(connection) }
+            connection.send(HubFrames.ready(user: identity.personID, chats: chats))
+            var session = HubSession(hub: hub, identity: identity, connection: connection, chats: chats)
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { try await connection.runWriter(outbound) }
-                defer {
-                    hub.disconnect(connection)
-                    connection.finish()
-                }
+                defer { connection.finish() }
                 for try await message in inbound.messages(maxSize: Self.maximumFrame) {
                     switch message {
-                    case .text(let text): await hub.handle(text, from: connection, identity: identity)
-                    case .binary: connection.enqueue(HubFrames.error(.invalidArgument("frames are JSON text"), ref: nil))
+                    case .text(let text): await session.handle(text)
+                    case .binary: connection.send(HubFrames.error(.invalidArgument("frames are JSON text"), ref: nil))
                     }
                 }
                 group.cancelAll()

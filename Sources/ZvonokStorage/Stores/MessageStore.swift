@@ -176,7 +176,7 @@ extension MessageStore {
 
     /// Up to `limit` messages of a chat with `seq` below `before` (or the newest), newest first.
     public func history(of chatID: Int64, before: Int64?, limit: Int) async throws -> [StoredMessage] {
-        let rows = try await database.query(
+        try await stored(
             """
             SELECT chat_id, seq, sender_id, CASE WHEN deleted_at IS NULL THEN text ELSE '' END, sent_at, edited_at, deleted_at
             FROM messages
@@ -184,6 +184,22 @@ extension MessageStore {
             ORDER BY seq DESC LIMIT \(limit)
             """
         )
+    }
+
+    /// Up to `limit` messages of a chat with `seq` above `after`, oldest first: one batch of a `sync`.
+    public func messages(of chatID: Int64, after: Int64, limit: Int) async throws -> [StoredMessage] {
+        try await stored(
+            """
+            SELECT chat_id, seq, sender_id, CASE WHEN deleted_at IS NULL THEN text ELSE '' END, sent_at, edited_at, deleted_at
+            FROM messages
+            WHERE chat_id = \(chatID) AND seq > \(after)
+            ORDER BY seq LIMIT \(limit)
+            """
+        )
+    }
+
+    private func stored(_ query: PostgresQuery) async throws -> [StoredMessage] {
+        let rows = try await database.query(query)
         var messages: [StoredMessage] = []
         for try await (chat, seq, sender, text, sentAt, editedAt, deletedAt) in rows.decode((Int64, Int64, Int64, String, Date, Date?, Date?).self) {
             messages.append(StoredMessage(chatID: chat, seq: seq, senderID: sender, text: text, sentAt: sentAt, editedAt: editedAt, deletedAt: deletedAt))

@@ -2,6 +2,7 @@ import ArgumentParser
 import AsyncHTTPClient
 import Foundation
 import NIOHTTP1
+import ZvonokLoadKit
 
 /// `zvonok-load roster`: times the upload of one whole school through `PUT /v1/schools/{id}/roster`.
 struct RosterBenchmark: AsyncParsableCommand {
@@ -22,7 +23,7 @@ struct RosterBenchmark: AsyncParsableCommand {
     var repeats: Int = 3
 
     func run() async throws {
-        let api = HTTPAPI(base: server.server, token: server.token, client: HTTPClient(eventLoopGroupProvider: .singleton))
+        let api = HTTPAPI(base: server.server, token: try server.requireToken(), client: HTTPClient(eventLoopGroupProvider: .singleton))
         do {
             try await measure(api)
             try await api.client.shutdown()
@@ -57,24 +58,10 @@ struct RosterBenchmark: AsyncParsableCommand {
         print(String(format: "best: first upload %.1f ms, repeated upload %.1f ms", first, repeated))
     }
 
-    /// A fresh region (a random free code) with its admin, a municipality and a school; returns the school's id and
-    /// the regional admin's token (the ministry itself writes nothing below regions).
+    /// A fresh region, municipality and school; returns the school's id and the regional admin's token.
     private func makeSchool(_ api: HTTPAPI) async throws -> (id: String, admin: String) {
-        for _ in 0..<20 {
-            let code = String(format: "%02d", Int.random(in: 1...99))
-            do {
-                try await api.send(.POST, "/v1/regions", json: ["code": code, "name": "Нагрузочный регион \(code)"])
-            } catch {
-                continue
-            }
-            let admin = try await api.send(.POST, "/v1/regions/\(code)/admins", json: ["name": "Регион"])
-            let activated = try await api.send(.POST, "/v1/invites/\(admin["inviteCode"] as! String)/activate", json: [:])
-            let regional = activated["token"] as! String
-            let municipality = try await api.send(.POST, "/v1/regions/\(code)/municipalities", json: ["name": "Город"], token: regional)
-            let school = try await api.send(.POST, "/v1/municipalities/\(municipality["id"] as! String)/schools", json: ["name": "Школа"], token: regional)
-            return (school["id"] as! String, regional)
-        }
-        throw HTTPAPI.Failure(description: "no free region code found; use an emptier database")
+        let (municipality, admin) = try await api.makeRegionAndMunicipality()
+        return (try await api.makeSchool(in: municipality, name: "Школа", admin: admin), admin)
     }
 
     /// Students in classes of `classSize`, one guardian per student, a homeroom teacher per class.

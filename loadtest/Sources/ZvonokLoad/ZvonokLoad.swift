@@ -6,7 +6,7 @@ struct ZvonokLoad: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "zvonok-load",
         abstract: "Load generator and benchmarks for a running Zvonok server (loopback only).",
-        subcommands: [RosterBenchmark.self]
+        subcommands: [ConnectCommand.self, FanoutCommand.self, SchooldayCommand.self, RosterBenchmark.self]
     )
 }
 
@@ -15,13 +15,18 @@ struct ServerOptions: ParsableArguments {
     @Option(help: "The server's base URL; loopback addresses only.")
     var server: String = "http://127.0.0.1:8080"
 
-    @Option(help: "A ministry token (`zvonok token --role ministry`).")
-    var token: String
+    @Option(help: "A ministry token (`zvonok token --role ministry`); needed unless a saved --setup is reused.")
+    var token: String?
 
     func validate() throws {
         let host = server.split(separator: "/").dropFirst().first.map { String($0.split(separator: ":").first ?? "") } ?? ""
         guard host == "localhost" || host.hasPrefix("127.") || host == "[::1]" else {
             throw ValidationError("the load generator only talks to loopback addresses (127.0.0.0/8, localhost, [::1])")
         }
+    }
+
+    func requireToken() throws -> String {
+        guard let token else { throw ValidationError("--token (a ministry token) is needed to create the setup") }
+        return token
     }
 }

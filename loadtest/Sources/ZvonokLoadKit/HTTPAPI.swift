@@ -1,21 +1,39 @@
-import AsyncHTTPClient
+public import AsyncHTTPClient
 import Foundation
 import NIOCore
-import NIOHTTP1
+public import NIOHTTP1
 
 /// A small JSON client for Zvonok's HTTP API.
-struct HTTPAPI {
-    let base: String
-    let token: String
-    let client: HTTPClient
+public struct HTTPAPI: Sendable {
+    public let base: String
+    public let token: String
+    public let client: HTTPClient
 
-    struct Failure: Error, CustomStringConvertible {
-        let description: String
+    public init(base: String, token: String, client: HTTPClient) {
+        self.base = base
+        self.token = token
+        self.client = client
+    }
+
+    /// A client of its own on the shared event loop group; end it with `shutdown()`.
+    public init(base: String, token: String) {
+        self.init(base: base, token: token, client: HTTPClient(eventLoopGroupProvider: .singleton))
+    }
+
+    public func shutdown() async throws {
+        try await client.shutdown()
+    }
+
+    public struct Failure: Error, CustomStringConvertible {
+        public let description: String
+        public init(description: String) { self.description = description }
     }
 
     /// Sends `body` (JSON, or text with its content type) and returns the decoded JSON answer, failing on a non-2xx status.
     @discardableResult
-    func send(_ method: HTTPMethod, _ path: String, json: Any? = nil, text: String? = nil, contentType: String = "application/json", token: String? = nil) async throws -> [String: Any] {
+    public func send(
+        _ method: HTTPMethod, _ path: String, json: Any? = nil, text: String? = nil, contentType: String = "application/json", token: String? = nil
+    ) async throws -> [String: Any] {
         var request = HTTPClientRequest(url: base + path)
         request.method = method
         request.headers.add(name: "Authorization", value: "Bearer \(token ?? self.token)")

@@ -1,0 +1,128 @@
+public import Foundation
+import PostgresNIO
+import ZvonokCore
+
+/// Changes to stored messages after they were sent — edits, deletions — and members' read marks.
+///
+/// Edits and deletions keep the rating's roll-ups exact: a message whose counting changes (deleted, or edited to or
+/// from text that counts) within the Moscow week it was sent in moves that week's `activity_daily.counted`; once
+/// its week is over, the week's figures stay as they were (contract §6: messages deleted before the end of W do
+/// not count for W).
+extension MessageStore {
+    /// What an edit or a deletion changed.
+    public struct Change: Sendable, Equatable {
+        public let chatID: Int64
+        public let seq: Int64
+        /// The new text (empty once deleted).
+        public let text: String
+        public let at: Date
+        /// False when the message was already deleted: nothing changed, nothing to tell anyone.
+        public let changed: Bool
+    }
+
+    /// Replaces the text of the author's own message.
+    public func edit(chat: Int64, seq: Int64, by person: Int64, text: String) async throws -> Change {
+        try await database.transaction { connection in
+            let message = try await lock(chat: chat, seq: seq, on: connection)
+            guard message.senderID == person else { throw ZvonokError.forbidden("only the author edits a message") }
+            guard !message.deleted else { throw ZvonokError.conflict("the message was deleted") }
+            let counted = MessageText.isCounted(text)
+            let rows = try await connection.query(
+                """
+                UPDATE messages SET text = \(text), counted = \(counted), edited_at = now()
+                WHERE chat_id = \(chat) AND seq = \(seq) AND sent_at = \(message.sentAt)
+                RETURNING edited_at
+                """,
+                logger: database.logger
+            )
+            let editedAt = try await rows.decode(Date.self).first { _ in true } ?? Date()
+            try await recount(message, by: (counted ? 1 : 0) - (message.counted ? 1 : 0), on: connection)
+            return Change(chatID: chat, seq: seq, text: text, at: editedAt, changed: true)
+        }
+    }
+
+    /// Deletes a message: by its author, or by a moderator of the chat (the caller decides who moderates).
+    public func delete(chat: Int64, seq: Int64, by person: Int64, asModerator: Bool) async throws -> Change {
+        try await database.transaction { connection in
+            let message = try await lock(chat: chat, seq: seq, on: connection)
+            guard message.senderID == person || asModerator else {
+                throw ZvonokError.forbidden("only the author or the chat's teachers and admins delete a message")
+            }
+            if let deletedAt = message.deletedAt {
+                return Change(chatID: chat, seq: seq, text: "", at: deletedAt, changed: false)
+            }
+            let rows = try await connection.query(
+                """
+                UPDATE messages SET deleted_at = now()
+                WHERE chat_id = \(chat) AND seq = \(seq) AND sent_at = \(message.sentAt)
+                RETURNING deleted_at
+                """,
+                logger: database.logger
+            )
+            let deletedAt = try await rows.decode(Date.self).first { _ in true } ?? Date()
+            try await recount(message, by: message.counted ? -1 : 0, on: connection)
+            return Change(chatID: chat, seq: seq, text: "", at: deletedAt, changed: true)
+        }
+    }
+
+    /// Moves the member's read mark forward to `seq` (never back, never past the chat's last message); returns the
+    /// mark before and after.
+    public func markRead(chat: Int64, by person: Int64, through seq: Int64) async throws -> (before: Int64, after: Int64) {
+        let rows = try await database.query(
+            """
+            WITH old AS (SELECT read_seq FROM chat_members WHERE chat_id = \(chat) AND person_id = \(person) FOR UPDATE)
+            UPDATE chat_members m SET read_seq = GREATEST(m.read_seq, LEAST(\(seq), c.last_seq))
+            FROM chats c, old
+            WHERE c.id = m.chat_id AND m.chat_id = \(chat) AND m.person_id = \(person)
+            RETURNING old.read_seq, m.read_seq
+            """
+        )
+        guard let marks = try await rows.decode((Int64, Int64).self).first(where: { _ in true }) else {
+            throw ZvonokError.notFound("no such chat")
+        }
+        return (marks.0, marks.1)
+    }
+
+    /// The row an edit or deletion works on, locked for the transaction.
+    private struct LockedMessage {
+        let chatID: Int64
+        let senderID: Int64
+        let sentAt: Date
+        let counted: Bool
+        let deletedAt: Date?
+        /// Sent in the current Moscow week, so the week's roll-ups still follow changes.
+        let inCurrentWeek: Bool
+        var deleted: Bool { deletedAt != nil }
+    }
+
+    private func lock(chat: Int64, seq: Int64, on connection: PostgresConnection) async throws -> LockedMessage {
+        let rows = try await connection.query(
+            """
+            SELECT sender_id, sent_at, counted, deleted_at,
+                   date_trunc('week', sent_at AT TIME ZONE 'UTC' + interval '3 hours')
+                       = date_trunc('week', now() AT TIME ZONE 'UTC' + interval '3 hours')
+            FROM messages WHERE chat_id = \(chat) AND seq = \(seq)
+            FOR UPDATE
+            """,
+            logger: database.logger
+        )
+        for try await (sender, sentAt, counted, deletedAt, inCurrentWeek) in rows.decode((Int64, Date, Bool, Date?, Bool).self) {
+            return LockedMessage(chatID: chat, senderID: sender, sentAt: sentAt, counted: counted, deletedAt: deletedAt, inCurrentWeek: inCurrentWeek)
+        }
+        throw ZvonokError.notFound("no such message")
+    }
+
+    /// Adjusts the counted messages of the message's day, chat and sender, while its week is running.
+    private func recount(_ message: LockedMessage, by delta: Int, on connection: PostgresConnection) async throws {
+        guard delta != 0, message.inCurrentWeek else { return }
+        try await connection.query(
+            """
+            UPDATE activity_daily SET counted = counted + \(delta)
+            WHERE day = (\(message.sentAt)::timestamptz AT TIME ZONE 'UTC' + interval '3 hours')::date
+              AND chat_id = \(message.chatID)
+              AND person_id = \(message.senderID)
+            """,
+            logger: database.logger
+        )
+    }
+}
