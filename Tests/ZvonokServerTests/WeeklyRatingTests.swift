@@ -258,6 +258,46 @@ import ZvonokStorage
         }
     }
 
+    @Test func aMessageDeletedDuringItsWeekStopsCountingAndOneDeletedLaterStillCounts() async throws {
+        try await withTestServer { api in
+            let fixture = try await SchoolFixture.build(api)
+            let current = RatingWeek.containing(Date())
+            try await withRunningDatabase(api.databaseURL) { db in
+                let class5 = try await Self.chat(db, classID: fixture.id("class5"))
+                let class6 = try await Self.chat(db, classID: fixture.id("class6"))
+                let teacher5 = Int64(fixture.id("teacher5").dropFirst())!, teacher6 = Int64(fixture.id("teacher6").dropFirst())!
+                let store = MessageStore(database: db)
+                let sent = try await store.commit([
+                    PendingMessage(chatID: class5, senderID: teacher5, cid: "1", text: "Первое"),
+                    PendingMessage(chatID: class5, senderID: teacher5, cid: "2", text: "Второе"),
+                    PendingMessage(chatID: class6, senderID: teacher6, cid: "3", text: "Единственное"),
+                ])
+                // Deleted within the week they were sent in: teacher5 keeps one message, teacher6 none.
+                _ = try await store.delete(chat: class5, seq: sent[1].seq, by: teacher5, asModerator: false)
+                _ = try await store.delete(chat: class6, seq: sent[2].seq, by: teacher6, asModerator: false)
+                // Sent last week (stored as the group commit stored it then) and deleted now, after its week. The
+                // school has to have been there last week to be rated for it.
+                let lastWeek = current.previous
+                try await db.query("UPDATE schools SET created_at = \(lastWeek.start)")
+                try await db.query(
+                    """
+                    INSERT INTO messages (chat_id, seq, sent_at, sender_id, cid, text, counted)
+                    VALUES (\(class6), 1000, \(lastWeek.start.addingTimeInterval(36000)), \(teacher6), 'old', 'Прошлая неделя', true)
+                    """
+                )
+                try await db.query("INSERT INTO activity_daily (day, chat_id, person_id, messages, counted) VALUES (\(lastWeek.firstDayText)::date, \(class6), \(teacher6), 1, 1)")
+                _ = try await store.delete(chat: class6, seq: 1000, by: teacher6, asModerator: false)
+            }
+            let now = try expect(await rating(api, "week=\(current)&level=school&region=55", token: api.ministryToken), .ok)
+            let school = try item(now, fixture.id("school"))
+            #expect(school["messages"] as? Int == 1)
+            #expect(school["chatsActive"] as? Int == 1)
+            #expect(school["teachersActive"] as? Int == 1)
+            let before = try expect(await rating(api, "week=\(current.previous)&level=school&region=55", token: api.ministryToken), .ok)
+            #expect(try item(before, fixture.id("school"))["messages"] as? Int == 1)
+        }
+    }
+
     @Test func csvHasBomHeaderAndEscapedNames() async throws {
         try await withTestServer { api in
             let world = try await build(api)

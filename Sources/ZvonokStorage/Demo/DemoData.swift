@@ -345,7 +345,7 @@ public struct DemoData: Sendable {
             """,
         """
             CREATE TEMP TABLE demo_groups ON COMMIT DROP AS
-            SELECT a.role, g.share * dp.messages / g.per_row AS rows_wanted, g.per_row, sum(a.to_day - a.from_day + 1)::float8 AS person_days
+            SELECT a.role, g.share * dp.messages / g.per_row AS rows_wanted, g.per_row, sum((a.to_day - a.from_day + 1) * a.level)::float8 AS weighted_days
             FROM demo_actors a, demo_params dp,
                  (VALUES ('teacher', 0.45, 2.5), ('school_admin', 0.05, 2.5), ('student', 0.30, 1.5), ('guardian', 0.20, 1.5)) AS g (role, share, per_row)
             WHERE g.role = a.role
@@ -367,7 +367,7 @@ public struct DemoData: Sendable {
                        CASE WHEN pg_temp.u(a.key || ':e' || k, dp.seed + 15) < 0.1 THEN 1000
                             WHEN pg_temp.u(a.key || ':e' || k, dp.seed + 15) < 0.2 THEN 1 ELSE 0 END AS uncounted
                 FROM demo_params dp, demo_actors a JOIN demo_groups g ON g.role = a.role
-                CROSS JOIN LATERAL generate_series(1, floor(g.rows_wanted * (a.to_day - a.from_day + 1) / g.person_days * a.level
+                CROSS JOIN LATERAL generate_series(1, floor(g.rows_wanted * (a.to_day - a.from_day + 1) * a.level / g.weighted_days
                                                             + pg_temp.u(a.key, dp.seed + 16))::int) k
             ) x
             GROUP BY x.day, x.chat_id, x.person_id
