@@ -315,6 +315,18 @@ import ZvonokStorage
             #expect(lines[1] == "\(world.id("school")),Школа №1,55,\(world.id("municipality")),1,1,1.0000,6,4,0.6667,2,0.5000,1,0.2500,1,1.0000,3,1,4,2,70.00,1")
             #expect(lines[2] == "\(world.id("lyceum")),\"Лицей «Гармония», корпус \"\"А\"\"\",55,\(world.id("municipality")),1,1,1.0000,0,0,0.0000,0,0.0000,0,0.0000,0,0.0000,0,0,0,0,30.00,2")
             #expect(lines.count == 6 && lines[5].isEmpty)
+
+            // JSON numbers print as the rounded decimals, and a past week answers the same bytes every time.
+            var bodies: [String] = []
+            for _ in 0..<2 {
+                bodies.append(try await api.client.execute(
+                    uri: "/v1/ratings/weekly?week=\(world.week)&level=region", method: .get,
+                    headers: [.authorization: "Bearer \(api.ministryToken)"], body: nil
+                ) { response in String(buffer: response.body) })
+            }
+            #expect(bodies[0] == bodies[1])
+            #expect(bodies[0].contains("\"teachersShare\":0.6667}"))
+            #expect(bodies[0].contains("\"score\":55,"))
         }
     }
 }

@@ -50,10 +50,13 @@ struct RatingRoutes {
                 body: .init(byteBuffer: ByteBuffer(bytes: rating.csv))
             )
         }
+        // Sorted keys: a past week answers byte for byte the same every time.
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
         return Response(
             status: .ok,
             headers: [.contentType: "application/json; charset=utf-8"],
-            body: .init(byteBuffer: ByteBuffer(bytes: try JSONEncoder().encode(RatingBody(rating))))
+            body: .init(byteBuffer: ByteBuffer(bytes: try encoder.encode(RatingBody(rating))))
         )
     }
 
@@ -126,8 +129,9 @@ struct RatingBody: Encodable {
         }
     }
 
-    /// A rounded decimal as a JSON number: the nearest double prints as the same short decimal (0.3333, 66.67).
+    /// A rounded decimal as a JSON number. Parsed from its text, the double is the one nearest to it, which prints
+    /// back as the same short decimal (0.3333, 66.67); NSDecimalNumber's doubleValue can miss by an ulp (66.670000000000001).
     static func number(_ value: Decimal) -> Double {
-        NSDecimalNumber(decimal: value).doubleValue
+        Double(value.description) ?? 0
     }
 }
