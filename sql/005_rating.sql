@@ -5,7 +5,8 @@
 -- `week` is always the Monday of a Moscow ISO week (activity_daily.day is a Moscow day already).
 --
 -- Triggers are statement-level with transition tables, so a group commit of 500 messages costs one extra
--- statement per roll-up, not 500; rows are upserted in key order, so concurrent writers lock them in the same order.
+-- statement per roll-up, not 500 (about 2 ms more per 200-row activity upsert here: docs/performance.md); rows are
+-- upserted in key order, so concurrent writers lock them in the same order.
 
 -- The Monday of the Moscow (UTC+3) ISO week holding the instant.
 CREATE FUNCTION zvonok_moscow_week(at timestamptz) RETURNS date
@@ -55,9 +56,11 @@ CREATE INDEX people_teachers_by_region ON people (region_code, id) INCLUDE (scho
 -- "At least one class by the end of W".
 CREATE INDEX classes_by_school_created ON classes (school_id, created_at);
 
--- Adds activity rows (counted with a sign) to the weekly roll-ups.
+-- Adds activity rows (counted with a sign) to the weekly roll-ups. PL/pgSQL rather than SQL so that its plan is
+-- kept for the session: the group commit calls it once per batch.
 CREATE FUNCTION zvonok_roll_up_activity(p_day date[], p_chat bigint[], p_person bigint[], p_counted integer[]) RETURNS void
-LANGUAGE sql AS $$
+LANGUAGE plpgsql AS $$
+BEGIN
     -- Both upserts run to completion (PostgreSQL always runs data-modifying CTEs, read or not).
     WITH delta AS (
         SELECT date_trunc('week', u.day)::date AS week, u.chat_id, u.person_id, sum(u.counted)::integer AS counted
@@ -67,10 +70,10 @@ LANGUAGE sql AS $$
     ),
     chat_rows AS (
         INSERT INTO rating_chat_weeks AS r (week, region_code, chat_id, municipality_id, school_id, counted, pupil_counted)
-        SELECT d.week, coalesce(c.region_code, ''), d.chat_id, min(c.municipality_id), min(c.school_id), sum(d.counted),
+        SELECT d.week, coalesce(min(c.region_code), ''), d.chat_id, min(c.municipality_id), min(c.school_id), sum(d.counted),
                coalesce(sum(d.counted) FILTER (WHERE p.role IN ('student', 'guardian')), 0)
         FROM delta d JOIN chats c ON c.id = d.chat_id LEFT JOIN people p ON p.id = d.person_id
-        GROUP BY d.week, coalesce(c.region_code, ''), d.chat_id
+        GROUP BY d.week, d.chat_id
         ORDER BY 1, 2, 3
         ON CONFLICT (week, region_code, chat_id) DO UPDATE
             SET counted = r.counted + EXCLUDED.counted, pupil_counted = r.pupil_counted + EXCLUDED.pupil_counted
@@ -79,16 +82,22 @@ LANGUAGE sql AS $$
     SELECT d.week, coalesce(c.region_code, ''), d.person_id, d.chat_id, d.counted
     FROM delta d JOIN chats c ON c.id = d.chat_id JOIN people p ON p.id = d.person_id AND p.role IN ('teacher', 'school_admin')
     ORDER BY 1, 2, 3, 4
-    ON CONFLICT (week, region_code, person_id, chat_id) DO UPDATE SET counted = r.counted + EXCLUDED.counted
+    ON CONFLICT (week, region_code, person_id, chat_id) DO UPDATE SET counted = r.counted + EXCLUDED.counted;
+END
 $$;
 
+-- An upsert fires the INSERT trigger for the rows it inserted and the UPDATE trigger for those it updated; an
+-- update counts as its new rows less its old ones.
 CREATE FUNCTION zvonok_activity_rolled_up() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
-    IF TG_OP IN ('INSERT', 'UPDATE') THEN
+    IF TG_OP = 'INSERT' THEN
         PERFORM zvonok_roll_up_activity(array_agg(day), array_agg(chat_id), array_agg(person_id), array_agg(counted)) FROM new_rows;
-    END IF;
-    IF TG_OP IN ('UPDATE', 'DELETE') THEN
+    ELSIF TG_OP = 'UPDATE' THEN
+        PERFORM zvonok_roll_up_activity(array_agg(day), array_agg(chat_id), array_agg(person_id), array_agg(counted))
+        FROM (SELECT day, chat_id, person_id, counted FROM new_rows
+              UNION ALL SELECT day, chat_id, person_id, -counted FROM old_rows) AS changed;
+    ELSE
         PERFORM zvonok_roll_up_activity(array_agg(day), array_agg(chat_id), array_agg(person_id), array_agg(-counted)) FROM old_rows;
     END IF;
     RETURN NULL;
@@ -107,7 +116,8 @@ CREATE TRIGGER activity_daily_rolled_up_delete AFTER DELETE ON activity_daily
 -- until the week they are removed in.
 CREATE FUNCTION zvonok_roll_up_people(p_sign integer, p_region text[], p_school bigint[], p_role text[],
                                       p_listed timestamptz[], p_registered timestamptz[], p_removed timestamptz[]) RETURNS void
-LANGUAGE sql AS $$
+LANGUAGE plpgsql AS $$
+BEGIN
     INSERT INTO rating_people_weeks AS r (region_code, school_id, role, week, listed, registered)
     SELECT u.region_code, u.school_id, u.role, x.week, p_sign * sum(x.listed), p_sign * sum(x.registered)
     FROM unnest(p_region, p_school, p_role, p_listed, p_registered, p_removed)
@@ -123,7 +133,8 @@ LANGUAGE sql AS $$
     HAVING sum(x.listed) <> 0 OR sum(x.registered) <> 0
     ORDER BY 1, 2, 3, 4
     ON CONFLICT (region_code, school_id, role, week) DO UPDATE
-        SET listed = r.listed + EXCLUDED.listed, registered = r.registered + EXCLUDED.registered
+        SET listed = r.listed + EXCLUDED.listed, registered = r.registered + EXCLUDED.registered;
+END
 $$;
 
 CREATE FUNCTION zvonok_people_rolled_up() RETURNS trigger
