@@ -47,6 +47,6 @@ struct DemoDataCommand: AsyncParsableCommand {
         print("Made \(summary.schools) schools, \(summary.classes) classes, \(summary.chats) chats, \(summary.memberships) memberships:")
         for (role, listed, registered) in summary.people { print("  \(role): \(listed) listed, \(registered) registered") }
         print("Activity \(summary.firstDay) to \(summary.lastDay): \(summary.activityRows) daily rows, \(summary.messages) messages, \(summary.counted) counted")
-        print("Took \(clock.now - started)")
+        print("Took \((clock.now - started).components.seconds) s")
     }
 }

@@ -6,7 +6,8 @@ public import ZvonokCore
 ///
 /// Everything is set-based SQL (generate_series, hashing), so a region of 2,000 schools and a million people takes
 /// minutes, not hours. Randomness comes from hashing each thing's name with the seed (`hashtextextended`), never
-/// from `random()`: the same options and seed on an empty database give the same rows, ids included.
+/// from `random()`: the same options and seed on an empty database on the same day (everything is placed relative
+/// to the current Moscow week, and nothing after today's start) give the same rows, ids included.
 ///
 /// What it writes: regions with their admins; municipalities with their admins and chats; schools (a tenth listed
 /// during the traffic weeks) with an admin, teachers, classes and their chats, students and a guardian for each,
@@ -234,7 +235,7 @@ public struct DemoData: Sendable {
         """
             INSERT INTO people (role, name, external_id, region_code, municipality_id, school_id, class_id, listed_at, registered_at)
             SELECT x.role, x.name, x.external_id, s.region_code, s.municipality_id, s.id, x.class_id, d.listed_at,
-                   CASE WHEN x.registered_at <= now() THEN x.registered_at END
+                   CASE WHEN x.registered_at < pg_temp.msk(p.today, 0) THEN x.registered_at END
             FROM demo_params p, demo_schools d JOIN schools s ON s.id = d.id
             CROSS JOIN LATERAL (
                 SELECT 'school_admin' AS role, 'Завуч школы №' || s.external_id AS name, 'a1' AS external_id, NULL::bigint AS class_id,
@@ -261,7 +262,7 @@ public struct DemoData: Sendable {
             FROM demo_schools d, demo_params dp
             WHERE p.school_id = d.id AND p.role = 'teacher' AND p.registered_at IS NOT NULL
               AND pg_temp.u(d.key || ':' || p.external_id, dp.seed + 10) < 0.02
-              AND p.registered_at + make_interval(secs => pg_temp.u(d.key || ':' || p.external_id, dp.seed + 9) * 86400 * 28) <= now()
+              AND p.registered_at + make_interval(secs => pg_temp.u(d.key || ':' || p.external_id, dp.seed + 9) * 86400 * 28) < pg_temp.msk(dp.today, 0)
             """,
         // Teacher i is the homeroom teacher of class i (when there is one) and teaches two more.
         """
