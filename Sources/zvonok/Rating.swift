@@ -50,8 +50,8 @@ struct RatingCommand: AsyncParsableCommand {
                 }
                 found = known
             }
-            let operator_ = Identity(personID: 0, role: .ministry, name: "operator", regionCode: nil, municipalityID: nil, schoolID: nil, classID: nil)
-            let scope = try RatingScope(caller: operator_, level: level, region: region, municipality: found)
+            let ministryView = Identity(personID: 0, role: .ministry, name: "operator", regionCode: nil, municipalityID: nil, schoolID: nil, classID: nil)
+            let scope = try RatingScope(caller: ministryView, level: level, region: region, municipality: found)
             let units = try await RatingStore(database: database).units(level, week: week, region: scope.countedRegion)
             return Rating(week: week, level: level, formula: formula, partial: week == current, units: units).filtered(scope.shows)
         }
