@@ -79,6 +79,7 @@ let package = Package(
         .executableTarget(
             name: "zvonok",
             dependencies: [
+                "ZvonokCore",
                 "ZvonokServer",
                 "ZvonokStorage",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),

@@ -4,6 +4,7 @@ import Hummingbird
 import Logging
 import ServiceLifecycle
 import UnixSignals
+import ZvonokCore
 import ZvonokServer
 import ZvonokStorage
 
@@ -34,6 +35,9 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Messages one person may send at once before --send-rate applies. [env: ZVONOK_SEND_BURST] (default: 20)")
     var sendBurst: Int?
 
+    @Option(help: "The weekly rating's weights for schoolsShare, teachersShare and teachersActiveShare, adding up to 1. [env: ZVONOK_RATING_WEIGHTS] (default: 0.3,0.3,0.4)")
+    var ratingWeights: String?
+
     func run() async throws {
         let logger = common.makeLogger()
         let environment = ProcessInfo.processInfo.environment
@@ -54,6 +58,9 @@ struct Serve: AsyncParsableCommand {
         if let burst = sendBurst ?? environment["ZVONOK_SEND_BURST"].flatMap(Int.init) {
             guard burst >= 1 else { throw ValidationError("the send burst must be at least 1") }
             configuration.sendBurst = burst
+        }
+        if let weights = ratingWeights ?? environment["ZVONOK_RATING_WEIGHTS"] {
+            do { configuration.ratingFormula = try RatingFormula(parsing: weights) } catch { throw ValidationError(error.message) }
         }
 
         let session = try await common.openDatabase(logger: logger)

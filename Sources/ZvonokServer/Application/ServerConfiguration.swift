@@ -1,3 +1,5 @@
+public import ZvonokCore
+
 /// Where the HTTP and WebSocket server listens, and what it calls itself.
 public struct ServerConfiguration: Sendable {
     /// Address to bind; loopback by default so that nothing is exposed by accident.
@@ -12,6 +14,8 @@ public struct ServerConfiguration: Sendable {
     /// Take the client's address from `X-Real-IP` (set by the load balancer) for per-address limits. Only behind a
     /// proxy that overwrites the header: otherwise a client could pick its own address.
     public var trustProxyHeaders: Bool = false
+    /// The weekly rating's weights; the contract's unless an operator sets others.
+    public var ratingFormula: RatingFormula = .contract
 
     /// Messages per second one person may send, over all their connections; 0 lifts the limit.
     public var sendRate: Double = 5

@@ -1,0 +1,124 @@
+import Foundation
+import PostgresNIO
+public import ZvonokCore
+
+/// Counts the weekly rating's figures (contract §6) from the weekly roll-ups of activity and registrations that
+/// sql/005 keeps in step with `activity_daily` and `people`, and from the structure; it never reads the message
+/// table. One set-based query serves every level.
+public struct RatingStore: Sendable {
+    let database: Database
+
+    public init(database: Database) {
+        self.database = database
+    }
+
+    /// Every unit of `level` with its counts for `week`: all regions for the region level, the municipalities or
+    /// schools of `region` below it (ranks are counted within the region, so the whole region is always counted).
+    public func units(_ level: RatingLevel, week: RatingWeek, region: String?) async throws -> [RatingUnit] {
+        precondition(level == .region || region != nil, "municipalities and schools are counted one region at a time")
+        let scope = level == .region ? nil : region
+        return try await database.transaction { connection in
+            // Tens of thousands of roll-up rows a region: keep the joins and aggregates in memory.
+            try await connection.query("SET LOCAL work_mem = '64MB'", logger: database.logger)
+            let rows = try await connection.query(Self.query(level: level, week: week, scope: scope), logger: database.logger)
+            var units: [RatingUnit] = []
+            for try await row in rows.decode((String, String, Int64?, String, Int, Int, Int, Int, Int, Int, Int, Int, Int, Int, Int).self) {
+                var counts = RatingCounts()
+                (counts.schoolsListed, counts.schoolsRegistered, counts.schoolsActive, counts.teachersListed, counts.teachersRegistered,
+                 counts.teachersActive, counts.teachersEngaged, counts.studentsRegistered, counts.guardiansRegistered,
+                 counts.messages, counts.chatsActive) = (row.4, row.5, row.6, row.7, row.8, row.9, row.10, row.11, row.12, row.13, row.14)
+                units.append(RatingUnit(key: row.0, name: row.3, regionCode: row.1, municipalityID: row.2, counts: counts))
+            }
+            return units
+        }
+    }
+
+    /// The query, over the weekly roll-ups that sql/005 keeps (never the message table). Its parts:
+    /// - `chat_week`: per unit, the counted messages of the week and the chats that had any;
+    /// - `dialogue`: the week's chats where a student or guardian wrote a counted message;
+    /// - `teacher_week`: per school, the teachers who wrote a counted message (counting only those listed and
+    ///   registered by the end of the week and not removed before it), and of them those who wrote in a dialogue;
+    /// - `people_week`: per school, the people listed and registered by the end of the week;
+    /// - `school_week`: per school listed by the end of the week, all of the above and whether it was registered
+    ///   (a registered school admin and at least one class by the end of the week);
+    /// - then schools are summed into the units of the level. Units are keyed by number: a region's code is two
+    ///   digits.
+    static func query(level: RatingLevel, week: RatingWeek, scope: String?) -> PostgresQuery {
+        """
+        WITH
+        bounds AS (
+            SELECT \(week.firstDayText)::date AS week, \(week.end)::timestamptz AS week_end, \(scope)::text AS scope, \(level.rawValue)::text AS level
+        ),
+        chat_week AS (
+            SELECT CASE b.level WHEN 'region' THEN r.region_code::bigint WHEN 'municipality' THEN r.municipality_id ELSE r.school_id END AS unit,
+                   sum(r.counted) AS messages, count(*) AS chats_active
+            FROM rating_chat_weeks r, bounds b
+            WHERE r.week = b.week AND (b.scope IS NULL OR r.region_code = b.scope) AND r.counted > 0
+            GROUP BY 1
+        ),
+        dialogue AS (
+            SELECT r.chat_id FROM rating_chat_weeks r, bounds b
+            WHERE r.week = b.week AND (b.scope IS NULL OR r.region_code = b.scope) AND r.pupil_counted > 0 AND r.counted > 0
+        ),
+        teacher_week AS (
+            SELECT p.school_id, count(*) AS active, count(*) FILTER (WHERE t.engaged) AS engaged
+            FROM (SELECT sw.person_id, bool_or(d.chat_id IS NOT NULL) AS engaged
+                  FROM bounds b
+                  JOIN rating_staff_weeks sw ON sw.week = b.week AND (b.scope IS NULL OR sw.region_code = b.scope) AND sw.counted > 0
+                  LEFT JOIN dialogue d ON d.chat_id = sw.chat_id
+                  GROUP BY sw.person_id) t
+            CROSS JOIN bounds b
+            JOIN people p ON p.id = t.person_id AND p.role = 'teacher' AND p.registered_at < b.week_end
+                 AND p.listed_at < b.week_end AND (p.removed_at IS NULL OR p.removed_at >= b.week_end)
+            GROUP BY p.school_id
+        ),
+        people_week AS (
+            SELECT r.school_id,
+                   sum(r.listed) FILTER (WHERE r.role = 'teacher') AS teachers_listed,
+                   sum(r.registered) FILTER (WHERE r.role = 'teacher') AS teachers_registered,
+                   sum(r.registered) FILTER (WHERE r.role = 'student') AS students_registered,
+                   sum(r.registered) FILTER (WHERE r.role = 'guardian') AS guardians_registered,
+                   coalesce(sum(r.registered) FILTER (WHERE r.role = 'school_admin'), 0) > 0 AS admin_registered
+            FROM rating_people_weeks r, bounds b
+            WHERE r.week <= b.week AND (b.scope IS NULL OR r.region_code = b.scope)
+            GROUP BY r.school_id
+        ),
+        school_week AS (
+            SELECT CASE b.level WHEN 'region' THEN s.region_code::bigint WHEN 'municipality' THEN s.municipality_id ELSE s.id END AS unit,
+                   coalesce(pw.admin_registered, false)
+                       AND EXISTS (SELECT 1 FROM classes c WHERE c.school_id = s.id AND c.created_at < b.week_end) AS registered,
+                   pw.teachers_listed, pw.teachers_registered, pw.students_registered, pw.guardians_registered, tw.active, tw.engaged
+            FROM bounds b CROSS JOIN schools s
+            LEFT JOIN people_week pw ON pw.school_id = s.id
+            LEFT JOIN teacher_week tw ON tw.school_id = s.id
+            WHERE s.created_at < b.week_end AND (b.scope IS NULL OR s.region_code = b.scope)
+        ),
+        unit_schools AS (
+            SELECT unit, count(*) AS schools_listed, count(*) FILTER (WHERE registered) AS schools_registered,
+                   count(*) FILTER (WHERE active > 0) AS schools_active,
+                   sum(teachers_listed) AS teachers_listed, sum(teachers_registered) AS teachers_registered,
+                   sum(active) AS teachers_active, sum(engaged) AS teachers_engaged,
+                   sum(students_registered) AS students_registered, sum(guardians_registered) AS guardians_registered
+            FROM school_week GROUP BY unit
+        ),
+        units AS (
+            SELECT r.code::bigint AS unit, r.code AS key, r.code AS region_code, NULL::bigint AS municipality_id, r.name
+            FROM regions r, bounds b WHERE b.level = 'region' AND r.created_at < b.week_end
+            UNION ALL
+            SELECT m.id, m.id::text, m.region_code, NULL, m.name
+            FROM municipalities m, bounds b WHERE b.level = 'municipality' AND m.created_at < b.week_end AND m.region_code = b.scope
+            UNION ALL
+            SELECT s.id, s.id::text, s.region_code, s.municipality_id, s.name
+            FROM schools s, bounds b WHERE b.level = 'school' AND s.created_at < b.week_end AND s.region_code = b.scope
+        )
+        SELECT u.key, u.region_code, u.municipality_id, u.name,
+               coalesce(us.schools_listed, 0)::bigint, coalesce(us.schools_registered, 0)::bigint, coalesce(us.schools_active, 0)::bigint,
+               coalesce(us.teachers_listed, 0)::bigint, coalesce(us.teachers_registered, 0)::bigint, coalesce(us.teachers_active, 0)::bigint,
+               coalesce(us.teachers_engaged, 0)::bigint, coalesce(us.students_registered, 0)::bigint, coalesce(us.guardians_registered, 0)::bigint,
+               coalesce(cw.messages, 0)::bigint, coalesce(cw.chats_active, 0)::bigint
+        FROM units u
+        LEFT JOIN unit_schools us ON us.unit = u.unit
+        LEFT JOIN chat_week cw ON cw.unit = u.unit
+        """
+    }
+}
