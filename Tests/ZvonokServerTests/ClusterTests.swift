@@ -119,7 +119,7 @@ import ZvonokTestSupport
                     try await teacher.send(["type": "send", "chat": chat, "cid": "first", "text": "раз"])
                     #expect(try await student.next("msg").seq == 1)
                     // Cut every listening connection, then post while the nodes listen again.
-                    try await withRunningDatabase(a.databaseURL) { database in
+                    _ = try await withRunningDatabase(a.databaseURL) { database in
                         try await database.client.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE 'LISTEN%' AND datname = current_database()")
                     }
                     try await WebSocketOrderTests.flood(teacher, chat: chat, count: count, prefix: "p")

@@ -87,7 +87,7 @@ import ZvonokStorage
 
     static func binds(_ date: Date) throws -> PostgresBindings {
         var binds = PostgresBindings()
-        try binds.append(date, context: .default)
+        binds.append(date, context: .default)
         return binds
     }
 
