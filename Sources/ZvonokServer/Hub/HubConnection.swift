@@ -35,6 +35,8 @@ final class HubConnection: FrameSink, Sendable {
         var ended = false
         /// A burst is on its way to the socket; the next waits for it.
         var writing = false
+        /// `ready` went out: nothing is written before it, though live frames may queue from registration on.
+        var started = false
 
         var hasRoom: Bool {
             queue.count <= HubConnection.maximumFrames / 2 && queue.byteCount <= HubConnection.maximumBytes / 2
@@ -70,6 +72,21 @@ final class HubConnection: FrameSink, Sendable {
         act(on: action)
     }
 
+    /// Sends `ready` ahead of everything queued since the connection was registered, and starts writing.
+    func start(with ready: ByteBuffer) {
+        let action = outbox.withLock { outbox in
+            var early = Deque<ByteBuffer>()
+            outbox.queue.drain(into: &early)
+            outbox.started = true
+            var action = outbox.queue.enqueue(ready, bytes: ready.readableBytes)
+            for frame in early where action != .overflow {
+                if outbox.queue.enqueue(frame, bytes: frame.readableBytes) == .overflow { action = .overflow }
+            }
+            return action
+        }
+        act(on: action)
+    }
+
     /// A frame for this connection alone (an answer, a synced message), past the gate.
     func send(_ bytes: ByteBuffer) {
         act(on: outbox.withLock { $0.queue.enqueue(bytes, bytes: bytes.readableBytes) })
@@ -89,7 +106,7 @@ final class HubConnection: FrameSink, Sendable {
     private func drain() {
         var burst = Deque<ByteBuffer>()
         let waiter = outbox.withLock { outbox -> CheckedContinuation<Void, Never>? in
-            guard !outbox.writing, outbox.closeCode != .unknown(4008) else { return nil }
+            guard outbox.started, !outbox.writing, outbox.closeCode != .unknown(4008) else { return nil }
             outbox.queue.drain(into: &burst)
             outbox.writing = !burst.isEmpty
             return outbox.takeRoomWaiter()

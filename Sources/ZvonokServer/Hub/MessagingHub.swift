@@ -46,7 +46,8 @@ final class MessagingHub: Sendable {
         }
     }
 
-    /// Registers a connection for every chat of its person; returns the person's chats for `ready`.
+    /// Registers a connection for every chat of its person; returns the person's chats for `ready`. The connection
+    /// may receive live frames from here on; `HubConnection.start` puts `ready` ahead of them.
     func connect(_ connection: HubConnection) async throws -> [ChatSummary] {
         var all: [ChatSummary] = []
         var after: Int64 = 0
@@ -60,7 +61,14 @@ final class MessagingHub: Sendable {
         relay.watch(all)
         connectionsGauge.increment()
         openConnections.add(1, ordering: .relaxed)
-        return all
+        // Read the chats' last seq again now that the connection is registered: a message committed after the first
+        // read but fanned out before the registration did not reach this connection, and `ready` must announce it
+        // so that the client syncs it; anything committed later arrives live.
+        let current = try await messages.lastSeqs(of: all.map(\.id))
+        return all.map { chat in
+            guard let last = current[chat.id], last > chat.lastSeq else { return chat }
+            return ChatSummary(id: chat.id, kind: chat.kind, title: chat.title, lastSeq: last, readSeq: chat.readSeq)
+        }
     }
 
     func disconnect(_ connection: HubConnection) {

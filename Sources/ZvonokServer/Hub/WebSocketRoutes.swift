@@ -19,7 +19,7 @@ struct WebSocketRoutes {
             let connection = HubConnection(personID: identity.personID, channel: context.requestContext.channel)
             let chats = try await hub.connect(connection)
             defer { hub.disconnect(connection) }
-            connection.send(HubFrames.ready(user: identity.personID, chats: chats))
+            connection.start(with: HubFrames.ready(user: identity.personID, chats: chats))
             var session = HubSession(hub: hub, identity: identity, connection: connection, chats: chats)
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { try await connection.runCloser(outbound) }

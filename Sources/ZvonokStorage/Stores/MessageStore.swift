@@ -198,6 +198,15 @@ extension MessageStore {
         )
     }
 
+    /// The last seq of each chat.
+    public func lastSeqs(of chats: [Int64]) async throws -> [Int64: Int64] {
+        guard !chats.isEmpty else { return [:] }
+        let rows = try await database.query("SELECT id, last_seq FROM chats WHERE id = ANY (\(chats))")
+        var last: [Int64: Int64] = [:]
+        for try await (chat, seq) in rows.decode((Int64, Int64).self) { last[chat] = seq }
+        return last
+    }
+
     /// The messages of several chats in given seq ranges (after, through], in chat and seq order: what other nodes
     /// announced, read back for this node's sessions.
     public func messages(in ranges: [(chat: Int64, after: Int64, through: Int64)]) async throws -> [StoredMessage] {
