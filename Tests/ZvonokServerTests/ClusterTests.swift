@@ -26,12 +26,13 @@ import ZvonokTestSupport
         }
     }
 
-    func waitUntilListening(_ node: APIClient) async throws {
-        for _ in 0..<100 {
+    func waitUntilListening(_ node: APIClient, within limit: Duration = .seconds(10)) async throws {
+        let deadline = ContinuousClock.now + limit
+        while ContinuousClock.now < deadline {
             if try await node.get("/health", token: nil).string("listener") == "up" { return }
             try await Task.sleep(for: .milliseconds(50))
         }
-        throw TestFailure("the node never listened")
+        throw TestFailure("the node did not listen within \(limit)")
     }
 
     @Test func concurrentSendersOnBothNodesGiveEveryRecipientTheSameGapFreeOrder() async throws {
@@ -125,6 +126,8 @@ import ZvonokTestSupport
                     try await WebSocketOrderTests.flood(teacher, chat: chat, count: count, prefix: "p")
                     _ = try await teacher.collect(count, "ack", in: chat)
                 }
+                // Node B hears the others again (a loaded machine may take a while to reconnect), and has caught up.
+                try await waitUntilListening(b, within: .seconds(60))
                 let seqs = try await student.collect(count, "msg", in: chat).map { $0.seq! }
                 #expect(seqs == Array(2...(count + 1)))
             }

@@ -107,7 +107,7 @@ import ZvonokServer
                 try await student.send(["type": "sync", "chat": chat, "after": 0])
                 var seqs: [Int] = []
                 var synced: Int?
-                while seqs.count < history + live {
+                while seqs.count < history + live || synced == nil {
                     let frame = try await student.next()
                     if frame.type == "msg", frame.chat == chat { seqs.append(frame.seq!) }
                     if frame.type == "synced" { synced = frame.seq }

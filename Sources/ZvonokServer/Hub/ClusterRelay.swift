@@ -236,8 +236,9 @@ final class ClusterRelay: Sendable {
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             do {
                 try await database.listen(Self.channel, listening: {
-                    self.listening.store(true, ordering: .relaxed)
                     await self.catchUp()
+                    self.listening.store(true, ordering: .relaxed)
+                    self.logger.info("Listening on the cluster channel", metadata: ["node": "\(self.node)"])
                 }, handle: { await self.received($0) })
             } catch {
                 if Task.isCancelled { break }
