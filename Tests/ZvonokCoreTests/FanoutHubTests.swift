@@ -52,7 +52,7 @@ import Testing
         #expect(second.frames == ["x"])
         hub.unregister(second, person: 1)
         #expect(!hub.isWatched(5))
-        #expect(hub.sinks(of: 1).isEmpty)
+        #expect(hub.deliver("y", toPerson: 1) == 0)
     }
 
     @Test func typingIsNotEchoedToItsSender() {

@@ -120,9 +120,13 @@ public final class FanoutHub<Sink: FrameSink>: Sendable {
         personShard(person).state.withLock { $0[person]?.chats.contains(chat) ?? false }
     }
 
-    /// The sinks of a person's open connections (for frames addressed to a person, not a chat).
-    public func sinks(of person: Int64) -> [Sink] {
-        personShard(person).state.withLock { $0[person]?.sessions.map(\.sink) ?? [] }
+    /// Hands `payload` to every open connection of `person` (a frame addressed to a person, not a chat); returns
+    /// how many.
+    @discardableResult
+    public func deliver(_ payload: Sink.Payload, toPerson person: Int64) -> Int {
+        let sinks = personShard(person).state.withLock { $0[person]?.sessions.map(\.sink) ?? [] }
+        for sink in sinks { sink.enqueue(payload) }
+        return sinks.count
     }
 
     /// Calls `body` with every connected sink (outside the locks): to close them all on shutdown.

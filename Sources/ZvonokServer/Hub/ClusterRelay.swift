@@ -175,7 +175,7 @@ final class ClusterRelay: Sendable {
             if kind == "e" {
                 fanout.deliver(frame, to: target)
             } else {
-                for sink in fanout.sinks(of: target) { sink.enqueue(frame) }
+                fanout.deliver(frame, toPerson: target)
             }
         case "j":
             let changes = body.split(separator: ",").compactMap { item -> MembershipChange? in

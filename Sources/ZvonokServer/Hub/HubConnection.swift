@@ -42,6 +42,19 @@ final class HubConnection: FrameSink, Sendable {
             queue.count <= HubConnection.maximumFrames / 2 && queue.byteCount <= HubConnection.maximumBytes / 2
         }
 
+        /// Queues frames in order; the action for them all: overflow if any overflowed, else a drain if one is due.
+        mutating func enqueue(_ frames: some Sequence<ByteBuffer>) -> OutboundQueue<ByteBuffer>.EnqueueAction {
+            var action = OutboundQueue<ByteBuffer>.EnqueueAction.none
+            for frame in frames {
+                switch queue.enqueue(frame, bytes: frame.readableBytes) {
+                case .overflow: action = .overflow
+                case .scheduleDrain where action == .none: action = .scheduleDrain
+                default: break
+                }
+            }
+            return action
+        }
+
         mutating func takeRoomWaiter() -> CheckedContinuation<Void, Never>? {
             defer { roomWaiter = nil }
             return roomWaiter
@@ -78,18 +91,14 @@ final class HubConnection: FrameSink, Sendable {
             var early = Deque<ByteBuffer>()
             outbox.queue.drain(into: &early)
             outbox.started = true
-            var action = outbox.queue.enqueue(ready, bytes: ready.readableBytes)
-            for frame in early where action != .overflow {
-                if outbox.queue.enqueue(frame, bytes: frame.readableBytes) == .overflow { action = .overflow }
-            }
-            return action
+            return outbox.enqueue([ready] + early)
         }
         act(on: action)
     }
 
     /// A frame for this connection alone (an answer, a synced message), past the gate.
     func send(_ bytes: ByteBuffer) {
-        act(on: outbox.withLock { $0.queue.enqueue(bytes, bytes: bytes.readableBytes) })
+        act(on: outbox.withLock { $0.enqueue(CollectionOfOne(bytes)) })
     }
 
     private func act(on action: OutboundQueue<ByteBuffer>.EnqueueAction) {
@@ -137,25 +146,18 @@ final class HubConnection: FrameSink, Sendable {
     /// Ends a sync whose history went out up to `last`: `synced`, then the live frames held meanwhile, at once.
     func finishSync(of chat: Int64, through last: Int64, synced: ByteBuffer) {
         let action = outbox.withLock { outbox in
-            var action = outbox.queue.enqueue(synced, bytes: synced.readableBytes)
-            for frame in outbox.gate.finish(chat, through: last) {
-                let next = outbox.queue.enqueue(frame, bytes: frame.readableBytes)
-                if action != .overflow, next != .none { action = next }
-            }
-            return action
+            let held = outbox.gate.finish(chat, through: last)
+            return outbox.enqueue([synced] + held)
         }
         act(on: action)
     }
 
     /// Abandons a sync that failed: the held live frames go out as they are.
     func cancelSync(of chat: Int64) {
-        let action = outbox.withLock { outbox in
-            outbox.gate.cancel(chat).reduce(OutboundQueue<ByteBuffer>.EnqueueAction.none) { action, frame in
-                let next = outbox.queue.enqueue(frame, bytes: frame.readableBytes)
-                return action == .overflow || next == .none ? action : next
-            }
-        }
-        act(on: action)
+        act(on: outbox.withLock { outbox in
+            let held = outbox.gate.cancel(chat)
+            return outbox.enqueue(held)
+        })
     }
 
     /// Returns once the queue is at most half full (or the connection is closing), so that a sync reads history

@@ -91,7 +91,7 @@ final class MessagingHub: Sendable {
 
     /// An event for one person's connections, on every node.
     func tell(_ person: Int64, _ frame: HubFrames.ChatFrame) {
-        for sink in fanout.sinks(of: person) { sink.enqueue(frame) }
+        fanout.deliver(frame, toPerson: person)
         relay.announce(frame, toPerson: person)
     }
 
