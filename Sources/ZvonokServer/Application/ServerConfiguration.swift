@@ -25,6 +25,8 @@ public struct ServerConfiguration: Sendable {
     public var commitsInFlight: Int = 4
     /// How often an idle WebSocket is pinged; a connection that has not answered by the next ping is dropped.
     public var pingInterval: Duration = .seconds(30)
+    /// How long a closing connection has to take its last frames and answer the close frame before it is cut off.
+    public var closeGrace: Duration = .seconds(5)
 
     public init(host: String = "127.0.0.1", port: Int = 8080) {
         self.host = host

@@ -19,6 +19,8 @@ final class HubConnection: FrameSink, Sendable {
     private let outbox: Mutex<Outbox>
     private let wake: AsyncStream<Void>.Continuation
     private let wakes: AsyncStream<Void>
+    /// How long a closing connection has to take its last frames and the close frame.
+    private let closeGrace: Duration
 
     /// Bounds of the outbound queue: a reader further behind than this is closed with 4008.
     static let maximumFrames = 4096
@@ -61,9 +63,10 @@ final class HubConnection: FrameSink, Sendable {
         }
     }
 
-    init(personID: Int64, channel: any Channel) {
+    init(personID: Int64, channel: any Channel, closeGrace: Duration) {
         self.personID = personID
         self.channel = channel
+        self.closeGrace = closeGrace
         self.outbox = Mutex(Outbox())
         (wakes, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
     }
@@ -189,28 +192,25 @@ final class HubConnection: FrameSink, Sendable {
     }
 
     /// Carries out a close when one is asked for; returns when the connection ends. A client that does not take
-    /// the close frame is cut off after `closeTimeout`.
+    /// the close frame is cut off after `closeGrace`.
     func runCloser(_ outbound: WebSocketOutboundWriter) async throws {
         for await _ in wakes {
             guard let code = outbox.withLock({ $0.closeCode }) else { continue }
             if code != .unknown(4008) { await waitUntilWritten() }
             let channel = self.channel
-            channel.eventLoop.scheduleTask(in: .seconds(Self.closeTimeout)) { channel.close(promise: nil) }
+            channel.eventLoop.scheduleTask(in: TimeAmount(closeGrace)) { channel.close(promise: nil) }
             try await outbound.close(code, reason: Self.reason(for: code))
             return
         }
     }
 
-    /// Waits (up to the close timeout) until every queued frame went to the socket.
+    /// Waits (up to the close grace) until every queued frame went to the socket.
     private func waitUntilWritten() async {
-        let deadline = ContinuousClock.now + .seconds(Self.closeTimeout)
+        let deadline = ContinuousClock.now + closeGrace
         while outbox.withLock({ $0.queue.count > 0 || $0.writing }), ContinuousClock.now < deadline {
             try? await Task.sleep(for: .milliseconds(10))
         }
     }
-
-    /// Seconds a closing connection has to take its last frames and answer the close frame.
-    static let closeTimeout: Int64 = 5
 
     private static func reason(for code: WebSocketErrorCode) -> String? {
         switch code {

@@ -23,6 +23,8 @@ final class MessagingHub: Sendable {
     /// Open WebSocket connections on this node, for `/metrics`.
     private let connectionsGauge: Meter
     private let openConnections = Atomic<Int>(0)
+    /// How long a closing connection has to take its last frames (`ServerConfiguration.closeGrace`).
+    let closeGrace: Duration
 
     init(database: Database, configuration: ServerConfiguration, logger: Logger) {
         let messages = MessageStore(database: database)
@@ -31,6 +33,7 @@ final class MessagingHub: Sendable {
         self.messages = messages
         self.chats = ChatStore(database: database)
         self.logger = logger
+        self.closeGrace = configuration.closeGrace
         let relay = ClusterRelay(nodeName: configuration.nodeName, fanout: fanout, messages: messages, database: database, logger: logger)
         self.relay = relay
         self.sendLimiter = configuration.sendRate > 0

@@ -16,7 +16,8 @@ struct WebSocketRoutes {
             return .upgrade([:])
         } onUpgrade: { inbound, outbound, context in
             guard let identity = context.requestContext.identity else { return }
-            let connection = HubConnection(personID: identity.personID, channel: context.requestContext.channel)
+            let connection = HubConnection(personID: identity.personID, channel: context.requestContext.channel,
+                                           closeGrace: hub.closeGrace)
             let chats = try await hub.connect(connection)
             defer { hub.disconnect(connection) }
             connection.start(with: HubFrames.ready(user: identity.personID, chats: chats))
