@@ -40,6 +40,11 @@ final class TestSocket: @unchecked Sendable {
         try await outbound.write(.text(text))
     }
 
+    /// Writes one raw WebSocket frame (binary, fragments, invalid UTF-8: what a well-behaved client never sends).
+    func send(raw frame: WebSocketFrame) async throws {
+        try await outbound.write(.custom(frame))
+    }
+
     /// The next frame of any type, within 30 seconds (a missing frame fails the test rather than hang it).
     func next() async throws -> Frame {
         let frame = try await withTimeout(.seconds(30)) { await self.nextFrame() }
