@@ -13,13 +13,20 @@ func withTestServer<Result: Sendable>(
     configure: (inout ServerConfiguration) -> Void = { _ in },
     _ body: @Sendable @escaping (APIClient) async throws -> Result
 ) async throws -> Result {
-    try await withTestDatabaseURL { url in
-        let ministryToken = try await withRunningDatabase(url) { database in
-            try await CredentialStore(database: database).mintMinistryToken(name: "Министерство")
-        }
-        let app = makeTestApplication(url: url, configure: configure)
-        return try await app.test(.live) { client in try await body(APIClient(client: client, ministryToken: ministryToken, databaseURL: url)) }
+    try await withTestDatabaseURL { url in try await withTestServer(on: url, configure: configure, body) }
+}
+
+/// Runs `body` against a live server on the database at `url`, with a ministry token already minted.
+func withTestServer<Result: Sendable>(
+    on url: DatabaseURL,
+    configure: (inout ServerConfiguration) -> Void = { _ in },
+    _ body: @Sendable @escaping (APIClient) async throws -> Result
+) async throws -> Result {
+    let ministryToken = try await withRunningDatabase(url) { database in
+        try await CredentialStore(database: database).mintMinistryToken(name: "Министерство")
     }
+    let app = makeTestApplication(url: url, configure: configure)
+    return try await app.test(.live) { client in try await body(APIClient(client: client, ministryToken: ministryToken, databaseURL: url)) }
 }
 
 /// A short-lived pool on the test database, for setting things up beside the server.

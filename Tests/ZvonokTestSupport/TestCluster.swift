@@ -88,7 +88,7 @@ public actor TestCluster {
     }
 
     /// Leaves a background shell that waits for this process to end, then stops the cluster and removes its folder.
-    private static func startWatchdog(embedded: EmbeddedPostgres, folder: String) async throws {
+    static func startWatchdog(embedded: EmbeddedPostgres, folder: String) async throws {
         let stop = embedded.stopCommandLine(mode: "immediate").map(shellQuoted).joined(separator: " ")
         let loop = "while kill -0 \(getpid()) 2>/dev/null; do sleep 0.5; done; \(stop); rm -rf \(shellQuoted(folder))"
         // The outer shell exits at once; the loop runs on with no tie to the test's output, which would keep

@@ -9,7 +9,9 @@ extension Database {
         try await translatingErrors {
             try await timed {
                 do {
-                    return try await client.withTransaction(logger: logger) { connection in try await body(connection) }
+                    return try await withLeasedConnection { connection in
+                        try await connection.withTransaction(logger: logger) { connection in try await body(connection) }
+                    }
                 } catch let error as PostgresTransactionError {
                     throw error.closureError ?? error.commitError ?? error.beginError ?? error
                 }
@@ -18,9 +20,15 @@ extension Database {
     }
 
     /// Runs one statement outside a transaction, timed, with failures turned into the contract's errors.
+    ///
+    /// The pool's own `query` keeps its lease until the rows are read, which a lent connection cannot, so the wait
+    /// for a connection is bounded by a reachability check just before (see `withLeasedConnection`).
     @discardableResult
     public func query(_ query: PostgresQuery) async throws -> PostgresRowSequence {
-        try await translatingErrors { try await timed { try await client.query(query, logger: logger) } }
+        try await translatingErrors {
+            try await awaitReachable()
+            return try await timed { try await client.query(query, logger: logger) }
+        }
     }
 
     /// Unique violations become 409, missing references 404, an unreachable server 503; Zvonok's own errors pass.
@@ -33,7 +41,8 @@ extension Database {
             switch error.serverInfo?[.sqlState] {
             case "23505": throw ZvonokError.conflict("already exists: \(error.serverInfo?[.detail] ?? "a duplicate")")
             case "23503": throw ZvonokError.notFound("a referenced object does not exist")
-            case nil:
+            case let state where state == nil || state!.hasPrefix("08") || ["57P01", "57P02", "57P03"].contains(state!):
+                // No answer, a lost connection, or a server shutting down or starting up.
                 logger.warning("Database unavailable", metadata: ["error": "\(error.code)"])
                 throw ZvonokError.unavailable()
             default:

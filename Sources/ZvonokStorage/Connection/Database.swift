@@ -7,14 +7,17 @@ public import PostgresNIO
 public struct Database: Sendable {
     public let client: PostgresClient
     public let logger: Logger
+    /// How long an operation waits for a pooled connection before it fails with `unavailable`.
+    public let leaseTimeout: Duration
     private let queryTimer = Timer(label: "zvonok_db_query_duration_seconds")
 
-    public init(url: DatabaseURL, logger: Logger, maximumConnections: Int = 40) {
+    public init(url: DatabaseURL, logger: Logger, maximumConnections: Int = 40, leaseTimeout: Duration = .seconds(5)) {
         var configuration = url.configuration
         configuration.options.maximumConnections = maximumConnections
         configuration.options.minimumConnections = min(2, maximumConnections)
         self.client = PostgresClient(configuration: configuration, backgroundLogger: logger)
         self.logger = logger
+        self.leaseTimeout = leaseTimeout
     }
 
     /// Runs the connection pool until the calling task is cancelled; queries progress only while it runs.

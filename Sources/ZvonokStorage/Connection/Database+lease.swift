@@ -1,0 +1,114 @@
+import PostgresNIO
+import Synchronization
+import ZvonokCore
+
+extension Database {
+    /// Leases a pooled connection for `body`, waiting at most `leaseTimeout` for one.
+    ///
+    /// While the database cannot be reached, postgres-nio's pool queues a lease until it can (or until its circuit
+    /// breaker opens, after a minute), and a client would wait as long. Bounding the wait is safe only before the
+    /// lease: a lease given up on has sent nothing, so the `unavailable` error tells the truth — which a timeout
+    /// around a running commit could not. The pool has no such bound of its own, hence this hand-over: a helper
+    /// task takes the lease and lends the connection to the caller, or is cancelled when the time is up.
+    func withLeasedConnection<Result>(_ body: (PostgresConnection) async throws -> Result) async throws -> Result {
+        let handoff = LeaseHandoff()
+        let client = self.client, logger = self.logger
+        let lender = Task {
+            do {
+                try await client.withConnection { connection in await handoff.lend(connection) }
+            } catch {
+                // Only the lease can fail here: the pool is shut down or its circuit breaker is open (or the caller
+                // gave up, and this task was cancelled).
+                if !Task.isCancelled { logger.warning("Database unavailable", metadata: ["error": "the connection pool refused a lease: \(error)"]) }
+                handoff.fail(ZvonokError.unavailable())
+            }
+        }
+        let timer = Task {
+            try await Task.sleep(for: leaseTimeout)
+            handoff.giveUp()
+        }
+        defer { timer.cancel() }
+        let lease = await withTaskCancellationHandler { await handoff.borrow() } onCancel: { handoff.giveUp() }
+        let connection: PostgresConnection
+        switch lease {
+        case .success(let leased):
+            connection = leased
+        case .failure(let error):
+            lender.cancel()
+            throw error
+        }
+        defer { handoff.giveBack() }
+        return try await body(connection)
+    }
+
+    /// Waits (up to `leaseTimeout`) until the pool can lend a connection; `unavailable` when it cannot.
+    func awaitReachable() async throws {
+        try await withLeasedConnection { _ in }
+    }
+}
+
+/// One connection lent from a helper task to a waiting caller: lent once, or failed, or given up on — whichever
+/// comes first — and, once lent, held by the helper until the caller gives it back.
+private final class LeaseHandoff: Sendable {
+    private struct State {
+        var outcome: Result<PostgresConnection, any Error>?
+        var borrower: CheckedContinuation<Result<PostgresConnection, any Error>, Never>?
+        var lender: CheckedContinuation<Void, Never>?
+        var givenBack = false
+    }
+
+    private let state = Mutex(State())
+
+    /// Called by the helper with its leased connection; returns when the caller gives it back (at once when the
+    /// caller has given up).
+    func lend(_ connection: PostgresConnection) async {
+        guard settle(.success(connection)) else { return }
+        await withCheckedContinuation { continuation in
+            let returned = state.withLock { state in
+                if !state.givenBack { state.lender = continuation }
+                return state.givenBack
+            }
+            if returned { continuation.resume() }
+        }
+    }
+
+    /// The pool refused the lease.
+    func fail(_ error: ZvonokError) {
+        _ = settle(.failure(error))
+    }
+
+    /// The caller stops waiting: the time is up or it was cancelled. No effect once the connection was lent.
+    func giveUp() {
+        _ = settle(.failure(ZvonokError.unavailable()))
+    }
+
+    /// The connection, or why there is none.
+    func borrow() async -> Result<PostgresConnection, any Error> {
+        await withCheckedContinuation { continuation in
+            let outcome = state.withLock { state in
+                if state.outcome == nil { state.borrower = continuation }
+                return state.outcome
+            }
+            if let outcome { continuation.resume(returning: outcome) }
+        }
+    }
+
+    func giveBack() {
+        let lender = state.withLock { state in
+            state.givenBack = true
+            return state.lender.take()
+        }
+        lender?.resume()
+    }
+
+    /// Records the first outcome and hands it to a waiting borrower; false when another came first.
+    private func settle(_ outcome: Result<PostgresConnection, any Error>) -> Bool {
+        let (settled, borrower) = state.withLock { state -> (Bool, CheckedContinuation<Result<PostgresConnection, any Error>, Never>?) in
+            guard state.outcome == nil else { return (false, nil) }
+            state.outcome = outcome
+            return (true, state.borrower.take())
+        }
+        borrower?.resume(returning: outcome)
+        return settled
+    }
+}
