@@ -35,6 +35,9 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Messages one person may send at once before --send-rate applies. [env: ZVONOK_SEND_BURST] (default: 20)")
     var sendBurst: Int?
 
+    @Option(help: "WebSocket connections one person may hold open on this node. [env: ZVONOK_CONNECTIONS_PER_PERSON] (default: 10)")
+    var connectionsPerPerson: Int?
+
     @Option(help: "The weekly rating's weights for schoolsShare, teachersShare and teachersActiveShare, adding up to 1. [env: ZVONOK_RATING_WEIGHTS] (default: 0.3,0.3,0.4)")
     var ratingWeights: String?
 
@@ -58,6 +61,10 @@ struct Serve: AsyncParsableCommand {
         if let burst = sendBurst ?? environment["ZVONOK_SEND_BURST"].flatMap(Int.init) {
             guard burst >= 1 else { throw ValidationError("the send burst must be at least 1") }
             configuration.sendBurst = burst
+        }
+        if let limit = connectionsPerPerson ?? environment["ZVONOK_CONNECTIONS_PER_PERSON"].flatMap(Int.init) {
+            guard limit >= 1 else { throw ValidationError("connections per person must be at least 1") }
+            configuration.maximumConnectionsPerPerson = limit
         }
         if let weights = ratingWeights ?? environment["ZVONOK_RATING_WEIGHTS"] {
             do { configuration.ratingFormula = try RatingFormula(parsing: weights) } catch { throw ValidationError(error.message) }

@@ -55,6 +55,19 @@ import Testing
         #expect(hub.deliver("y", toPerson: 1) == 0)
     }
 
+    @Test func aPersonAtTheLimitCannotRegisterAnotherConnection() {
+        let hub = FanoutHub<RecordingSink>(shards: 2)
+        let first = RecordingSink(), second = RecordingSink(), third = RecordingSink()
+        #expect(hub.register(first, person: 1, chats: [5], limit: 2))
+        #expect(hub.register(second, person: 1, chats: [5], limit: 2))
+        #expect(!hub.register(third, person: 1, chats: [5], limit: 2))
+        #expect(hub.sessionCount(of: 1) == 2)
+        hub.deliver("x", to: 5)
+        #expect(third.frames == [])
+        hub.unregister(first, person: 1)
+        #expect(hub.register(third, person: 1, chats: [5], limit: 2))
+    }
+
     @Test func typingIsNotEchoedToItsSender() {
         let hub = FanoutHub<RecordingSink>(shards: 2)
         let sender = RecordingSink(), other = RecordingSink()

@@ -61,16 +61,25 @@ public final class FanoutHub<Sink: FrameSink>: Sendable {
 
     // MARK: Sessions
 
-    /// Registers a connection of `person`, following `chats` (the person's chats when they connected).
-    public func register(_ sink: Sink, person: Int64, chats: [Int64]) {
+    /// Registers a connection of `person`, following `chats` (the person's chats when they connected), unless the
+    /// person already has `limit` connections here; returns whether it was registered.
+    @discardableResult
+    public func register(_ sink: Sink, person: Int64, chats: [Int64], limit: Int = .max) -> Bool {
         let session = Session(sink: sink, personID: person)
-        personShard(person).state.withLock { people in
+        return personShard(person).state.withLock { people in
             var entry = people[person] ?? PersonEntry()
+            guard entry.sessions.count < limit else { return false }
             entry.sessions.append(session)
             entry.chats.formUnion(chats)
             for chat in entry.chats { chatShard(chat).state.withLock { $0[chat, default: []].append(session) } }
             people[person] = entry
+            return true
         }
+    }
+
+    /// How many connections `person` has open here.
+    public func sessionCount(of person: Int64) -> Int {
+        personShard(person).state.withLock { $0[person]?.sessions.count ?? 0 }
     }
 
     /// Forgets a connection; it receives nothing more.

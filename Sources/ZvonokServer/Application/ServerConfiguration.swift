@@ -23,6 +23,8 @@ public struct ServerConfiguration: Sendable {
     public var sendBurst: Int = 20
     /// Group commits that may run at once: one keeps a database core busy, a few keep several busy.
     public var commitsInFlight: Int = 4
+    /// WebSocket connections one person may hold open on this node (phones, laptops, tabs); more are refused.
+    public var maximumConnectionsPerPerson: Int = 10
     /// How often an idle WebSocket is pinged; a connection that has not answered by the next ping is dropped.
     public var pingInterval: Duration = .seconds(30)
     /// How long a closing connection has to take its last frames and answer the close frame before it is cut off.

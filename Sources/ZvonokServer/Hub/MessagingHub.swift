@@ -25,6 +25,8 @@ final class MessagingHub: Sendable {
     private let openConnections = Atomic<Int>(0)
     /// How long a closing connection has to take its last frames (`ServerConfiguration.closeGrace`).
     let closeGrace: Duration
+    /// Open connections allowed per person on this node (`ServerConfiguration.maximumConnectionsPerPerson`).
+    let connectionLimit: Int
 
     init(database: Database, configuration: ServerConfiguration, logger: Logger) {
         let messages = MessageStore(database: database)
@@ -34,6 +36,7 @@ final class MessagingHub: Sendable {
         self.chats = ChatStore(database: database)
         self.logger = logger
         self.closeGrace = configuration.closeGrace
+        self.connectionLimit = configuration.maximumConnectionsPerPerson
         let relay = ClusterRelay(nodeName: configuration.nodeName, fanout: fanout, messages: messages, database: database, logger: logger)
         self.relay = relay
         self.sendLimiter = configuration.sendRate > 0
@@ -49,9 +52,15 @@ final class MessagingHub: Sendable {
         }
     }
 
-    /// Registers a connection for every chat of its person; returns the person's chats for `ready`. The connection
-    /// may receive live frames from here on; `HubConnection.start` puts `ready` ahead of them.
-    func connect(_ connection: HubConnection) async throws -> [ChatSummary] {
+    /// Whether `person` may open one more connection here (checked before the upgrade; `connect` enforces it).
+    func hasRoomForConnection(of person: Int64) -> Bool {
+        fanout.sessionCount(of: person) < connectionLimit
+    }
+
+    /// Registers a connection for every chat of its person; returns the person's chats for `ready`, or nil when the
+    /// person has as many connections as allowed. The connection may receive live frames from here on;
+    /// `HubConnection.start` puts `ready` ahead of them.
+    func connect(_ connection: HubConnection) async throws -> [ChatSummary]? {
         var all: [ChatSummary] = []
         var after: Int64 = 0
         while true {
@@ -60,7 +69,7 @@ final class MessagingHub: Sendable {
             guard page.count == 500, let last = page.last else { break }
             after = last.id
         }
-        fanout.register(connection, person: connection.personID, chats: all.map(\.id))
+        guard fanout.register(connection, person: connection.personID, chats: all.map(\.id), limit: connectionLimit) else { return nil }
         relay.watch(all)
         connectionsGauge.increment()
         openConnections.add(1, ordering: .relaxed)

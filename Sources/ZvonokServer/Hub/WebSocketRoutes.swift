@@ -9,16 +9,25 @@ struct WebSocketRoutes {
     let hub: MessagingHub
     /// Frames over 64 KiB close the connection with 1009 (contract §5).
     static let maximumFrame = 64 << 10
+    /// Close code for a connection beyond the person's limit that raced past the upgrade's check.
+    static let tooManyConnections: UInt16 = 4029
 
     func register(on router: some RouterMethods<ZvonokRequestContext>) {
         router.ws("v1/ws") { _, context in
-            _ = try context.requireIdentity()
+            let identity = try context.requireIdentity()
+            guard hub.hasRoomForConnection(of: identity.personID) else {
+                throw ZvonokError.rateLimited("too many open connections; close one first")
+            }
             return .upgrade([:])
         } onUpgrade: { inbound, outbound, context in
             guard let identity = context.requestContext.identity else { return }
             let connection = HubConnection(personID: identity.personID, channel: context.requestContext.channel,
                                            closeGrace: hub.closeGrace)
-            let chats = try await hub.connect(connection)
+            guard let chats = try await hub.connect(connection) else {
+                // Several upgrades raced past the check above.
+                try await outbound.close(.unknown(Self.tooManyConnections), reason: "too many open connections")
+                return
+            }
             defer { hub.disconnect(connection) }
             connection.start(with: HubFrames.ready(user: identity.personID, chats: chats))
             var session = HubSession(hub: hub, identity: identity, connection: connection, chats: chats)

@@ -1,0 +1,42 @@
+import Foundation
+import Hummingbird
+import HummingbirdWSTesting
+import Testing
+import WSClient
+import ZvonokServer
+
+/// A person may hold only so many connections open on a node (issue 8): the next upgrade is refused with 429 and
+/// the JSON error, and once one closes, a new one is welcome.
+@Suite struct ConnectionLimitTests {
+    @Test func aPersonBeyondTheConnectionLimitIsRefusedUntilOneCloses() async throws {
+        try await withTestServer(configure: { $0.maximumConnectionsPerPerson = 3 }) { api in
+            let school = try await SchoolFixture.build(api)
+            let token = school.token("student1")
+            try await withSocket(api, token: token) { _, _ in
+                try await withSocket(api, token: token) { _, _ in
+                    try await withSocket(api, token: token) { _, _ in
+                        let refused = try? await api.client.ws("/v1/ws", configuration: .init(additionalHeaders: [.authorization: "Bearer \(token)"])) { _, _, _ in }
+                        #expect(refused == nil, "a fourth connection is not upgraded")
+                        let answer = try await api.get("/v1/ws", token: token)
+                        #expect(answer.status == .tooManyRequests)
+                        #expect(answer.errorCode == "rate_limited")
+                        // Someone else is not affected.
+                        try await withSocket(api, token: school.token("student2")) { socket, _ in
+                            try await socket.send(["type": "ping"])
+                            _ = try await socket.next("pong")
+                        }
+                    }
+                }
+                // Two are open again (once the server has seen the close): a third is welcome.
+                let deadline = ContinuousClock.now + .seconds(10)
+                while try await api.get("/v1/ws", token: token).status == .tooManyRequests, ContinuousClock.now < deadline {
+                    try await Task.sleep(for: .milliseconds(20))
+                }
+                try await withSocket(api, token: token) { socket, _ in
+                    try await socket.send(["type": "ping"])
+                    _ = try await socket.next("pong")
+                }
+            }
+        }
+    }
+}
