@@ -12,9 +12,10 @@ final class ServerProcess: @unchecked Sendable {
     /// Touched only by the test task that owns this server.
     private var process: Process?
 
-    init(databaseURL: String, port: Int, extraArguments: [String] = []) {
+    /// - Parameter logLevel: nil for the server's default level.
+    init(databaseURL: String, port: Int, logLevel: String? = "warning", extraArguments: [String] = []) {
         self.port = port
-        self.arguments = ["serve", "--database-url", databaseURL, "--port", String(port), "--log-level", "warning"] + extraArguments
+        self.arguments = ["serve", "--database-url", databaseURL, "--port", String(port)] + (logLevel.map { ["--log-level", $0] } ?? []) + extraArguments
         self.logPath = FileManager.default.temporaryDirectory.path + "/zvonok-process-\(getpid())-\(port).log"
     }
 
@@ -45,6 +46,11 @@ final class ServerProcess: @unchecked Sendable {
         try await waitUntilHealthy()
     }
 
+    /// Everything the process logged so far.
+    var log: String {
+        (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
+    }
+
     /// SIGKILL: no shutdown code runs, as in a crash or an OOM kill.
     func kill() async {
         guard let process, process.isRunning else { return }
@@ -72,7 +78,6 @@ final class ServerProcess: @unchecked Sendable {
             }
             try await Task.sleep(for: .milliseconds(50))
         }
-        let log = (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
         throw TestFailure("zvonok did not become healthy on port \(port); its log:\n\(log.suffix(4_000))")
     }
 }
