@@ -74,6 +74,28 @@ import ZvonokTestSupport
         }
     }
 
+    @Test func aTypingFloodReachesTheOthersAsOneNotice() async throws {
+        try await withTestServer { api in
+            let school = try await SchoolFixture.build(api)
+            let chat = try await WebSocketOrderTests.classChat(api, school)
+            try await withSocket(api, token: school.token("teacher5")) { teacher, _ in
+                try await withSocket(api, token: school.token("student1")) { student, _ in
+                    for _ in 0..<500 { try await student.send(["type": "typing", "chat": chat]) }
+                    try await student.send(["type": "send", "chat": chat, "cid": "after-typing", "text": "готово"])
+                    _ = try await student.next("ack")
+                }
+                // The message follows the notices on the teacher's connection: count what came before it.
+                var notices = 0
+                while true {
+                    let frame = try await teacher.next()
+                    if frame.type == "msg" { break }
+                    if frame.type == "typing" { notices += 1 }
+                }
+                #expect((1...2).contains(notices), "500 typing frames in well under two seconds: \(notices) notices passed on")
+            }
+        }
+    }
+
     @Test func sendsBeyondThePersonsRateAreRefused() async throws {
         try await withTestServer(configure: { $0.sendRate = 0.01; $0.sendBurst = 2 }) { api in
             let school = try await SchoolFixture.build(api)
