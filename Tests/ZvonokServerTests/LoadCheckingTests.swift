@@ -36,6 +36,20 @@ import ZvonokLoadKit
         #expect(chat.receive(13) == .duplicate)
     }
 
+    @Test func liveFramesTakenBeforeTheSyncBeganComeOnceMoreFromIt() {
+        var chat = ChatSequence(seen: 10)
+        chat.beginSync()
+        // 11 and 12 go out live before the server reads the sync, which then sends everything after 10.
+        #expect(chat.receive(11) == .accepted)
+        #expect(chat.receive(12) == .accepted)
+        #expect(chat.receive(11) == .expectedRepeat)
+        #expect(chat.receive(12) == .expectedRepeat)
+        #expect(chat.receive(13) == .accepted)
+        #expect(chat.receive(12) == .duplicate)
+        #expect(chat.endSync(last: 13, fromHistory: false) == 0)
+        #expect(chat.receive(11) == .duplicate)
+    }
+
     @Test func aSyncThatLeavesAHoleBeforeTheHeldFramesIsAGap() {
         var chat = ChatSequence(seen: 10)
         chat.beginSync()

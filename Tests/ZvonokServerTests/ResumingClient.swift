@@ -49,14 +49,28 @@ final class ResumingClient: Sendable {
 
     func text(_ index: Int) -> String { "\(name) #\(index)" }
 
-    /// Connects, and reconnects after every break, until cancelled.
+    /// Connects, and reconnects after every break, until cancelled. An attempt that gets no `ready` within ten
+    /// seconds is abandoned, as a real client's connect timeout would: the WebSocket client can wait forever for an
+    /// upgrade whose server was killed half-way.
     func run(port: Int) async {
         var logger = Logger(label: "zvonok.test-client")
         logger.logLevel = .critical
         let configuration = WebSocketClientConfiguration(additionalHeaders: [.authorization: "Bearer \(token)"])
         while !Task.isCancelled {
-            _ = try? await WebSocketClient.connect(url: "ws://127.0.0.1:\(port)/v1/ws", configuration: configuration, logger: logger) { inbound, outbound, _ in
-                try await self.converse(inbound, outbound)
+            let readyBefore = state.withLock { $0.connections }
+            let attempt = Task {
+                try await WebSocketClient.connect(url: "ws://127.0.0.1:\(port)/v1/ws", configuration: configuration, logger: logger) { inbound, outbound, _ in
+                    try await self.converse(inbound, outbound)
+                }
+            }
+            let watchdog = Task {
+                try await Task.sleep(for: .seconds(10))
+                if self.state.withLock({ $0.connections }) == readyBefore { attempt.cancel() }
+            }
+            let outcome = await withTaskCancellationHandler { await attempt.result } onCancel: { attempt.cancel() }
+            watchdog.cancel()
+            state.withLock { state in
+                if case .failure(let error) = outcome { state.trace.append("connection failed: \(error)") } else { state.trace.append("connection ended") }
             }
             try? await Task.sleep(for: .milliseconds(50))
         }

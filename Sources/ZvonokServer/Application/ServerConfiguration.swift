@@ -27,6 +27,9 @@ public struct ServerConfiguration: Sendable {
     public var maximumConnectionsPerPerson: Int = 10
     /// How often an idle WebSocket is pinged; a connection that has not answered by the next ping is dropped.
     public var pingInterval: Duration = .seconds(30)
+    /// How often a node checks, by a heartbeat sent to itself, that its listening connection still hears the
+    /// channel; after three silent periods it listens again on a fresh connection and catches up.
+    public var clusterHeartbeat: Duration = .seconds(5)
     /// How long a closing connection has to take its last frames and answer the close frame before it is cut off.
     public var closeGrace: Duration = .seconds(5)
 

@@ -31,13 +31,19 @@ final class ClusterRelay: Sendable {
     private let logger: Logger
     private let shards: [SequencerShard]
     private let listening = Atomic<Bool>(false)
+    /// How often the node sends itself a heartbeat on the channel; three missed in a row mean the listening
+    /// connection went silent, and the node listens again.
+    private let heartbeat: Duration
+    /// When the node last heard its own heartbeat (or started listening).
+    private let lastHeard = Mutex(ContinuousClock.now)
 
-    init(nodeName: String, fanout: FanoutHub<HubConnection>, messages: MessageStore, database: Database, logger: Logger) {
+    init(nodeName: String, fanout: FanoutHub<HubConnection>, messages: MessageStore, database: Database, logger: Logger, heartbeat: Duration) {
         self.node = "\(nodeName)-\(String(UInt32.random(in: .min ... .max), radix: 16))"
         self.fanout = fanout
         self.messages = messages
         self.database = database
         self.logger = logger
+        self.heartbeat = heartbeat
         self.shards = (0..<64).map { _ in SequencerShard() }
     }
 
@@ -222,7 +228,12 @@ final class ClusterRelay: Sendable {
 
     private func received(_ payload: String) async {
         let parts = payload.split(separator: "|", maxSplits: 2, omittingEmptySubsequences: false)
-        guard parts.count == 3, parts[1] != node, let kind = parts[0].first else { return }
+        guard parts.count == 3, let kind = parts[0].first else { return }
+        if kind == "h" {
+            if parts[1] == node { lastHeard.withLock { $0 = .now } }
+            return
+        }
+        guard parts[1] != node else { return }
         if kind == "m" {
             await received(ranges: parts[2])
         } else {
@@ -230,25 +241,59 @@ final class ClusterRelay: Sendable {
         }
     }
 
-    /// Listens until the node shuts down, listening again (and catching up) whenever the connection drops.
+    /// Listens until the node shuts down, listening again (and catching up) whenever the connection drops or goes
+    /// silent.
+    ///
+    /// Each listening session runs in a task of its own, watched by a heartbeat: a LISTEN on a connection that died
+    /// unnoticed, or a `listen` that never returns (postgres-nio can leak its continuation when the connection
+    /// closes as it starts, vapor/postgres-nio#601), is left behind and replaced rather than waited for.
     func run() async {
         var delay = Duration.milliseconds(100)
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
-            do {
-                try await database.listen(Self.channel, listening: {
-                    await self.catchUp()
-                    self.listening.store(true, ordering: .relaxed)
-                    self.logger.info("Listening on the cluster channel", metadata: ["node": "\(self.node)"])
-                }, handle: { await self.received($0) })
-            } catch {
-                if Task.isCancelled { break }
-                logger.warning("Lost the cluster channel; listening again", metadata: ["error": "\(error)"])
+            lastHeard.withLock { $0 = .now }
+            let (ended, end) = AsyncStream.makeStream(of: Void.self)
+            let session = Task {
+                do {
+                    try await database.listen(Self.channel, listening: {
+                        await self.catchUp()
+                        self.listening.store(true, ordering: .relaxed)
+                        self.logger.info("Listening on the cluster channel", metadata: ["node": "\(self.node)"])
+                    }, handle: { await self.received($0) })
+                } catch {
+                    if !Task.isCancelled { self.logger.warning("Lost the cluster channel; listening again", metadata: ["error": "\(error)"]) }
+                }
+                end.yield()
             }
+            let watchdog = Task {
+                await self.watchHeartbeat()
+                end.yield()
+            }
+            var first = ended.makeAsyncIterator()
+            _ = await first.next()  // the session ended, the heartbeat stopped, or the node is shutting down
+            session.cancel()
+            watchdog.cancel()
             listening.store(false, ordering: .relaxed)
+            if Task.isCancelled || Task.isShuttingDownGracefully { break }
             try? await Task.sleep(for: delay)
             delay = min(delay * 2, .seconds(5))
         }
         listening.store(false, ordering: .relaxed)
+    }
+
+    /// Sends the node's heartbeat every `heartbeat` while it listens; returns when none came back for three
+    /// periods (or the session never confirmed its LISTEN in that time).
+    private func watchHeartbeat() async {
+        while !Task.isCancelled {
+            try? await Task.sleep(for: heartbeat)
+            if Task.isCancelled { return }
+            if isListening {
+                try? await database.notify(Self.channel, ["h|\(node)|"])
+            }
+            if lastHeard.withLock({ ContinuousClock.now - $0 }) > heartbeat * 3 {
+                logger.warning("The cluster channel went silent; listening again", metadata: ["node": "\(node)"])
+                return
+            }
+        }
     }
 }
 

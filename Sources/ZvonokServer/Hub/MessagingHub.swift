@@ -37,7 +37,10 @@ final class MessagingHub: Sendable {
         self.logger = logger
         self.closeGrace = configuration.closeGrace
         self.connectionLimit = configuration.maximumConnectionsPerPerson
-        let relay = ClusterRelay(nodeName: configuration.nodeName, fanout: fanout, messages: messages, database: database, logger: logger)
+        let relay = ClusterRelay(
+            nodeName: configuration.nodeName, fanout: fanout, messages: messages, database: database, logger: logger,
+            heartbeat: configuration.clusterHeartbeat
+        )
         self.relay = relay
         self.sendLimiter = configuration.sendRate > 0
             ? RateLimiter(.init(capacity: Double(configuration.sendBurst), perSecond: configuration.sendRate))

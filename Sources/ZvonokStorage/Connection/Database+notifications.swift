@@ -12,16 +12,25 @@ extension Database {
 
     /// Listens on `channel` on one pooled connection until the task is cancelled or the connection fails (then it
     /// throws). `listening` runs once the server confirmed the LISTEN, before the first notification.
+    ///
+    /// The connection is closed afterwards rather than handed back to the pool: a listener given up on may sit on
+    /// a connection that is open but silent, and the pool would lend that same connection to the next LISTEN.
     public func listen(
         _ channel: String,
         listening: @Sendable () async -> Void,
         handle: @Sendable (String) async -> Void
     ) async throws {
         try await client.withConnection { connection in
-            try await connection.listen(on: channel) { notifications in
-                await listening()
-                for try await notification in notifications { await handle(notification.payload) }
+            do {
+                try await connection.listen(on: channel) { notifications in
+                    await listening()
+                    for try await notification in notifications { await handle(notification.payload) }
+                }
+            } catch {
+                try? await connection.close()
+                throw error
             }
+            try? await connection.close()
         }
     }
 }

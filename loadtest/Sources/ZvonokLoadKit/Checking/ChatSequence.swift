@@ -26,6 +26,11 @@ public struct ChatSequence: Sendable {
     public private(set) var syncing = false
     /// Live frames that arrived while syncing, above `seen`.
     private var held: Set<Int> = []
+    /// Live frames taken in order after the sync was sent but before its history began: the sync, asked for
+    /// everything after the old `seen`, sends each of them once more.
+    private var passedBeforeSync: Set<Int> = []
+    /// The sync's history has begun arriving (a repeat was seen).
+    private var replaying = false
     /// Seqs skipped by a gap and not seen since.
     public private(set) var missing: Set<Int> = []
     /// Live repeats up to this seq are expected (after catching up through the history endpoint instead of `sync`).
@@ -41,10 +46,15 @@ public struct ChatSequence: Sendable {
             seen = seq
             // A frame held live and now delivered by the sync: that copy counts, the held one is consumed.
             held.remove(seq)
+            if syncing, !replaying { passedBeforeSync.insert(seq) }
             return .accepted
         }
         if seq <= seen {
             if missing.remove(seq) != nil { return .reordered }
+            if syncing, passedBeforeSync.remove(seq) != nil {
+                replaying = true
+                return .expectedRepeat
+            }
             if seq <= tolerateUpTo { return .expectedRepeat }
             return .duplicate
         }
@@ -61,12 +71,15 @@ public struct ChatSequence: Sendable {
     /// A `sync` was sent for messages after `seen`.
     public mutating func beginSync() {
         syncing = true
+        replaying = false
+        passedBeforeSync.removeAll()
     }
 
     /// The connection closed while syncing: what was held will come again from the next sync.
     public mutating func abortSync() {
         syncing = false
         held.removeAll()
+        passedBeforeSync.removeAll()
     }
 
     /// The sync ended at `last` (the `synced` frame's seq, or the last seq read from history). `fromHistory` marks a
@@ -76,6 +89,7 @@ public struct ChatSequence: Sendable {
     @discardableResult
     public mutating func endSync(last: Int, fromHistory: Bool) -> Int {
         syncing = false
+        passedBeforeSync.removeAll()
         if fromHistory { tolerateUpTo = max(tolerateUpTo, last) }
         var skipped = 0
         for seq in held.sorted() where seq > seen {
