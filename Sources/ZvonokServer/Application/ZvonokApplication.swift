@@ -60,7 +60,7 @@ public enum ZvonokApplication {
         PeopleRoutes(api: api).register(on: authenticated)
         AccountRoutes(api: api).register(on: authenticated)
         RosterRoutes(api: api, rosters: RosterStore(database: database)).register(on: authenticated)
-        HistoryRoutes(messages: MessageStore(database: database)).register(on: authenticated)
+        HistoryRoutes(messages: MessageStore(database: database), chats: ChatStore(database: database)).register(on: authenticated)
         RatingRoutes(api: api, ratings: RatingStore(database: database), formula: configuration.ratingFormula).register(on: authenticated)
         WebSocketRoutes(hub: hub).register(on: authenticated)
         return router
