@@ -54,6 +54,7 @@ public enum ZvonokApplication {
         HealthRoutes(database: database, relay: hub.relay).register(on: router)
         MetricsRoutes(registry: ZvonokMetrics.registry).register(on: router)
         OpenAPIRoutes().register(on: router)
+        WebClientRoutes().register(on: router)
         let api = APIContext(database: database, configuration: configuration, membershipChanged: hub.apply)
         let authenticated = router.group().add(middleware: AuthenticationMiddleware(credentials: api.credentials))
         StructureRoutes(api: api).register(on: authenticated)
