@@ -187,6 +187,7 @@ function firstChat() {
 
 function renderChatList() {
   const groups = $("chat-groups");
+  const focused = groups.contains(document.activeElement) ? document.activeElement.dataset.chat : null;
   groups.replaceChildren();
   for (const [kind, heading] of kindGroups) {
     const chats = [...state.chats.values()].filter((chat) => chat.kind === kind);
@@ -217,6 +218,8 @@ function renderChatList() {
     }
     groups.append(title, list);
   }
+  // Redrawn on every message: keyboard focus stays on the chat it was on.
+  if (focused) groups.querySelector(`button[data-chat="${focused}"]`)?.focus();
 }
 
 async function openChat(id) {
