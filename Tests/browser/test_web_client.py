@@ -10,6 +10,8 @@ import sys
 import time
 
 from selenium import webdriver
+from selenium.common.exceptions import (ElementNotInteractableException, NoSuchElementException,
+                                        StaleElementReferenceException)
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
@@ -47,13 +49,17 @@ def browser(width, height):
 
 
 def wait(driver):
-    return WebDriverWait(driver, WAIT)
+    return WebDriverWait(driver, WAIT, ignored_exceptions=(NoSuchElementException, StaleElementReferenceException,
+                                                          ElementNotInteractableException))
 
 
 def open_chat(driver, title):
-    button = wait(driver).until(EC.element_to_be_clickable((By.XPATH, f"//nav[@id='chats']//button[span[text()='{title}']]")))
-    button.click()
-    wait(driver).until(EC.text_to_be_present_in_element((By.ID, "chat-title"), title))
+    """Clicks the chat in the list until it is open: the list is redrawn as messages arrive, so a button found a
+    moment ago may be gone by the time it is clicked."""
+    def opened(driver):
+        driver.find_element(By.XPATH, f"//nav[@id='chats']//button[span[text()='{title}']]").click()
+        return driver.find_element(By.ID, "chat-title").text == title
+    wait(driver).until(opened)
 
 
 def sees_message(driver, text):
