@@ -22,7 +22,8 @@ data=$(mktemp -d /tmp/zvonok-browser.XXXXXX)
 chmod 755 "$data"   # as root, the embedded cluster runs as `postgres`, which must reach the folder
 log="$output/server.log"
 
-"$server" serve --demo --port "$port" --data-dir "$data" --log-level notice >"$log" 2>&1 &
+# No send limit: the test sends a burst of messages to fill a page of history.
+"$server" serve --demo --port "$port" --data-dir "$data" --log-level notice --send-rate 0 >"$log" 2>&1 &
 pid=$!
 stop_server() {
     if kill -0 "$pid" 2>/dev/null; then

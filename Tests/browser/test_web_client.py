@@ -110,6 +110,20 @@ def main():
         teacher.save_screenshot(os.path.join(OUTPUT, "chat.png"))
         student.save_screenshot(os.path.join(OUTPUT, "chat-phone.png"))
 
+        # Infinite scroll: after 80 more messages a fresh page shows the newest 50 and fetches the rest on scrolling up.
+        teacher.execute_script("""for (let i = 1; i <= 80; i++) state.socket.send(JSON.stringify(
+            {type: "send", chat: state.open, cid: `bulk-${i}`, text: `Сообщение ${i}`}))""")
+        sees_message(student, "Сообщение 80")
+        student.refresh()
+        open_chat(student, "5А класс")
+        shown = lambda d: len(d.find_elements(By.CSS_SELECTOR, "#messages article[data-seq]"))
+        wait(student).until(lambda d: shown(d) == 50)
+        assert not student.find_elements(By.CSS_SELECTOR, "#messages .history-edge"), "more history to come"
+        student.execute_script("document.getElementById('messages').scrollTop = 0")
+        wait(student).until(EC.presence_of_element_located((By.CSS_SELECTOR, "#messages .history-edge")))
+        assert shown(student) == 87, shown(student)  # 4 sample messages, 3 sent above, 80 here
+        sees_message(student, "Доброе утро! Завтра контрольная по математике, повторите дроби.")
+
         # The rating, as the ministry sees it: this week, the demo region's schools.
         teacher.get(ministry_link)
         wait(teacher).until(EC.visibility_of_element_located((By.ID, "rating-section")))
@@ -125,6 +139,10 @@ def main():
         ranks = [row.find_element(By.TAG_NAME, "td").text for row in teacher.find_elements(By.CSS_SELECTOR, "#rating-rows tr")]
         assert ranks == ["1", "2"], ranks
         teacher.save_screenshot(os.path.join(OUTPUT, "rating.png"))
+        csv = teacher.execute_async_script("""const done = arguments[arguments.length - 1];
+            Session.api(query(), { accept: "text/csv" }).then(done, (error) => done(`failed: ${error.message}`))""")
+        lines = csv.strip().splitlines()
+        assert lines[0].startswith("id,name,") and len(lines) == 3, csv
         print("browser test passed; screenshots in", OUTPUT)
     except Exception:
         for name, driver in (("teacher", teacher), ("student", student)):
