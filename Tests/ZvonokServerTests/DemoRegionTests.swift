@@ -10,9 +10,9 @@ import ZvonokStorage
 @Suite struct DemoRegionTests {
     @Test func preparingTwiceMakesTheRegionOnceWithFreshWorkingInvites() async throws {
         try await withTestServer { api in
-            let first = try await withRunningDatabase(api.databaseURL) { try await DemoRegion(database: $0).prepare(inviteLifetime: .seconds(3600)) }
+            let first = try await Self.prepare(api)
             let before = try await Self.counts(api.databaseURL)
-            let second = try await withRunningDatabase(api.databaseURL) { try await DemoRegion(database: $0).prepare(inviteLifetime: .seconds(3600)) }
+            let second = try await Self.prepare(api)
             #expect(try await Self.counts(api.databaseURL) == before)
             #expect(first.map(\.name) == second.map(\.name))
             #expect(first.first?.role == .ministry)
@@ -38,13 +38,18 @@ import ZvonokStorage
 
     @Test func membersAreHiddenFromNonMembers() async throws {
         try await withTestServer { api in
-            let signIns = try await withRunningDatabase(api.databaseURL) { try await DemoRegion(database: $0).prepare(inviteLifetime: .seconds(3600)) }
+            let signIns = try await Self.prepare(api)
             let student = try await api.activate(try #require(signIns.first { $0.role == .student }).inviteCode)
-            let staffChat = try await api.get("/v1/me/chats", token: try await api.activate(try #require(signIns.first { $0.role == .teacher }).inviteCode))
-                .items.first { $0["kind"] as? String == "school_staff" }
+            let teacher = try await api.activate(try #require(signIns.first { $0.role == .teacher }).inviteCode)
+            let staffChat = try await api.get("/v1/me/chats", token: teacher).items.first { $0["kind"] as? String == "school_staff" }
             let answer = try await api.get("/v1/chats/\(staffChat?["id"] as? String ?? "")/members", token: student)
             #expect(answer.status == .notFound)
         }
+    }
+
+    /// What `serve --demo` does before serving.
+    static func prepare(_ api: APIClient) async throws -> [DemoRegion.SignIn] {
+        try await withRunningDatabase(api.databaseURL) { try await DemoRegion(database: $0).prepare(inviteLifetime: .seconds(3600)) }
     }
 
     /// People, schools, chats and messages of the database.

@@ -51,7 +51,8 @@ struct WebClientRoutes {
         guard let folder else { return [:] }
         var loaded: [String: Asset] = [:]
         for name in files {
-            guard let type = contentType(of: name), let data = FileManager.default.contents(atPath: folder.appendingPathComponent(name).path) else { continue }
+            let path = folder.appendingPathComponent(name).path
+            guard let type = contentType(of: name), let data = FileManager.default.contents(atPath: path) else { continue }
             loaded[name] = Asset(contentType: type, body: ByteBuffer(bytes: data))
         }
         return loaded

@@ -135,7 +135,8 @@ public struct DemoRegion: Sendable {
                 WHERE p.removed_at IS NULL
                   AND ((p.role = 'ministry' AND p.external_id = \(Self.ministryExternalID)) OR p.region_code = \(Self.regionCode))
                 ORDER BY p.school_id NULLS FIRST,
-                         array_position(ARRAY['ministry', 'regional_admin', 'municipal_admin', 'school_admin', 'teacher', 'student', 'guardian'], p.role),
+                         array_position(ARRAY['ministry', 'regional_admin', 'municipal_admin', 'school_admin', 'teacher', 'student',
+                                              'guardian'], p.role),
                          p.id
                 """,
                 logger: database.logger
