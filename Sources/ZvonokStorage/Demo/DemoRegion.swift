@@ -17,7 +17,9 @@ public struct DemoRegion: Sendable {
     public static let regionCode = "99"
     static let regionName = "Демонстрационный регион"
     static let municipalityName = "Городской округ Звонковский"
-    static let ministryExternalID = "demo-ministry"
+    // External ids of their own, apart from `demo-data`'s ("demo-m1", "demo-s1"), should it have filled region 99.
+    static let ministryExternalID = "web-demo-ministry"
+    static let municipalityExternalID = "web-demo-m1"
 
     /// One demo person and the invite code that signs them in.
     public struct SignIn: Sendable {
@@ -75,8 +77,10 @@ public struct DemoRegion: Sendable {
     private func demoMunicipality(by actor: Identity) async throws -> Municipality {
         let structure = StructureStore(database: database)
         let existing = try await structure.municipalities(regionCode: Self.regionCode, after: 0, limit: 200)
-        if let found = existing.first(where: { $0.externalID == "demo-m1" }) { return found }
-        return try await structure.createMunicipality(regionCode: Self.regionCode, name: Self.municipalityName, externalID: "demo-m1", by: actor)
+        if let found = existing.first(where: { $0.externalID == Self.municipalityExternalID }) { return found }
+        return try await structure.createMunicipality(
+            regionCode: Self.regionCode, name: Self.municipalityName, externalID: Self.municipalityExternalID, by: actor
+        )
     }
 
     private func demoSchool(_ school: DemoSchool, in municipality: Municipality, by actor: Identity) async throws -> School {

@@ -31,7 +31,7 @@ struct DemoSchool: Sendable {
     static let all = [first, second]
 
     static let first = DemoSchool(
-        externalID: "demo-s1",
+        externalID: "web-demo-s1",
         name: "Школа №1 имени Н. Н. Звонкова",
         rows: """
             class,k5a,,,5,А,{year},,,,
@@ -65,7 +65,7 @@ struct DemoSchool: Sendable {
     )
 
     static let second = DemoSchool(
-        externalID: "demo-s2",
+        externalID: "web-demo-s2",
         name: "Гимназия №2",
         rows: """
             class,k7v,,,7,В,{year},,,,
