@@ -73,6 +73,8 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
+            // The web client's pages, scripts and styles, served as they are (no build step).
+            resources: [.copy("Public")],
             swiftSettings: swiftSettings
         ),
         // The command-line tool: serve, migrate, token.

@@ -41,6 +41,9 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "The weekly rating's weights for schoolsShare, teachersShare and teachersActiveShare, adding up to 1. [env: ZVONOK_RATING_WEIGHTS] (default: 0.3,0.3,0.4)")
     var ratingWeights: String?
 
+    @Flag(help: "Fill the database with a small demo region (made once) and print a sign-in link for each of its people.")
+    var demo = false
+
     func run() async throws {
         let logger = common.makeLogger()
         let environment = ProcessInfo.processInfo.environment
@@ -72,6 +75,15 @@ struct Serve: AsyncParsableCommand {
 
         let session = try await common.openDatabase(logger: logger)
         logger.notice("Database ready; connect with: psql \"\(session.url)\"")
+        if demo {
+            let base = "http://\(configuration.host.contains(":") ? "[\(configuration.host)]" : configuration.host):\(configuration.port)"
+            do {
+                try await DemoSignIns.prepare(url: session.url, inviteLifetime: configuration.inviteLifetime, baseURL: base, logger: logger)
+            } catch {
+                await stopEmbedded(session, logger: logger)
+                throw error
+            }
+        }
         let database = Database(url: session.url, logger: logger)
         let services = ZvonokApplication.services(configuration: configuration, database: database, logger: logger)
         let group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))

@@ -1,6 +1,6 @@
 import ArgumentParser
 
-/// The `zvonok` command: serves by default; `migrate`, `token`, `rating` and `demo-data` are the operator's tools.
+/// The `zvonok` command: serves by default (`demo` serves a demo region); `migrate`, `token`, `rating` and `demo-data` are the operator's tools.
 @main
 struct Zvonok: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -11,7 +11,7 @@ struct Zvonok: AsyncParsableCommand {
             in <data-dir>/postgres and stops it on exit. Every option can also be set by the environment \
             variable named in its help.
             """,
-        subcommands: [Serve.self, Migrate.self, Token.self, RatingCommand.self, DemoDataCommand.self],
+        subcommands: [Serve.self, Demo.self, Migrate.self, Token.self, RatingCommand.self, DemoDataCommand.self],
         defaultSubcommand: Serve.self
     )
 }

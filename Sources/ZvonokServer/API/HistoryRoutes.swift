@@ -2,19 +2,34 @@ import Hummingbird
 import ZvonokCore
 import ZvonokStorage
 
-/// `GET /v1/chats/{id}/messages`: a chat's history, newest first, for its members (contract §3).
+/// `GET /v1/chats/{id}/messages`: a chat's history, newest first, for its members (contract §3); and
+/// `GET /v1/chats/{id}/members`, the names behind the messages' `from`.
 struct HistoryRoutes {
     let messages: MessageStore
+    let chats: ChatStore
 
     func register(on router: some RouterMethods<ZvonokRequestContext>) {
         router.get("v1/chats/:id/messages", use: history)
+        router.get("v1/chats/:id/members", use: members)
+    }
+
+    @Sendable func members(_ request: Request, context: ZvonokRequestContext) async throws -> Page<Wire.MemberBody> {
+        let chatID = try await memberChat(request, context: context)
+        let page = try PageRequest(request)
+        let members = try await chats.members(of: chatID, after: try page.afterID(), limit: page.limit)
+        return page.page(members, key: { String($0.id) }, wire: Wire.MemberBody.init)
+    }
+
+    /// The chat of the path, when the caller is a member; otherwise it does not exist as far as they can tell.
+    private func memberChat(_ request: Request, context: ZvonokRequestContext) async throws -> Int64 {
+        let caller = try context.requireIdentity()
+        let chatID = try request.id("id", .chat, context: context)
+        guard try await messages.isMember(caller.personID, of: chatID) else { throw ZvonokError.notFound("no such chat") }
+        return chatID
     }
 
     @Sendable func history(_ request: Request, context: ZvonokRequestContext) async throws -> Page<Wire.MessageBody> {
-        let caller = try context.requireIdentity()
-        let chatID = try request.id("id", .chat, context: context)
-        // Not a member: the chat does not exist as far as the caller can tell.
-        guard try await messages.isMember(caller.personID, of: chatID) else { throw ZvonokError.notFound("no such chat") }
+        let chatID = try await memberChat(request, context: context)
         let page = try PageRequest(request)
         var before = try page.after.map { key throws(ZvonokError) -> Int64 in
             guard let seq = Int64(key) else { throw .invalidArgument("cursor is not one this server gave") }

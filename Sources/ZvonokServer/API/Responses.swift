@@ -95,6 +95,19 @@ enum Wire {
         }
     }
 
+    /// A chat member as the other members see them: `{id, name, role}`.
+    struct MemberBody: ResponseEncodable {
+        let id: String
+        let name: String
+        let role: String
+
+        init(_ person: Person) {
+            id = PublicID.encode(.person, person.id)
+            name = person.name
+            role = person.role.rawValue
+        }
+    }
+
     struct ChatBody: ResponseEncodable {
         let id: String
         let kind: String

@@ -1,3 +1,4 @@
+import Foundation
 import PostgresNIO
 public import ZvonokCore
 
@@ -24,6 +25,22 @@ public struct ChatStore: Sendable {
             ORDER BY c.id LIMIT \(limit)
             """
         )
+    }
+
+    /// A chat's current members in id order after `after`: who the senders of its messages are.
+    public func members(of chatID: Int64, after: Int64, limit: Int) async throws -> [Person] {
+        let rows = try await database.query(
+            """
+            SELECT \(unescaped: PeopleStore.columns) FROM chat_members m JOIN people p ON p.id = m.person_id
+            WHERE m.chat_id = \(chatID) AND p.id > \(after) AND p.removed_at IS NULL
+            ORDER BY p.id LIMIT \(limit)
+            """
+        )
+        var result: [Person] = []
+        for try await row in rows.decode((Int64, String, String, String?, String?, Int64?, Int64?, Int64?, Date?).self) {
+            result.append(PeopleStore.person(row.0, row.1, row.2, row.3, row.4, row.5, row.6, row.7, row.8))
+        }
+        return result
     }
 
     /// Opens the direct chat of two people, or finds the one they already have. Returns it as `first` sees it,

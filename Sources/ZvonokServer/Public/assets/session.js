@@ -1,0 +1,67 @@
+// The signed-in person's token (kept in localStorage) and calls to the HTTP API, shared by both pages.
+"use strict";
+
+const Session = {
+  key: "zvonok.token",
+
+  get token() { return localStorage.getItem(this.key); },
+  set token(value) {
+    if (value) localStorage.setItem(this.key, value); else localStorage.removeItem(this.key);
+  },
+
+  roleNames: {
+    ministry: "министерство", regional_admin: "администратор региона", municipal_admin: "администратор округа",
+    school_admin: "администратор школы", teacher: "учитель", student: "ученик", guardian: "родитель",
+  },
+
+  // Readable Russian for the contract's error codes; the server's own message goes to the console.
+  errorTexts: {
+    invalid_argument: "Неверные данные.", not_found: "Не найдено.", forbidden: "Нет доступа.",
+    unauthenticated: "Войдите заново.", conflict: "Конфликт с текущими данными.",
+    rate_limited: "Слишком много попыток, подождите минуту.", unavailable: "Сервер временно недоступен.",
+  },
+
+  // Calls the API with the token; resolves to the parsed JSON (or text), rejects with an Error carrying `code`.
+  async api(path, { method = "GET", body, accept = "application/json" } = {}) {
+    const headers = { Accept: accept };
+    if (this.token) headers.Authorization = `Bearer ${this.token}`;
+    if (body !== undefined) headers["Content-Type"] = "application/json";
+    let response;
+    try {
+      response = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    } catch {
+      throw Object.assign(new Error("Нет связи с сервером."), { code: "network" });
+    }
+    if (!response.ok) {
+      const problem = await response.json().catch(() => ({}));
+      const code = problem.error?.code ?? "unavailable";
+      console.warn(path, response.status, problem.error?.message);
+      throw Object.assign(new Error(this.errorTexts[code] ?? "Ошибка."), { code, status: response.status });
+    }
+    if (response.status === 204) return null;
+    return accept === "application/json" ? response.json() : response.text();
+  },
+
+  // Uses an invite code once and keeps the token it gives.
+  async activate(code) {
+    const answer = await this.api(`/v1/invites/${encodeURIComponent(code.trim())}/activate`, { method: "POST", body: {} });
+    this.token = answer.token;
+    return answer;
+  },
+
+  // An invite code from a sign-in link (`#invite=CODE`), removed from the address bar once read.
+  takeInviteFromLink() {
+    const match = location.hash.match(/^#invite=([^&]+)/);
+    if (!match) return null;
+    history.replaceState(null, "", location.pathname + location.search);
+    return decodeURIComponent(match[1]);
+  },
+
+  // Fills the header with who is signed in.
+  showWho(me) {
+    const name = document.getElementById("who-name");
+    name.textContent = `${me.name} · ${this.roleNames[me.role] ?? me.role}`;
+  },
+
+  isOverseer(role) { return ["ministry", "regional_admin", "municipal_admin", "school_admin"].includes(role); },
+};
