@@ -61,6 +61,7 @@ public enum ZvonokApplication {
         AccountRoutes(api: api).register(on: authenticated)
         RosterRoutes(api: api, rosters: RosterStore(database: database)).register(on: authenticated)
         HistoryRoutes(messages: MessageStore(database: database)).register(on: authenticated)
+        AuditRoutes(audit: AuditStore(database: database)).register(on: authenticated)
         RatingRoutes(api: api, ratings: RatingStore(database: database), formula: configuration.ratingFormula).register(on: authenticated)
         WebSocketRoutes(hub: hub).register(on: authenticated)
         return router
