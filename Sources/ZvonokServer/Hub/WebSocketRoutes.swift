@@ -11,8 +11,12 @@ struct WebSocketRoutes {
     static let maximumFrame = 64 << 10
 
     func register(on router: some RouterMethods<ZvonokRequestContext>) {
-        router.ws("v1/ws") { _, context in
+        router.ws("v1/ws") { request, context in
             _ = try context.requireIdentity()
+            // A plain GET would otherwise be answered 200 with nothing.
+            guard request.headers[.upgrade]?.lowercased().contains("websocket") == true else {
+                throw ZvonokError.invalidArgument("GET /v1/ws upgrades to a WebSocket; send Upgrade: websocket")
+            }
             return .upgrade([:])
         } onUpgrade: { inbound, outbound, context in
             guard let identity = context.requestContext.identity else { return }
