@@ -48,6 +48,8 @@ import Testing
         .init(name: "rename person", method: .patch, path: { "/v1/people/\($0.id("student3"))" }, body: { _ in ["name": "Renamed"] }, allowed: admins),
         .init(name: "reissue municipal admin invite", method: .post, path: { "/v1/people/\($0.id("municipal"))/invite" }, body: { _ in [:] }, allowed: ["regional"]),
         .init(name: "read a student", method: .get, path: { "/v1/people/\($0.id("student1"))" }, body: { _ in nil }, allowed: readers.union(["student1"])),
+        // Every admin reads the audit log of their own subtree (AuditLogTests checks which entries).
+        .init(name: "read the audit log", method: .get, path: { _ in "/v1/audit" }, body: { _ in nil }, allowed: readers.union(["otherRegional"])),
         .init(name: "me", method: .get, path: { _ in "/v1/me" }, body: { _ in nil }, allowed: Set(roles)),
         .init(name: "my chats", method: .get, path: { _ in "/v1/me/chats" }, body: { _ in nil }, allowed: Set(roles)),
     ]
