@@ -23,6 +23,12 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "This node's name in logs and /metrics when several nodes share a database. [env: ZVONOK_NODE_NAME] (default: zvonok)")
     var nodeName: String?
 
+    @Option(help: "PEM file of the TLS certificate chain; with --tls-key the server speaks HTTPS and WSS. [env: ZVONOK_TLS_CERT]")
+    var tlsCert: String?
+
+    @Option(help: "PEM file of the TLS certificate's private key. [env: ZVONOK_TLS_KEY]")
+    var tlsKey: String?
+
     @Flag(help: "Take client addresses from X-Real-IP (set by a load balancer that overwrites it), for per-address limits. [env: ZVONOK_TRUST_PROXY=1]")
     var trustProxy = false
 
@@ -51,6 +57,11 @@ struct Serve: AsyncParsableCommand {
         configuration.host = host ?? environment["ZVONOK_HOST"] ?? configuration.host
         configuration.nodeName = nodeName ?? environment["ZVONOK_NODE_NAME"] ?? configuration.nodeName
         if let port = try port ?? environment["ZVONOK_PORT"].map(Self.parsePort) { configuration.port = port }
+        configuration.tlsCertificatePath = tlsCert ?? environment["ZVONOK_TLS_CERT"]
+        configuration.tlsKeyPath = tlsKey ?? environment["ZVONOK_TLS_KEY"]
+        guard (configuration.tlsCertificatePath == nil) == (configuration.tlsKeyPath == nil) else {
+            throw ValidationError("TLS needs both --tls-cert and --tls-key")
+        }
         configuration.trustProxyHeaders = trustProxy || environment["ZVONOK_TRUST_PROXY"] == "1"
         if let days = inviteDays ?? environment["ZVONOK_INVITE_DAYS"].flatMap(Int.init) {
             guard days > 0 else { throw ValidationError("invite days must be at least 1") }
@@ -85,9 +96,9 @@ struct Serve: AsyncParsableCommand {
             }
         }
         let database = Database(url: session.url, logger: logger)
-        let services = ZvonokApplication.services(configuration: configuration, database: database, logger: logger)
-        let group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         do {
+            let services = try ZvonokApplication.services(configuration: configuration, database: database, logger: logger)
+            let group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
             try await group.run()
         } catch {
             await stopEmbedded(session, logger: logger)

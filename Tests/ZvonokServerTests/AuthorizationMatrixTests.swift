@@ -50,6 +50,8 @@ import Testing
         .init(name: "read a student", method: .get, path: { "/v1/people/\($0.id("student1"))" }, body: { _ in nil }, allowed: readers.union(["student1"])),
         .init(name: "upload roster", method: .put, path: { "/v1/schools/\($0.id("school"))/roster" }, body: { _ in ["classes": [], "staff": [], "students": [], "guardians": []] }, allowed: admins),
         .init(name: "upload roster elsewhere", method: .put, path: { "/v1/schools/\($0.id("otherSchool"))/roster" }, body: { _ in ["classes": []] }, allowed: ["regional"]),
+        // Every admin reads the audit log of their own subtree (AuditLogTests checks which entries).
+        .init(name: "read the audit log", method: .get, path: { _ in "/v1/audit" }, body: { _ in nil }, allowed: readers.union(["otherRegional"])),
         .init(name: "me", method: .get, path: { _ in "/v1/me" }, body: { _ in nil }, allowed: Set(roles)),
         .init(name: "my chats", method: .get, path: { _ in "/v1/me/chats" }, body: { _ in nil }, allowed: Set(roles)),
     ]

@@ -28,7 +28,7 @@ import ZvonokStorage
 
     @Test func healthIs503WhenTheDatabaseCannotBeReached() async throws {
         // Nothing listens on port 1; the server must still start and answer.
-        let app = makeTestApplication(url: try DatabaseURL("postgres://nobody@127.0.0.1:1/none")) { $0.migrateAtStart = false }
+        let app = try makeTestApplication(url: try DatabaseURL("postgres://nobody@127.0.0.1:1/none")) { $0.migrateAtStart = false }
         try await app.test(.live) { client in
             try await client.execute(uri: "/health", method: .get) { response in
                 #expect(response.status == .serviceUnavailable)

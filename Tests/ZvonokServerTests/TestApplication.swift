@@ -25,7 +25,7 @@ func withTestServer<Result: Sendable>(
     let ministryToken = try await withRunningDatabase(url) { database in
         try await CredentialStore(database: database).mintMinistryToken(name: "Министерство")
     }
-    let app = makeTestApplication(url: url, configure: configure)
+    let app = try makeTestApplication(url: url, configure: configure)
     return try await app.test(.live) { client in try await body(APIClient(client: client, ministryToken: ministryToken, databaseURL: url)) }
 }
 
@@ -45,10 +45,10 @@ let testLogger: Logger = {
     return logger
 }()
 
-func makeTestApplication(url: DatabaseURL, configure: (inout ServerConfiguration) -> Void = { _ in }) -> some ApplicationProtocol {
+func makeTestApplication(url: DatabaseURL, configure: (inout ServerConfiguration) -> Void = { _ in }) throws -> some ApplicationProtocol {
     var configuration = ServerConfiguration(host: "127.0.0.1", port: 0)
     configure(&configuration)
-    return ZvonokApplication.build(
+    return try ZvonokApplication.build(
         configuration: configuration,
         database: Database(url: url, logger: testLogger, maximumConnections: 8),
         logger: testLogger

@@ -153,7 +153,7 @@ import ZvonokTestSupport
             configuration.migrateAtStart = false
             let database = Database(url: url, logger: testLogger, maximumConnections: 4)
             let group = ServiceGroup(configuration: .init(
-                services: ZvonokApplication.services(configuration: configuration, database: database, logger: testLogger),
+                services: try ZvonokApplication.services(configuration: configuration, database: database, logger: testLogger),
                 logger: testLogger
             ))
             try await withThrowingTaskGroup(of: Void.self) { tasks in

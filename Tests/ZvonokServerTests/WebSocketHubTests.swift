@@ -148,6 +148,13 @@ import WSClient
             try await expect(api.get("/v1/ws", token: nil), .unauthorized)
         }
     }
+
+    @Test func aPlainGetWithoutTheUpgradeIsABadRequest() async throws {
+        try await withTestServer { api in
+            let answer = try await expect(api.get("/v1/ws", token: api.ministryToken), .badRequest)
+            #expect(answer.errorCode == "invalid_argument")
+        }
+    }
 }
 
 /// Frames handed out of the WebSocket handlers.

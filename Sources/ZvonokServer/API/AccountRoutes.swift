@@ -51,8 +51,8 @@ struct AccountRoutes {
     }
 
     @Sendable func signOut(_ request: Request, context: ZvonokRequestContext) async throws -> HTTPResponse.Status {
-        _ = try context.requireIdentity()
-        if let token = context.bearerToken { try await api.credentials.revoke(token: token) }
+        let caller = try context.requireIdentity()
+        if let token = context.bearerToken { try await api.credentials.revoke(token: token, of: caller) }
         return .noContent
     }
 

@@ -168,6 +168,44 @@ enum Wire {
         let inviteCode: String
     }
 
+    /// An entry of the audit log; the actor's fields are missing for changes made from the command line.
+    struct AuditEntryBody: ResponseEncodable {
+        let id: String
+        let at: String
+        let actor: String?
+        let actorName: String?
+        let actorRole: String?
+        let action: String
+        let object: String
+        let details: [String: AuditEntry.Value]
+        let regionCode: String?
+        let municipalityId: String?
+        let schoolId: String?
+
+        init(_ entry: AuditEntry) {
+            id = String(entry.id)
+            at = Wire.timestamp(entry.at)
+            actor = entry.actor.map { PublicID.encode(.person, $0.id) }
+            actorName = entry.actor?.name
+            actorRole = entry.actor?.role
+            action = entry.action
+            object = entry.object
+            details = entry.details
+            regionCode = entry.regionCode
+            municipalityId = entry.municipalityID.map { PublicID.encode(.municipality, $0) }
+            schoolId = entry.schoolID.map { PublicID.encode(.school, $0) }
+        }
+    }
+
+    /// An RFC 3339 time from a client, with or without fractional seconds; nil for anything else.
+    static func parseTimestamp(_ text: String) -> Date? {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        if let date = formatter.date(from: text) { return date }
+        formatter.formatOptions = [.withInternetDateTime]
+        return formatter.date(from: text)
+    }
+
     /// RFC 3339 in UTC with milliseconds, as every timestamp of the API.
     static func timestamp(_ date: Date) -> String {
         timestamp(milliseconds: Int64((date.timeIntervalSince1970 * 1000).rounded(.down)))

@@ -11,6 +11,10 @@ public struct ServerConfiguration: Sendable {
     public var migrateAtStart: Bool = true
     /// How long an invite code works.
     public var inviteLifetime: Duration = .seconds(30 * 24 * 3600)
+    /// PEM file of the certificate chain; with `tlsKeyPath` the server speaks HTTPS and WSS itself.
+    public var tlsCertificatePath: String?
+    /// PEM file of the certificate's private key.
+    public var tlsKeyPath: String?
     /// Take the client's address from `X-Real-IP` (set by the load balancer) for per-address limits. Only behind a
     /// proxy that overwrites the header: otherwise a client could pick its own address.
     public var trustProxyHeaders: Bool = false

@@ -1,4 +1,6 @@
 public import Hummingbird
+import HummingbirdCore
+import HummingbirdTLS
 import HummingbirdWebSocket
 public import Logging
 public import ServiceLifecycle
@@ -8,27 +10,23 @@ public import ZvonokStorage
 public enum ZvonokApplication {
     /// What `serve` runs, in start order. A service group shuts its services down in reverse order, so the hub's
     /// drain goes first — open WebSockets are closed with 1001 (going away) — and the server after it.
-    public static func services(configuration: ServerConfiguration, database: Database, logger: Logger) -> [any Service] {
+    /// Throws `TLSSetupError` when the TLS certificate or key cannot be read.
+    public static func services(configuration: ServerConfiguration, database: Database, logger: Logger) throws -> [any Service] {
         let hub = MessagingHub(database: database, configuration: configuration, logger: logger)
-        return [build(configuration: configuration, database: database, logger: logger, hub: hub), HubDrain(hub: hub)]
+        return [try build(configuration: configuration, database: database, logger: logger, hub: hub), HubDrain(hub: hub)]
     }
 
     /// The application alone (for tests); migrations run before the server accepts connections.
-    public static func build(configuration: ServerConfiguration, database: Database, logger: Logger) -> some ApplicationProtocol {
-        build(configuration: configuration, database: database, logger: logger,
-              hub: MessagingHub(database: database, configuration: configuration, logger: logger))
+    public static func build(configuration: ServerConfiguration, database: Database, logger: Logger) throws -> some ApplicationProtocol {
+        try build(configuration: configuration, database: database, logger: logger,
+                  hub: MessagingHub(database: database, configuration: configuration, logger: logger))
     }
 
-    static func build(configuration: ServerConfiguration, database: Database, logger: Logger, hub: MessagingHub) -> some ApplicationProtocol {
+    static func build(configuration: ServerConfiguration, database: Database, logger: Logger, hub: MessagingHub) throws -> some ApplicationProtocol {
         let router = makeRouter(configuration: configuration, database: database, logger: logger, hub: hub)
-        let webSockets = WebSocketServerConfiguration(
-            maxFrameSize: WebSocketRoutes.maximumFrame,
-            autoPing: .enabled(timePeriod: configuration.pingInterval),
-            validateUTF8: true
-        )
         var app = Application(
             router: router,
-            server: .http1WebSocketUpgrade(webSocketRouter: router, configuration: .init(ws: webSockets)),
+            server: try server(configuration: configuration, router: router),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: configuration.nodeName),
             services: [database.client, ClusterRelayService(relay: hub.relay)],
             logger: logger
@@ -39,6 +37,18 @@ public enum ZvonokApplication {
             }
         }
         return app
+    }
+
+    /// HTTP/1.1 with the WebSocket upgrade, inside TLS (HTTPS and WSS) when a certificate is configured.
+    static func server(configuration: ServerConfiguration, router: Router<ZvonokRequestContext>) throws -> HTTPServerBuilder {
+        let webSockets = WebSocketServerConfiguration(
+            maxFrameSize: WebSocketRoutes.maximumFrame,
+            autoPing: .enabled(timePeriod: configuration.pingInterval),
+            validateUTF8: true
+        )
+        let plain = HTTPServerBuilder.http1WebSocketUpgrade(webSocketRouter: router, configuration: .init(ws: webSockets))
+        guard let tls = try configuration.tlsConfiguration() else { return plain }
+        return try .tls(plain, tlsConfiguration: tls)
     }
 
     /// Every route, with the middleware in front of them.
@@ -62,6 +72,7 @@ public enum ZvonokApplication {
         AccountRoutes(api: api).register(on: authenticated)
         RosterRoutes(api: api, rosters: RosterStore(database: database)).register(on: authenticated)
         HistoryRoutes(messages: MessageStore(database: database), chats: ChatStore(database: database)).register(on: authenticated)
+        AuditRoutes(audit: AuditStore(database: database)).register(on: authenticated)
         RatingRoutes(api: api, ratings: RatingStore(database: database), formula: configuration.ratingFormula).register(on: authenticated)
         WebSocketRoutes(hub: hub).register(on: authenticated)
         return router

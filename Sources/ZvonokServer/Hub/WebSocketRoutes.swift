@@ -13,8 +13,12 @@ struct WebSocketRoutes {
     static let tooManyConnections: UInt16 = 4029
 
     func register(on router: some RouterMethods<ZvonokRequestContext>) {
-        router.ws("v1/ws") { _, context in
+        router.ws("v1/ws") { request, context in
             let identity = try context.requireIdentity()
+            // A plain GET would otherwise be answered 200 with nothing.
+            guard request.headers[.upgrade]?.lowercased().contains("websocket") == true else {
+                throw ZvonokError.invalidArgument("GET /v1/ws upgrades to a WebSocket; send Upgrade: websocket")
+            }
             guard hub.hasRoomForConnection(of: identity.personID) else {
                 throw ZvonokError.rateLimited("too many open connections; close one first")
             }

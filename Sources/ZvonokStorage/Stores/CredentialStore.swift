@@ -32,41 +32,63 @@ public struct CredentialStore: Sendable {
         return codes
     }
 
-    /// Creates a ministry account and a token for it; returns the token, the only time it exists in clear.
+    /// Creates a ministry account and a token for it; returns the token, the only time it exists in clear. The audit
+    /// log records it with no actor: it comes from the command line, not the API.
     public func mintMinistryToken(name: String) async throws -> String {
         let token = Secret.token()
-        try await database.query(
-            """
-            WITH person AS (
-                INSERT INTO people (role, name, registered_at) VALUES ('ministry', \(name), now()) RETURNING id
+        try await database.transaction { connection in
+            let rows = try await connection.query(
+                """
+                WITH person AS (
+                    INSERT INTO people (role, name, registered_at) VALUES ('ministry', \(name), now()) RETURNING id
+                )
+                INSERT INTO tokens (token_hash, person_id) SELECT \(Self.hash(token)), id FROM person RETURNING person_id
+                """,
+                logger: database.logger
             )
-            INSERT INTO tokens (token_hash, person_id) SELECT \(Self.hash(token)), id FROM person
-            """
-        )
+            let id = try await rows.decode(Int64.self).first { _ in true } ?? 0
+            try await AuditTrail.record(
+                nil, "token.mint", object: PublicID.encode(.person, id), at: Placement(regionCode: ""),
+                details: ["role": .text(Role.ministry.rawValue), "name": .text(name)], on: connection, logger: database.logger
+            )
+        }
         return token
     }
 
-    /// Uses an invite code once: marks it used, marks the person registered (first time only) and mints a token.
-    /// Returns nil for a code that is unknown, used, voided or expired — the caller cannot tell which.
+    /// Uses an invite code once: marks it used, marks the person registered (first time only), mints a token and
+    /// records the activation in the audit log. Returns nil for a code that is unknown, used, voided or expired —
+    /// the caller cannot tell which.
     public func activate(inviteCode: String) async throws -> (personID: Int64, token: String)? {
         let token = Secret.token()
-        // One statement: the row lock of the UPDATE makes the code single-use even when two requests race.
-        let rows = try await database.query(
-            """
-            WITH invite AS (
-                UPDATE invites SET used_at = now()
-                WHERE code_hash = \(Self.hash(inviteCode)) AND used_at IS NULL AND voided_at IS NULL AND expires_at > now()
-                RETURNING person_id
-            ), person AS (
-                UPDATE people SET registered_at = coalesce(registered_at, now())
-                WHERE id = (SELECT person_id FROM invite) AND removed_at IS NULL
-                RETURNING id
+        return try await database.transaction { connection in
+            // One statement: the row lock of the UPDATE makes the code single-use even when two requests race.
+            let rows = try await connection.query(
+                """
+                WITH invite AS (
+                    UPDATE invites SET used_at = now()
+                    WHERE code_hash = \(Self.hash(inviteCode)) AND used_at IS NULL AND voided_at IS NULL AND expires_at > now()
+                    RETURNING person_id
+                ), person AS (
+                    UPDATE people p SET registered_at = coalesce(registered_at, now())
+                    WHERE id = (SELECT person_id FROM invite) AND removed_at IS NULL
+                    RETURNING \(unescaped: PeopleStore.columns)
+                ), token AS (
+                    INSERT INTO tokens (token_hash, person_id) SELECT \(Self.hash(token)), id FROM person
+                )
+                SELECT * FROM person
+                """,
+                logger: database.logger
             )
-            INSERT INTO tokens (token_hash, person_id) SELECT \(Self.hash(token)), id FROM person RETURNING person_id
-            """
-        )
-        for try await personID in rows.decode(Int64.self) { return (personID, token) }
-        return nil
+            for try await row in rows.decode((Int64, String, String, String?, String?, Int64?, Int64?, Int64?, Date?).self) {
+                let person = PeopleStore.person(row.0, row.1, row.2, row.3, row.4, row.5, row.6, row.7, row.8)
+                try await AuditTrail.record(
+                    person.identity, "invite.activate", object: PublicID.encode(.person, person.id), at: person.placement,
+                    on: connection, logger: database.logger
+                )
+                return (person.id, token)
+            }
+            return nil
+        }
     }
 
     /// The person a token belongs to, unless the token was revoked or the person removed.
@@ -83,8 +105,17 @@ public struct CredentialStore: Sendable {
         return nil
     }
 
-    /// Revokes one token (signing out); other tokens of the person keep working.
-    public func revoke(token: String) async throws {
-        try await database.query("UPDATE tokens SET revoked_at = now() WHERE token_hash = \(Self.hash(token)) AND revoked_at IS NULL")
+    /// Revokes one token (signing out) and records it; other tokens of the person keep working.
+    public func revoke(token: String, of person: Identity) async throws {
+        try await database.transaction { connection in
+            try await connection.query(
+                "UPDATE tokens SET revoked_at = now() WHERE token_hash = \(Self.hash(token)) AND revoked_at IS NULL",
+                logger: database.logger
+            )
+            try await AuditTrail.record(
+                person, "token.revoke", object: PublicID.encode(.person, person.personID), at: person.placement,
+                on: connection, logger: database.logger
+            )
+        }
     }
 }

@@ -64,7 +64,11 @@ public struct PeopleStore: Sendable {
                 municipalityID: new.municipalityID, schoolID: new.schoolID, classID: new.classID, registeredAt: nil
             )
             let changes = try await Self.syncMembership(around: person, on: connection, database: database)
-            try await AuditTrail.record(actor, "person.create", object: PublicID.encode(.person, id), at: person.placement, on: connection, logger: database.logger)
+            var details: [String: AuditEntry.Value] = ["role": .text(new.role.rawValue), "name": .text(new.name)]
+            details["externalId"] = new.externalID.map(AuditEntry.Value.text)
+            details["classId"] = new.classID.map { .text(PublicID.encode(.class, $0)) }
+            details["studentId"] = new.studentID.map { .text(PublicID.encode(.person, $0)) }
+            try await AuditTrail.record(actor, "person.create", object: PublicID.encode(.person, id), at: person.placement, details: details, on: connection, logger: database.logger)
             return Created(person: person, inviteCode: code, changes: changes)
         }
     }
@@ -102,7 +106,10 @@ public struct PeopleStore: Sendable {
             )
             let created = try await rows.decode(Bool.self).first { _ in true } ?? false
             let changes = try await Self.syncSchool(school.id, on: connection, logger: database.logger)
-            try await AuditTrail.record(actor, "class.assign_teacher", object: PublicID.encode(.person, staff.id), at: school.placement, on: connection, logger: database.logger)
+            try await AuditTrail.record(
+                actor, "class.assign_teacher", object: PublicID.encode(.person, staff.id), at: school.placement,
+                details: ["classId": .text(PublicID.encode(.class, schoolClass.id)), "homeroom": .flag(homeroom)], on: connection, logger: database.logger
+            )
             return (created, changes)
         }
     }
@@ -115,7 +122,10 @@ public struct PeopleStore: Sendable {
                 logger: database.logger
             )
             let changes = try await Self.syncSchool(school.id, on: connection, logger: database.logger)
-            try await AuditTrail.record(actor, "class.unassign_teacher", object: PublicID.encode(.person, staff.id), at: school.placement, on: connection, logger: database.logger)
+            try await AuditTrail.record(
+                actor, "class.unassign_teacher", object: PublicID.encode(.person, staff.id), at: school.placement,
+                details: ["classId": .text(PublicID.encode(.class, schoolClass.id))], on: connection, logger: database.logger
+            )
             return changes
         }
     }
@@ -126,7 +136,9 @@ public struct PeopleStore: Sendable {
         try await database.transaction { connection in
             try await connection.query("UPDATE people SET class_id = \(schoolClass.id) WHERE id = \(student.id)", logger: database.logger)
             let changes = try await Self.syncSchool(schoolClass.schoolID, on: connection, logger: database.logger)
-            try await AuditTrail.record(actor, "student.move", object: PublicID.encode(.person, student.id), at: student.placement, on: connection, logger: database.logger)
+            var details: [String: AuditEntry.Value] = ["toClassId": .text(PublicID.encode(.class, schoolClass.id))]
+            details["fromClassId"] = student.classID.map { .text(PublicID.encode(.class, $0)) }
+            try await AuditTrail.record(actor, "student.move", object: PublicID.encode(.person, student.id), at: student.placement, details: details, on: connection, logger: database.logger)
             return changes
         }
     }
@@ -135,7 +147,10 @@ public struct PeopleStore: Sendable {
     public func rename(_ person: Person, to name: String, by actor: Identity) async throws {
         try await database.transaction { connection in
             try await connection.query("UPDATE people SET name = \(name) WHERE id = \(person.id)", logger: database.logger)
-            try await AuditTrail.record(actor, "person.rename", object: PublicID.encode(.person, person.id), at: person.placement, on: connection, logger: database.logger)
+            try await AuditTrail.record(
+                actor, "person.rename", object: PublicID.encode(.person, person.id), at: person.placement,
+                details: ["from": .text(person.name), "to": .text(name)], on: connection, logger: database.logger
+            )
         }
     }
 
@@ -149,7 +164,10 @@ public struct PeopleStore: Sendable {
                 logger: database.logger
             )
             let changes = try await Self.syncMembership(around: person, on: connection, database: database)
-            try await AuditTrail.record(actor, "person.remove", object: PublicID.encode(.person, person.id), at: person.placement, on: connection, logger: database.logger)
+            try await AuditTrail.record(
+                actor, "person.remove", object: PublicID.encode(.person, person.id), at: person.placement,
+                details: ["role": .text(person.role.rawValue), "name": .text(person.name)], on: connection, logger: database.logger
+            )
             return changes
         }
     }

@@ -35,9 +35,13 @@ public struct RosterStore: Sendable {
                 throw RosterRejected(errors: upload.outcome.errors)
             }
             try await upload.apply(inviteLifetime: inviteLifetime, on: connection, logger: database.logger)
-            let details = "{\"created\": \(upload.outcome.created), \"updated\": \(upload.outcome.updated), \"failed\": \(upload.outcome.failed)}"
+            let outcome = upload.outcome
+            let details: [String: AuditEntry.Value] = [
+                "created": .number(outcome.created), "updated": .number(outcome.updated),
+                "unchanged": .number(outcome.unchanged), "failed": .number(outcome.failed),
+            ]
             try await AuditTrail.record(actor, "roster.upload", object: PublicID.encode(.school, school.id), at: school.placement, details: details, on: connection, logger: database.logger)
-            return upload.outcome
+            return outcome
         }
     }
 }

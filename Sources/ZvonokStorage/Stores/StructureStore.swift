@@ -16,7 +16,7 @@ public struct StructureStore: Sendable {
     public func createRegion(code: String, name: String, by actor: Identity) async throws -> Region {
         try await database.transaction { connection in
             try await connection.query("INSERT INTO regions (code, name) VALUES (\(code), \(name))", logger: database.logger)
-            try await AuditTrail.record(actor, "region.create", object: code, at: Placement(regionCode: code), on: connection, logger: database.logger)
+            try await AuditTrail.record(actor, "region.create", object: code, at: Placement(regionCode: code), details: ["name": .text(name)], on: connection, logger: database.logger)
             return Region(code: code, name: name)
         }
     }
@@ -57,7 +57,10 @@ public struct StructureStore: Sendable {
                 logger: database.logger
             )
             let municipality = Municipality(id: id, regionCode: regionCode, name: name, externalID: externalID)
-            try await AuditTrail.record(actor, "municipality.create", object: PublicID.encode(.municipality, id), at: municipality.placement, on: connection, logger: database.logger)
+            try await AuditTrail.record(
+                actor, "municipality.create", object: PublicID.encode(.municipality, id), at: municipality.placement,
+                details: Self.auditDetails(name: name, externalID: externalID), on: connection, logger: database.logger
+            )
             return municipality
         }
     }
@@ -107,9 +110,19 @@ public struct StructureStore: Sendable {
                 logger: database.logger
             )
             let school = School(id: id, regionCode: municipality.regionCode, municipalityID: municipality.id, name: name, externalID: externalID)
-            try await AuditTrail.record(actor, "school.create", object: PublicID.encode(.school, id), at: school.placement, on: connection, logger: database.logger)
+            try await AuditTrail.record(
+                actor, "school.create", object: PublicID.encode(.school, id), at: school.placement,
+                details: Self.auditDetails(name: name, externalID: externalID), on: connection, logger: database.logger
+            )
             return school
         }
+    }
+
+    /// What the audit log keeps of a new municipality or school.
+    static func auditDetails(name: String, externalID: String?) -> [String: AuditEntry.Value] {
+        var details: [String: AuditEntry.Value] = ["name": .text(name)]
+        details["externalId"] = externalID.map(AuditEntry.Value.text)
+        return details
     }
 
     static let schoolColumns = "id, region_code, municipality_id, name, external_id"
@@ -141,7 +154,10 @@ public struct StructureStore: Sendable {
     public func createClass(in school: School, grade: Int, letter: String, year: String, externalID: String?, by actor: Identity) async throws -> SchoolClass {
         try await database.transaction { connection in
             let created = try await Self.insertClass(in: school, grade: grade, letter: letter, year: year, externalID: externalID, on: connection, database: database)
-            try await AuditTrail.record(actor, "class.create", object: PublicID.encode(.class, created.id), at: school.placement, on: connection, logger: database.logger)
+            try await AuditTrail.record(
+                actor, "class.create", object: PublicID.encode(.class, created.id), at: school.placement,
+                details: ["grade": .number(grade), "letter": .text(letter), "year": .text(year)], on: connection, logger: database.logger
+            )
             return created
         }
     }

@@ -1,0 +1,49 @@
+import Foundation
+import Hummingbird
+import ZvonokCore
+import ZvonokStorage
+
+/// `GET /v1/audit`: the administrative changes in the caller's part of the structure, oldest first.
+struct AuditRoutes {
+    let audit: AuditStore
+
+    func register(on router: some RouterMethods<ZvonokRequestContext>) {
+        router.get("v1/audit", use: list)
+    }
+
+    @Sendable func list(_ request: Request, context: ZvonokRequestContext) async throws -> Page<Wire.AuditEntryBody> {
+        let scope = try Self.scope(of: context.requireIdentity())
+        let page = try PageRequest(request)
+        let entries = try await audit.entries(in: scope, filter: try Self.filter(request), after: try page.afterID(), limit: page.limit)
+        return page.page(entries, key: { String($0.id) }, wire: Wire.AuditEntryBody.init)
+    }
+
+    /// What the caller may read: the ministry everything, an admin their own region, municipality or school.
+    static func scope(of caller: Identity) throws(ZvonokError) -> AuditStore.Scope {
+        let scope: AuditStore.Scope? =
+            switch caller.role {
+            case .ministry: .everything
+            case .regionalAdmin: caller.regionCode.map(AuditStore.Scope.region)
+            case .municipalAdmin: caller.municipalityID.map(AuditStore.Scope.municipality)
+            case .schoolAdmin: caller.schoolID.map(AuditStore.Scope.school)
+            case .teacher, .student, .guardian: nil
+            }
+        guard let scope else { throw .forbidden("only the ministry and admins read the audit log") }
+        return scope
+    }
+
+    /// `?since=` (RFC 3339), `?actor=` (a person id) and `?action=`.
+    static func filter(_ request: Request) throws(ZvonokError) -> AuditStore.Filter {
+        let query = request.uri.queryParameters
+        var filter = AuditStore.Filter(action: query.get("action").flatMap { $0.isEmpty ? nil : $0 })
+        if let since = query.get("since"), !since.isEmpty {
+            guard let date = Wire.parseTimestamp(since) else { throw .invalidArgument("since must be an RFC 3339 time, such as 2026-11-25T08:30:00Z") }
+            filter.since = date
+        }
+        if let actor = query.get("actor"), !actor.isEmpty {
+            guard let id = PublicID.decode(.person, actor) else { throw .invalidArgument("actor must be a person id") }
+            filter.actorID = id
+        }
+        return filter
+    }
+}

@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# Contract fuzzing of the HTTP API: starts the already-built debug server on a free loopback port with a throwaway
+# data folder, seeds a small region through the API (seed.py), then runs schemathesis against docs/openapi.yaml
+# twice — as a regional admin (writes a subtree, so bodies get decoded) and as the ministry (reads everything) —
+# checking that no answer is a 5xx or strays from the document's statuses, content types and schemas. The server
+# is always stopped. Exits non-zero when schemathesis reports a failure.
+#
+# Environment: ZVONOK_BIN (default .build/debug/zvonok), FUZZ_MAX_EXAMPLES (cases per operation and phase, default
+# 25), FUZZ_MAX_TIME (seconds per pass, default 150), FUZZ_SEED (default 1), FUZZ_KEEP_REPORTS (a folder to copy
+# schemathesis's NDJSON reports to; they go with the throwaway folder otherwise).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+zvonok=${ZVONOK_BIN:-.build/debug/zvonok}
+venv=.build/schemathesis-venv
+max_examples=${FUZZ_MAX_EXAMPLES:-25}
+max_time=${FUZZ_MAX_TIME:-150}
+seed=${FUZZ_SEED:-1}
+
+[ -x "$zvonok" ] || { echo "contract: $zvonok is missing; run 'swift build' first" >&2; exit 2; }
+if [ ! -x "$venv/bin/schemathesis" ]; then
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install --quiet "schemathesis==4.32.5"
+fi
+
+work=$(mktemp -d /tmp/zvonok-contract.XXXXXX)
+# As root the embedded cluster runs as the postgres user, which must be able to reach its folder.
+chmod 755 "$work"
+port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+base="http://127.0.0.1:$port"
+server_pid=
+
+stop_server() {
+    if [ -n "$server_pid" ] && kill -0 "$server_pid" 2>/dev/null; then
+        kill -TERM "$server_pid"
+        # The server stops its embedded cluster on the way out; give it a bounded time, then insist.
+        for _ in $(seq 1 60); do kill -0 "$server_pid" 2>/dev/null || break; sleep 0.5; done
+        kill -KILL "$server_pid" 2>/dev/null || true
+        wait "$server_pid" 2>/dev/null || true
+    fi
+    rm -rf "$work"
+}
+trap stop_server EXIT
+
+"$zvonok" serve --data-dir "$work/data" --port "$port" --log-level warning >"$work/server.log" 2>&1 &
+server_pid=$!
+for attempt in $(seq 1 120); do
+    curl -sf "$base/health" >/dev/null 2>&1 && break
+    if ! kill -0 "$server_pid" 2>/dev/null || [ "$attempt" = 120 ]; then
+        echo "contract: the server did not come up" >&2
+        cat "$work/server.log" >&2
+        exit 1
+    fi
+    sleep 1
+done
+
+ministry=$("$zvonok" token --role ministry --data-dir "$work/data")
+regional=$(python3 Tests/contract/seed.py "$base" "$ministry" "$work/schemathesis.toml")
+
+failed=0
+# The regional admin goes first: the ministry may remove regional admins, and its pass would end their token.
+for pass in regional ministry; do
+    token=${!pass}
+    echo "contract: schemathesis as $pass"
+    # Signing out would revoke the token the rest of the run uses, so that one operation is left out.
+    "$venv/bin/schemathesis" --config-file "$work/schemathesis.toml" run docs/openapi.yaml \
+        --url "$base" \
+        --header "Authorization: Bearer $token" \
+        --checks not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance \
+        --exclude-operation-id signOut \
+        --max-examples "$max_examples" --max-time "$max_time" --seed "$seed" --workers 2 \
+        --suppress-health-check all \
+        --report ndjson --report-ndjson-path "$work/$pass.ndjson" \
+        || failed=1
+done
+[ -z "${FUZZ_KEEP_REPORTS:-}" ] || cp "$work"/*.ndjson "$FUZZ_KEEP_REPORTS"/
+python3 Tests/contract/summary.py "regional=$work/regional.ndjson" "ministry=$work/ministry.ndjson"
+
+# A 5xx already fails schemathesis's checks; errors the server only logged are shown for a person to read.
+if grep -E '^[^ ]+ (error|critical) ' "$work/server.log" >"$work/server-errors.log"; then
+    echo "contract: the server logged $(wc -l <"$work/server-errors.log") errors, the first ones:"
+    head -5 "$work/server-errors.log"
+fi
+if ! kill -0 "$server_pid" 2>/dev/null; then
+    echo "contract: the server died during the run" >&2
+    tail -20 "$work/server.log" >&2
+    failed=1
+fi
+exit "$failed"

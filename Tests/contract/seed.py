@@ -1,0 +1,82 @@
+"""Seeds a running Zvonok server through its public API for the contract fuzzing run.
+
+Builds one small region (a regional admin, a municipality, a school with a school admin, a class, a teacher,
+a student with a guardian, a direct chat), then writes a schemathesis configuration whose dictionaries feed
+these real ids into path, query and body parameters part of the time, so that the fuzzer reaches past the
+404s of made-up ids into the handlers themselves. Prints the regional admin's token on standard output.
+
+Usage: seed.py BASE_URL MINISTRY_TOKEN CONFIG_OUT
+"""
+
+import json
+import sys
+import urllib.error
+import urllib.request
+
+
+def call(base, method, path, token=None, body=None):
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(base + path, data=data, method=method)
+    request.add_header("Content-Type", "application/json")
+    if token:
+        request.add_header("Authorization", "Bearer " + token)
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            text = response.read()
+    except urllib.error.HTTPError as error:
+        raise SystemExit(f"seed: {method} {path} answered {error.code}: {error.read().decode(errors='replace')}")
+    return json.loads(text) if text else {}
+
+
+def main():
+    base, ministry, config_path = sys.argv[1:4]
+
+    def activate(person):
+        return call(base, "POST", f"/v1/invites/{person['inviteCode']}/activate", body={})["token"]
+
+    region = call(base, "POST", "/v1/regions", ministry, {"code": "77", "name": "Москва"})["code"]
+    regional_admin = call(base, "POST", f"/v1/regions/{region}/admins", ministry, {"name": "Региональный админ"})
+    regional = activate(regional_admin)
+    municipality = call(base, "POST", f"/v1/regions/{region}/municipalities", regional, {"name": "Район", "externalId": "M-1"})["id"]
+    municipal_admin = call(base, "POST", f"/v1/municipalities/{municipality}/admins", regional, {"name": "Муниципальный админ"})
+    school = call(base, "POST", f"/v1/municipalities/{municipality}/schools", regional, {"name": "Школа №1", "externalId": "S-1"})["id"]
+    school_admin = call(base, "POST", f"/v1/schools/{school}/staff", regional, {"name": "Завуч", "role": "school_admin"})
+    school_class = call(base, "POST", f"/v1/schools/{school}/classes", regional, {"grade": 5, "letter": "А", "year": "2026/2027"})["id"]
+    teacher = call(base, "POST", f"/v1/schools/{school}/staff", regional, {"name": "Учитель", "role": "teacher"})
+    call(base, "POST", f"/v1/classes/{school_class}/teachers", regional, {"staffId": teacher["id"], "homeroom": True})
+    student = call(base, "POST", f"/v1/classes/{school_class}/students", regional, {"name": "Ученик"})
+    guardian = call(base, "POST", f"/v1/students/{student['id']}/guardians", regional, {"name": "Родитель"})
+    activate(school_admin)
+    activate(student)
+    chat = call(base, "POST", "/v1/chats/direct", activate(teacher), {"userId": student["id"]})["id"]
+
+    people = [teacher["id"], student["id"], guardian["id"], school_admin["id"], municipal_admin["id"]]
+    ids = [municipality, school, school_class, chat] + people
+    codes = [region, guardian["inviteCode"]]
+
+    def toml_list(values):
+        return "[" + ", ".join(json.dumps(value) for value in values) + "]"
+
+    def binding(dictionary):
+        return f'{{ dictionary = "{dictionary}", probability = 0.6 }}'
+
+    with open(config_path, "w", encoding="utf-8") as config:
+        # No state kept between runs: each run is the same for the same seed, and leaves no folder behind.
+        config.write("[cache]\nenabled = false\n\n")
+        config.write(f"[dictionaries.ids]\nvalues = {toml_list(ids)}\n\n")
+        config.write(f"[dictionaries.people]\nvalues = {toml_list(people)}\n\n")
+        config.write(f"[dictionaries.codes]\nvalues = {toml_list(codes)}\n\n")
+        config.write(f"[dictionaries.classes]\nvalues = {toml_list([school_class])}\n\n")
+        config.write(f"[dictionaries.municipalities]\nvalues = {toml_list([municipality])}\n\n")
+        config.write("[parameters]\n")
+        for key, dictionary in [
+            ("path.id", "ids"), ("path.code", "codes"), ("path.staffId", "people"), ("query.actor", "people"),
+            ("query.region", "codes"), ("query.municipality", "municipalities"), ("body.staffId", "people"),
+            ("body.userId", "people"), ("body.classId", "classes"),
+        ]:
+            config.write(f'"{key}" = {binding(dictionary)}\n')
+    print(regional)
+
+
+if __name__ == "__main__":
+    main()
