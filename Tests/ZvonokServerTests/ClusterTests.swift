@@ -5,6 +5,7 @@ import PostgresNIO
 import Testing
 import ZvonokServer
 import ZvonokStorage
+import ZvonokLoadKit
 import ZvonokTestSupport
 
 /// Two server instances on one database: messages and events cross nodes through LISTEN/NOTIFY.
@@ -158,6 +159,29 @@ import ZvonokTestSupport
                 }
                 let seqs = try await student.collect(count, "msg", in: chat).map { $0.seq! }
                 #expect(seqs == Array(1...count))
+            }
+        }
+    }
+
+    /// `zvonok-load` spreads its connections over both nodes: every message reaches every member, half of them
+    /// through the other node, and the report gives the cross-node latency.
+    @Test func theLoadGeneratorSpreadsAFanoutOverBothNodes() async throws {
+        try await withTwoNodes { a, b in
+            try await LoadScenarioSmokeTests.withLoadAPI(a) { http in
+                let setup = try await SetupBuilder(api: http, shape: .classChats(3, members: 4)).build()
+                var target = try LoadScenarioSmokeTests.target(a)
+                target.nodes = [target.server, "http://127.0.0.1:\(try #require(b.client.port))"]
+                var scenario = FanoutScenario(target: target, setup: setup)
+                scenario.api = http
+                scenario.rate = 60
+                scenario.seconds = 30
+                scenario.messages = 60
+                scenario.drain = 10
+                let report = try await scenario.run()
+                #expect(report.passed, "\(report.table)")
+                #expect(report.counters.delivered == 60 * 4)
+                // Members alternate between the nodes, so about half of all deliveries cross.
+                #expect((report.latencies["send→recipient on another node"]?.count ?? 0) >= 60)
             }
         }
     }

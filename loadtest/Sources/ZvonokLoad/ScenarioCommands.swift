@@ -24,6 +24,13 @@ struct RunOptions: ParsableArguments {
     @Option(help: "Event loop threads of the load generator.")
     var threads: Int = ProcessInfo.processInfo.activeProcessorCount
 
+    @Option(name: .customLong("node"), help: "A hub node's base URL to spread WebSocket connections over, person by person; repeat for several nodes sharing one database (loopback only). Default: --server.")
+    var nodes: [String] = []
+
+    func validate() throws {
+        try nodes.forEach(ServerOptions.requireLoopback)
+    }
+
     @Option(help: "Spread connections over the source addresses 127.0.0.1 … 127.0.0.N.")
     var sourceAddresses: Int = 1
 
@@ -41,6 +48,7 @@ struct RunOptions: ParsableArguments {
 
     func target(_ server: ServerOptions) -> Target {
         var target = Target(server: server.server)
+        target.nodes = nodes
         target.sourceAddresses = sourceAddresses > 1 ? Target.loopbackSources(sourceAddresses) : []
         target.connectConcurrency = connectConcurrency
         target.threads = threads

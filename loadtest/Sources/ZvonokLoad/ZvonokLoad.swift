@@ -19,7 +19,12 @@ struct ServerOptions: ParsableArguments {
     var token: String?
 
     func validate() throws {
-        let host = server.split(separator: "/").dropFirst().first.map { String($0.split(separator: ":").first ?? "") } ?? ""
+        try Self.requireLoopback(server)
+    }
+
+    /// Refuses a URL whose host is not a loopback address: the load generator never loads anything else.
+    static func requireLoopback(_ url: String) throws {
+        let host = url.split(separator: "/").dropFirst().first.map { String($0.split(separator: ":").first ?? "") } ?? ""
         guard host == "localhost" || host.hasPrefix("127.") || host == "[::1]" else {
             throw ValidationError("the load generator only talks to loopback addresses (127.0.0.0/8, localhost, [::1])")
         }

@@ -67,6 +67,24 @@ struct FrameScanner {
 
     /// The number that follows `prefix` at the start of a string value: the load generator's texts begin with the
     /// intended send time, `"text":"t123456789 …"`.
+    /// The node number written after a text's time stamp (`"t<time>n<node> …"`), if there is one.
+    func nodeMark(_ key: StaticString) -> Int? {
+        guard let start = valueStart(key), start + 1 < bytes.endIndex, bytes[start] == UInt8(ascii: "\""), bytes[start + 1] == UInt8(ascii: "t") else {
+            return nil
+        }
+        var index = start + 2
+        while index < bytes.endIndex, bytes[index] >= UInt8(ascii: "0"), bytes[index] <= UInt8(ascii: "9") { index += 1 }
+        guard index < bytes.endIndex, bytes[index] == UInt8(ascii: "n") else { return nil }
+        index += 1
+        var node = 0, digits = 0
+        while index < bytes.endIndex, bytes[index] >= UInt8(ascii: "0"), bytes[index] <= UInt8(ascii: "9") {
+            node = node * 10 + Int(bytes[index] - UInt8(ascii: "0"))
+            digits += 1
+            index += 1
+        }
+        return digits > 0 ? node : nil
+    }
+
     func stampedNumber(_ key: StaticString, prefix: UInt8) -> UInt64? {
         guard let start = valueStart(key), start + 1 < bytes.endIndex, bytes[start] == UInt8(ascii: "\""), bytes[start + 1] == prefix else {
             return nil

@@ -92,6 +92,9 @@ final class PersonState: @unchecked Sendable {
             let now = NIODeadline.now().uptimeNanoseconds
             latency = now > stamp ? now - stamp : 0
             stats.deliveryLatency.record(nanoseconds: latency!)
+            if context.configuration.nodes > 1, let sender = scanner.nodeMark("text"), sender != node {
+                stats.crossNodeLatency.record(nanoseconds: latency!)
+            }
         }
         guard var track = tracks[chat] else { return }
         let outcome = track.sequence.receive(seq)
@@ -238,6 +241,9 @@ final class PersonState: @unchecked Sendable {
 
     // MARK: Sending
 
+    /// The node this person connects to (see `Target.nodes`).
+    var node: Int { index % context.configuration.nodes }
+
     /// Sends one message to `chat`, stamped with the time it was meant to go (for the open loop, the schedule's
     /// time, so that a late send still counts its delay).
     func send(to chat: String, intended: UInt64) {
@@ -255,6 +261,8 @@ final class PersonState: @unchecked Sendable {
         buffer.writeString(String(serial))
         buffer.writeStaticString(#"","text":"t"#)
         buffer.writeString(String(intended))
+        buffer.writeStaticString("n")
+        buffer.writeString(String(node))
         buffer.writeStaticString(" ")
         buffer.writeString(context.filler)
         buffer.writeStaticString(#""}"#)

@@ -15,6 +15,8 @@ final class RunContext: Sendable {
         var window = 0
         /// Characters of filler after the time stamp in every text.
         var textSize = 40
+        /// Hub nodes the connections are spread over (person `i` on node `i % nodes`).
+        var nodes = 1
         /// Who may post in which kind of chat (contract §4).
         var mayPost: @Sendable (_ role: LoadSetup.Role, _ kind: String) -> Bool = { _, kind in kind != "school" && kind != "municipality" }
     }

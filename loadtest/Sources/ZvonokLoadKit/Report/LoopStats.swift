@@ -26,6 +26,8 @@ final class LoopStats: @unchecked Sendable {
     var ackLatency = LatencyHistogram()
     /// Microseconds from the intended send time to each recipient's `msg`.
     var deliveryLatency = LatencyHistogram()
+    /// The same, for recipients connected to another node than the sender (several nodes only).
+    var crossNodeLatency = LatencyHistogram()
     /// Microseconds from the intended send time to the last of a message's recipients (`fanout` only).
     var lastRecipientLatency = LatencyHistogram()
     /// Microseconds from starting to connect to `ready`.

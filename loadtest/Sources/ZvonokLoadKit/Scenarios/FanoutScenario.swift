@@ -32,6 +32,7 @@ public struct FanoutScenario: Sendable {
         configuration.trackLastRecipient = window == 0
         configuration.window = window
         configuration.textSize = textSize
+        configuration.nodes = target.endpoints.count
         configuration.mayPost = { _, kind in kind == "class" }
         let context = RunContext(configuration: configuration, api: api)
         let run = LoadRun(target: target, people: setup.people, context: context)
@@ -70,7 +71,7 @@ public struct FanoutScenario: Sendable {
             "members": "\(setup.shape.studentsPerClass + setup.shape.teachersPerClass)",
             "mode": window == 0 ? "open loop, \(rate) msg/s" : "closed loop, window \(window)",
             "duration": "\(self.seconds)", "messages": messages == Int.max ? "unbounded" : "\(messages)", "threads": "\(run.loops.count)",
-            "textSize": "\(textSize)",
+            "textSize": "\(textSize)", "nodes": "\(target.endpoints.count)",
         ]
         let delivered = after.delivered - before.delivered
         let acked = after.acked - before.acked
@@ -86,6 +87,7 @@ public struct FanoutScenario: Sendable {
         if let selfCPU { report.figures["load generator CPU s"] = selfCPU }
         report.latencies["send→ack"] = latencies.ack.summary
         report.latencies["send→each recipient"] = latencies.delivery.summary
+        if target.endpoints.count > 1 { report.latencies["send→recipient on another node"] = latencies.crossNode.summary }
         if window == 0 { report.latencies["send→last recipient"] = latencies.lastRecipient.summary }
         let ledgers = context.allLedgers
         report.failures = [

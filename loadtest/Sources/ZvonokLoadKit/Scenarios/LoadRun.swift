@@ -6,6 +6,9 @@ import NIOPosix
 public struct Target: Sendable {
     /// Base URL, e.g. `http://127.0.0.1:8080` (loopback only).
     public var server: String
+    /// Base URLs of the hub nodes to spread WebSocket connections over, person by person (round robin); empty: all
+    /// connect to `server`. The setup goes through `server` either way.
+    public var nodes: [String] = []
     /// Source addresses to connect from, e.g. 127.0.0.1 … 127.0.0.8; empty: the system's choice.
     public var sourceAddresses: [String] = []
     /// Connection attempts in flight at once.
@@ -22,7 +25,10 @@ public struct Target: Sendable {
         self.server = server
     }
 
-    var hostAndPort: (host: String, port: Int) {
+    /// The WebSocket endpoints connections are spread over.
+    var endpoints: [String] { nodes.isEmpty ? [server] : nodes }
+
+    static func hostAndPort(of server: String) -> (host: String, port: Int) {
         let rest = server.split(separator: "//").last.map(String.init) ?? server
         let authority = rest.split(separator: "/").first.map(String.init) ?? rest
         let parts = authority.split(separator: ":")
@@ -43,7 +49,8 @@ final class LoadRun: @unchecked Sendable {
     let stats: [LoopStats]
     let people: [PersonState]
     let context: RunContext
-    let connector: WebSocketConnector
+    /// One per node of `target.endpoints`; person `i` connects through `connectors[i % count]`.
+    let connectors: [WebSocketConnector]
     let target: Target
     let started = ContinuousClock.now
 
@@ -59,8 +66,15 @@ final class LoadRun: @unchecked Sendable {
         people = setup.enumerated().map { index, person in
             PersonState(index: index, person: person, loop: loops[index % threads], stats: stats[index % threads], context: context)
         }
-        let (host, port) = target.hostAndPort
-        connector = WebSocketConnector(host: host, port: port, path: "/v1/ws", sourceAddresses: target.sourceAddresses, timeout: target.connectTimeout)
+        connectors = target.endpoints.map { endpoint in
+            let (host, port) = Target.hostAndPort(of: endpoint)
+            return WebSocketConnector(host: host, port: port, path: "/v1/ws", sourceAddresses: target.sourceAddresses, timeout: target.connectTimeout)
+        }
+    }
+
+    /// The connector of the node `person` uses.
+    func connector(for person: PersonState) -> WebSocketConnector {
+        connectors[person.index % connectors.count]
     }
 
     var counters: Counters { Counters(stats) }
@@ -80,7 +94,7 @@ final class LoadRun: @unchecked Sendable {
                 next += 1
                 group.addTask {
                     do {
-                        try await self.connector.connect(person, sourceIndex: sourceIndex).get()
+                        try await self.connector(for: person).connect(person, sourceIndex: sourceIndex).get()
                         return true
                     } catch {
                         return false
@@ -140,19 +154,31 @@ final class LoadRun: @unchecked Sendable {
     }
 
     /// The latency histograms of all loops, merged.
-    func latencies() async throws -> (ack: LatencyHistogram, delivery: LatencyHistogram, lastRecipient: LatencyHistogram, connect: LatencyHistogram) {
+    func latencies() async throws -> Latencies {
         let all = try await onEachLoop { index, _ in
             let stats = self.stats[index]
-            return (stats.ackLatency, stats.deliveryLatency, stats.lastRecipientLatency, stats.connectLatency)
+            return Latencies(ack: stats.ackLatency, delivery: stats.deliveryLatency, crossNode: stats.crossNodeLatency,
+                             lastRecipient: stats.lastRecipientLatency, connect: stats.connectLatency)
         }
-        var merged = (ack: LatencyHistogram(), delivery: LatencyHistogram(), lastRecipient: LatencyHistogram(), connect: LatencyHistogram())
+        var merged = Latencies()
         for part in all {
-            merged.ack.add(part.0)
-            merged.delivery.add(part.1)
-            merged.lastRecipient.add(part.2)
-            merged.connect.add(part.3)
+            merged.ack.add(part.ack)
+            merged.delivery.add(part.delivery)
+            merged.crossNode.add(part.crossNode)
+            merged.lastRecipient.add(part.lastRecipient)
+            merged.connect.add(part.connect)
         }
         return merged
+    }
+
+    /// The run's latency histograms.
+    struct Latencies: Sendable {
+        var ack = LatencyHistogram()
+        var delivery = LatencyHistogram()
+        /// Deliveries to a recipient connected to another node than the sender.
+        var crossNode = LatencyHistogram()
+        var lastRecipient = LatencyHistogram()
+        var connect = LatencyHistogram()
     }
 
     /// Acknowledged messages that some connected member has not seen (after the drain), summed over people.

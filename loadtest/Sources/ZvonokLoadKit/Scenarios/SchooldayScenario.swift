@@ -31,6 +31,7 @@ public struct SchooldayScenario: Sendable {
         var configuration = RunContext.Configuration()
         configuration.reconnects = true
         configuration.textSize = textSize
+        configuration.nodes = target.endpoints.count
         configuration.mayPost = { role, kind in
             switch kind {
             case "class": role != .guardian
@@ -93,6 +94,7 @@ public struct SchooldayScenario: Sendable {
         }
         report.latencies["send→ack"] = latencies.ack.summary
         report.latencies["send→each recipient"] = latencies.delivery.summary
+        if target.endpoints.count > 1 { report.latencies["send→recipient on another node"] = latencies.crossNode.summary }
         report.failures = [
             "connect failures (initial)": setup.people.count - opened,
             "not reconnected and caught up": settled ? 0 : 1,
@@ -171,7 +173,7 @@ public struct SchooldayScenario: Sendable {
 private func reconnect(_ person: PersonState, _ run: LoadRun, after delay: Double) {
     person.away = true
     person.loop.scheduleTask(in: .milliseconds(Int64(delay * 1000))) {
-        run.connector.connect(person, sourceIndex: person.index).whenComplete { _ in person.away = false }
+        run.connector(for: person).connect(person, sourceIndex: person.index).whenComplete { _ in person.away = false }
     }
 }
 
