@@ -171,13 +171,7 @@ import ZvonokTestSupport
                 let setup = try await SetupBuilder(api: http, shape: .classChats(3, members: 4)).build()
                 var target = try LoadScenarioSmokeTests.target(a)
                 target.nodes = [target.server, "http://127.0.0.1:\(try #require(b.client.port))"]
-                var scenario = FanoutScenario(target: target, setup: setup)
-                scenario.api = http
-                scenario.rate = 60
-                scenario.seconds = 30
-                scenario.messages = 60
-                scenario.drain = 10
-                let report = try await scenario.run()
+                let report = try await LoadScenarioSmokeTests.sixtyMessages(target: target, setup: setup, api: http).run()
                 #expect(report.passed, "\(report.table)")
                 #expect(report.counters.delivered == 60 * 4)
                 // Members alternate between the nodes, so about half of all deliveries cross.

@@ -27,6 +27,18 @@ import ZvonokServer
         }
     }
 
+    /// An open-loop fanout of 60 messages at 60 a second. The message count ends the run; the time is only a bound,
+    /// generous for a loaded CI machine.
+    static func sixtyMessages(target: Target, setup: LoadSetup, api: HTTPAPI) -> FanoutScenario {
+        var scenario = FanoutScenario(target: target, setup: setup)
+        scenario.api = api
+        scenario.rate = 60
+        scenario.seconds = 30
+        scenario.messages = 60
+        scenario.drain = 10
+        return scenario
+    }
+
     @Test func connectHoldsEveryConnectionFromSeveralSourceAddresses() async throws {
         try await withTestServer(configure: { $0.sendRate = 0 }) { api in
             try await Self.withLoadAPI(api) { http in
@@ -44,14 +56,7 @@ import ZvonokServer
         try await withTestServer(configure: { $0.sendRate = 0 }) { api in
             try await Self.withLoadAPI(api) { http in
                 let setup = try await SetupBuilder(api: http, shape: .classChats(3, members: 5)).build()
-                var scenario = FanoutScenario(target: try Self.target(api), setup: setup)
-                scenario.api = http
-                scenario.rate = 60
-                // The message count ends the run; the time is only a bound, generous for a loaded CI machine.
-                scenario.seconds = 30
-                scenario.messages = 60
-                scenario.drain = 10
-                let report = try await scenario.run()
+                let report = try await Self.sixtyMessages(target: try Self.target(api), setup: setup, api: http).run()
                 #expect(report.passed, "\(report.table)")
                 #expect(report.counters.sent == 60)
                 #expect(report.counters.acked == 60)
