@@ -68,7 +68,7 @@ for pass in regional ministry; do
         --header "Authorization: Bearer $token" \
         --checks not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance \
         --exclude-operation-id signOut \
-        --max-examples "$max_examples" --max-time "$max_time" --seed "$seed" --workers 2 \
+        --max-examples "$max_examples" --max-time "$max_time" --seed "$seed" --workers 1 \
         --suppress-health-check all \
         --report ndjson --report-ndjson-path "$work/$pass.ndjson" \
         || failed=1
