@@ -173,9 +173,9 @@ import ZvonokTestSupport
                 target.nodes = [target.server, "http://127.0.0.1:\(try #require(b.client.port))"]
                 let report = try await LoadScenarioSmokeTests.sixtyMessages(target: target, setup: setup, api: http).run()
                 #expect(report.passed, "\(report.table)")
-                // Every acknowledged message reached all four members of its chat, on either node. (An open-loop send
-                // falls on a connection that is momentarily busy at most rarely; the count of sends is the
-                // single-node smoke test's to check.)
+                // Every acknowledged message reached all four members of its chat, on either node. (Once, on a loaded
+                // machine, the open loop sent 58 of its 60 with nothing else amiss — not traced yet; counting sends
+                // is the single-node smoke test's job.)
                 #expect(report.counters.acked == report.counters.sent && report.counters.sent >= 50, "\(report.table)")
                 #expect(report.counters.delivered == report.counters.acked * 4, "\(report.table)")
                 // Members alternate between the nodes, so about half of all deliveries cross.
