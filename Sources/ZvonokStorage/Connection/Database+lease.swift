@@ -1,15 +1,20 @@
+import NIOCore
+import NIOPosix
 import PostgresNIO
 import Synchronization
 import ZvonokCore
 
 extension Database {
-    /// Leases a pooled connection for `body`, waiting at most `leaseTimeout` for one.
+    /// Leases a pooled connection for `body`, giving up with `unavailable` when the database cannot be reached.
     ///
-    /// While the database cannot be reached, postgres-nio's pool queues a lease until it can (or until its circuit
-    /// breaker opens, after a minute), and a client would wait as long. Bounding the wait is safe only before the
-    /// lease: a lease given up on has sent nothing, so the `unavailable` error tells the truth — which a timeout
-    /// around a running commit could not. The pool has no such bound of its own, hence this hand-over: a helper
-    /// task takes the lease and lends the connection to the caller, or is cancelled when the time is up.
+    /// While the database is down, postgres-nio's pool queues a lease until it comes back (or until its circuit
+    /// breaker opens, after a minute), and a client would wait as long. So a wait longer than `leaseTimeout` asks
+    /// whether the server still accepts connections at all, and gives up when it does not — or, however busy, after
+    /// twelve such periods. A busy pool under load is waited for; a server that is gone is not. Giving up is safe
+    /// only before the lease: a lease given up on has sent nothing, so `unavailable` tells the truth, which a
+    /// timeout around a running commit could not. The pool has no such bound of its own, hence this hand-over: a
+    /// helper task takes the lease and lends the connection to the caller, or is cancelled when the caller stops
+    /// waiting.
     func withLeasedConnection<Result>(_ body: (PostgresConnection) async throws -> Result) async throws -> Result {
         let handoff = LeaseHandoff()
         let client = self.client, logger = self.logger
@@ -24,8 +29,15 @@ extension Database {
             }
         }
         let timer = Task {
-            try await Task.sleep(for: leaseTimeout)
-            handoff.giveUp()
+            let deadline = ContinuousClock.now + leaseTimeout * 12
+            while true {
+                try await Task.sleep(for: leaseTimeout)
+                let reachable = await isServerListening()
+                if !reachable || ContinuousClock.now >= deadline {
+                    handoff.giveUp()
+                    return
+                }
+            }
         }
         defer { timer.cancel() }
         let lease = await withTaskCancellationHandler { await handoff.borrow() } onCancel: { handoff.giveUp() }
@@ -41,9 +53,24 @@ extension Database {
         return try await body(connection)
     }
 
-    /// Waits (up to `leaseTimeout`) until the pool can lend a connection; `unavailable` when it cannot.
+    /// Waits until the pool can lend a connection; `unavailable` when the database cannot be reached.
     func awaitReachable() async throws {
         try await withLeasedConnection { _ in }
+    }
+
+    /// Whether the server accepts a connection at all (a socket, no PostgreSQL handshake), within two seconds.
+    func isServerListening() async -> Bool {
+        let bootstrap = ClientBootstrap(group: PostgresConnection.defaultEventLoopGroup).connectTimeout(.seconds(2))
+        do {
+            let channel = try await {
+                if let path = endpoint.socketPath { return try await bootstrap.connect(unixDomainSocketPath: path).get() }
+                return try await bootstrap.connect(host: endpoint.host ?? "localhost", port: endpoint.port ?? 5432).get()
+            }()
+            try? await channel.close()
+            return true
+        } catch {
+            return false
+        }
     }
 }
 

@@ -7,8 +7,11 @@ public import PostgresNIO
 public struct Database: Sendable {
     public let client: PostgresClient
     public let logger: Logger
-    /// How long an operation waits for a pooled connection before it fails with `unavailable`.
+    /// How often an operation waiting for a pooled connection checks that the server still accepts connections;
+    /// when it does not, the operation fails with `unavailable` (see `withLeasedConnection`).
     public let leaseTimeout: Duration
+    /// Where the server listens, for that check.
+    let endpoint: (host: String?, port: Int?, socketPath: String?)
     private let queryTimer = Timer(label: "zvonok_db_query_duration_seconds")
 
     public init(url: DatabaseURL, logger: Logger, maximumConnections: Int = 40, leaseTimeout: Duration = .seconds(5)) {
@@ -16,6 +19,7 @@ public struct Database: Sendable {
         configuration.options.maximumConnections = maximumConnections
         configuration.options.minimumConnections = min(2, maximumConnections)
         self.client = PostgresClient(configuration: configuration, backgroundLogger: logger)
+        self.endpoint = (configuration.host, configuration.port, configuration.unixSocketPath)
         self.logger = logger
         self.leaseTimeout = leaseTimeout
     }
