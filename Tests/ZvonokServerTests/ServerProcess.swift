@@ -2,15 +2,23 @@ import AsyncHTTPClient
 import Foundation
 import NIOCore
 import NIOHTTP1
+import Subprocess
+import SystemPackage
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The `zvonok` executable run as a separate process, for tests that kill it: started on a loopback port with the
 /// given database, logging into a file of its own (printed when a test fails to start it).
+///
+/// Runs on swift-subprocess, as the test cluster does: Foundation's `Process` watches its children in a way of its
+/// own, and `waitUntilExit` blocks a thread of the two-thread cooperative pool.
 final class ServerProcess: @unchecked Sendable {
     let port: Int
     private let arguments: [String]
     private let logPath: String
-    /// Touched only by the test task that owns this server.
-    private var process: Process?
+    /// The running process and the task that waits for it; touched only by the test task that owns this server.
+    private var running: (pid: pid_t, ended: Task<Void, any Error>)?
 
     /// - Parameter logLevel: nil for the server's default level.
     init(databaseURL: String, port: Int, logLevel: String? = "warning", extraArguments: [String] = []) {
@@ -20,30 +28,60 @@ final class ServerProcess: @unchecked Sendable {
     }
 
     /// The `zvonok` executable built beside this test binary (`swift build --build-tests` builds both).
-    static func executable() throws -> URL {
+    static func executable() throws -> String {
         let tests = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")
         var folder = URL(fileURLWithPath: tests).deletingLastPathComponent()
         if folder.lastPathComponent == "Linux" { folder = folder.deletingLastPathComponent() }  // inside an .xctest bundle
-        let candidates = [folder, folder.deletingLastPathComponent()].map { $0.appendingPathComponent("zvonok") }
-        guard let found = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0.path) }) else {
-            throw TestFailure("no zvonok executable beside the tests (looked in \(candidates.map(\.path))); run `swift build --build-tests`")
+        let candidates = [folder, folder.deletingLastPathComponent()].map { $0.appendingPathComponent("zvonok").path }
+        guard let found = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
+            throw TestFailure("no zvonok executable beside the tests (looked in \(candidates)); run `swift build --build-tests`")
         }
         return found
     }
 
     /// Starts the process and waits (up to a minute) until `/health` answers 200.
     func start() async throws {
-        let process = Process()
-        process.executableURL = try Self.executable()
-        process.arguments = arguments
-        FileManager.default.createFile(atPath: logPath, contents: nil)
-        let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
-        try log.seekToEnd()
-        process.standardOutput = log
-        process.standardError = log
-        try process.run()
-        self.process = process
+        let executable = try Self.executable()
+        let log = try FileDescriptor.open(FilePath(logPath), .writeOnly, options: [.create, .append], permissions: .ownerReadWrite)
+        let (pids, pid) = AsyncStream.makeStream(of: pid_t.self)
+        let arguments = Arguments(self.arguments)
+        let ended = Task {
+            defer { pid.finish() }
+            _ = try await Subprocess.run(
+                .path(FilePath(executable)), arguments: arguments, input: .none,
+                output: .fileDescriptor(log, closeAfterSpawningProcess: true), error: .combinedWithOutput
+            ) { execution in
+                pid.yield(execution.processIdentifier.value)
+            }
+        }
+        var started = pids.makeAsyncIterator()
+        guard let processID = await started.next() else {
+            _ = await ended.result
+            throw TestFailure("zvonok did not start: \(log)")
+        }
+        running = (processID, ended)
         try await waitUntilHealthy()
+    }
+
+    /// SIGKILL: no shutdown code runs, as in a crash or an OOM kill. Returns once the process is gone.
+    func kill() async {
+        guard let running else { return }
+        Glibc.kill(running.pid, SIGKILL)
+        _ = await running.ended.result
+        self.running = nil
+    }
+
+    /// SIGTERM, then SIGKILL if it has not ended within ten seconds.
+    func stop() async {
+        guard let running else { return }
+        Glibc.kill(running.pid, SIGTERM)
+        let timer = Task {
+            try await Task.sleep(for: .seconds(10))
+            Glibc.kill(running.pid, SIGKILL)
+        }
+        _ = await running.ended.result
+        timer.cancel()
+        self.running = nil
     }
 
     /// Everything the process logged so far.
@@ -51,26 +89,9 @@ final class ServerProcess: @unchecked Sendable {
         (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
     }
 
-    /// SIGKILL: no shutdown code runs, as in a crash or an OOM kill.
-    func kill() async {
-        guard let process, process.isRunning else { return }
-        Foundation.kill(process.processIdentifier, SIGKILL)
-        while process.isRunning { try? await Task.sleep(for: .milliseconds(10)) }
-    }
-
-    /// SIGTERM, then SIGKILL if it has not ended within ten seconds.
-    func stop() async {
-        guard let process, process.isRunning else { return }
-        process.terminate()
-        let deadline = ContinuousClock.now + .seconds(10)
-        while process.isRunning, ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(20)) }
-        await kill()
-    }
-
     private func waitUntilHealthy() async throws {
         let deadline = ContinuousClock.now + .seconds(60)
         while ContinuousClock.now < deadline {
-            guard process?.isRunning == true else { break }
             if let response = try? await HTTPClient.shared.execute(HTTPClientRequest(url: "http://127.0.0.1:\(port)/health"), timeout: .seconds(2)),
                response.status == .ok
             {

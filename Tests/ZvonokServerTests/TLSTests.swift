@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Foundation
+import Subprocess
 import Hummingbird
 import HummingbirdTesting
 import Logging
@@ -14,7 +15,7 @@ import ZvonokServer
 /// With a certificate and key the server speaks HTTPS and WSS itself, to clients that trust that certificate.
 @Suite struct TLSTests {
     @Test func httpsAndWSSWorkWithATrustedSelfSignedCertificate() async throws {
-        let files = try SelfSignedCertificate.make()
+        let files = try await SelfSignedCertificate.make()
         defer { try? FileManager.default.removeItem(at: files.folder) }
         let tls = try files.trustingClientConfiguration()
         try await withTestServer(configure: {
@@ -53,7 +54,7 @@ import ZvonokServer
     }
 
     @Test func aClientThatDoesNotTrustTheCertificateIsRefused() async throws {
-        let files = try SelfSignedCertificate.make()
+        let files = try await SelfSignedCertificate.make()
         defer { try? FileManager.default.removeItem(at: files.folder) }
         try await withTestServer(configure: {
             $0.tlsCertificatePath = files.certificate.path
@@ -93,22 +94,21 @@ struct SelfSignedCertificate {
         return tls
     }
 
-    static func make() throws -> SelfSignedCertificate {
+    static func make() async throws -> SelfSignedCertificate {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("zvonok-tls-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         let files = SelfSignedCertificate(folder: folder)
-        let openssl = Process()
-        openssl.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        openssl.arguments = [
-            "openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "1",
-            "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1",
-            "-keyout", files.key.path, "-out", files.certificate.path,
-        ]
-        openssl.standardOutput = FileHandle.nullDevice
-        openssl.standardError = FileHandle.nullDevice
-        try openssl.run()
-        openssl.waitUntilExit()
-        guard openssl.terminationStatus == 0 else { throw TestFailure("openssl req failed with \(openssl.terminationStatus)") }
+        // swift-subprocess, as everywhere in the tests: Foundation's `waitUntilExit` would block a cooperative thread.
+        let openssl = try await Subprocess.run(
+            .name("openssl"),
+            arguments: [
+                "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "1",
+                "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1",
+                "-keyout", files.key.path, "-out", files.certificate.path,
+            ],
+            output: .discarded, error: .discarded
+        )
+        guard openssl.terminationStatus.isSuccess else { throw TestFailure("openssl req failed: \(openssl.terminationStatus)") }
         return files
     }
 }

@@ -10,6 +10,10 @@ public struct PrivateCluster: Sendable {
 
     /// Runs `body` with a cluster of its own, running and migrated.
     public static func with<Result: Sendable>(_ body: (PrivateCluster) async throws -> Result) async throws -> Result {
+        try await TestSlots.run { try await running(body) }
+    }
+
+    private static func running<Result: Sendable>(_ body: (PrivateCluster) async throws -> Result) async throws -> Result {
         let folder = FileManager.default.temporaryDirectory.path + "/zvonok-private-\(getpid())-\(UInt32.random(in: 0 ... .max))"
         var configuration = EmbeddedPostgres.Configuration(dataDirectory: folder, binDirectory: ProcessInfo.processInfo.environment["ZVONOK_PG_BIN"])
         configuration.durable = false

@@ -6,14 +6,16 @@ public func withTestDatabaseURL<Result: Sendable>(
     empty: Bool = false,
     _ body: (DatabaseURL) async throws -> Result
 ) async throws -> Result {
-    let (url, name) = try await empty ? TestCluster.shared.makeEmptyDatabase() : TestCluster.shared.makeDatabase()
-    do {
-        let result = try await body(url)
-        try await TestCluster.shared.dropDatabase(name)
-        return result
-    } catch {
-        try? await TestCluster.shared.dropDatabase(name)
-        throw error
+    try await TestSlots.run {
+        let (url, name) = try await empty ? TestCluster.shared.makeEmptyDatabase() : TestCluster.shared.makeDatabase()
+        do {
+            let result = try await body(url)
+            try await TestCluster.shared.dropDatabase(name)
+            return result
+        } catch {
+            try? await TestCluster.shared.dropDatabase(name)
+            throw error
+        }
     }
 }
 
