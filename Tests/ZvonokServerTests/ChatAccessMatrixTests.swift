@@ -3,7 +3,7 @@ import Hummingbird
 import Testing
 import ZvonokServer
 
-/// Every role against every chat operation — history over HTTP, and `sync`, `send`, `read`, `typing`, `edit`,
+/// Every role against every chat operation — history and members over HTTP, and `sync`, `send`, `read`, `typing`, `edit`,
 /// `delete` over the WebSocket — in each kind of chat of a school, and in a chat id guessed at random (issue 8).
 /// Members get exactly their rights (only staff post in the school channel; only the author edits; the author,
 /// teachers and admins delete); everyone else gets `not_found`, as for a chat that does not exist.
@@ -26,7 +26,7 @@ import ZvonokServer
             let school = try await SchoolFixture.build(api)
             let chats = try await Self.chats(api, school)
             var failures: [String] = []
-            for phase in [["history", "sync", "read", "typing", "send", "edit"], ["delete"]] {
+            for phase in [["history", "members", "sync", "read", "typing", "send", "edit"], ["delete"]] {
                 for role in Self.roles {
                     failures += try await Self.check(phase, as: role, in: chats, api, school)
                 }
@@ -41,8 +41,8 @@ import ZvonokServer
             var failures: [String] = []
             for chat in chats {
                 for operation in operations {
-                    let outcome = operation == "history"
-                        ? String(try await api.get("/v1/chats/\(chat.id)/messages", token: school.token(role)).status.code)
+                    let outcome = Self.overHTTP.contains(operation)
+                        ? String(try await api.get("/v1/chats/\(chat.id)/\(operation == "history" ? "messages" : "members")", token: school.token(role)).status.code)
                         : try await Self.attempt(operation, in: chat.id, on: socket, ref: "\(role)-\(operation)-\(chat.name)")
                     let expected = Self.expected(operation, role: role, in: chat)
                     if outcome != expected { failures.append("\(operation) in \(chat.name) as \(role): \(outcome), expected \(expected)") }
@@ -52,10 +52,13 @@ import ZvonokServer
         }.result
     }
 
+    /// The operations asked over HTTP (`GET /v1/chats/{id}/messages` and `…/members`); the others are frames.
+    static let overHTTP: Set<String> = ["history", "members"]
+
     static func expected(_ operation: String, role: String, in chat: ChatCase) -> String {
-        guard chat.members.contains(role) else { return operation == "history" ? "404" : "error:not_found" }
+        guard chat.members.contains(role) else { return overHTTP.contains(operation) ? "404" : "error:not_found" }
         switch operation {
-        case "history": return "200"
+        case "history", "members": return "200"
         case "sync": return "synced"
         case "send": return chat.staffOnly && !staff.contains(role) ? "error:forbidden" : "ack"
         case "edit": return role == chat.author ? "ok" : "error:forbidden"
