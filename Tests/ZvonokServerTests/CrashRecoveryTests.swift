@@ -13,7 +13,7 @@ import ZvonokStorage
     @Test func aServerKilledUnderLoadLosesAndDoublesNothing() async throws {
         try await withTestServer { api in
             let school = try await SchoolFixture.build(api)
-            let chat = try await WebSocketFuzzTests.classChat(of: "teacher5", api, school)
+            let chat = try await WebSocketOrderTests.classChat(api, school)
             let server = ServerProcess(databaseURL: api.databaseURL.description, port: try freeLoopbackPort(), extraArguments: ["--send-rate", "0", "--node-name", "crash-test"])
             try await server.start()
             let clients = ["teacher5", "student1", "student2"].map {

@@ -11,7 +11,7 @@ import ZvonokTestSupport
         try await PrivateCluster.with { cluster in
             try await withTestServer(on: cluster.url, configure: { $0.sendRate = 0 }) { api in
                 let school = try await SchoolFixture.build(api)
-                let chat = try await WebSocketFuzzTests.classChat(of: "teacher5", api, school)
+                let chat = try await WebSocketOrderTests.classChat(api, school)
                 try await withSocket(api, token: school.token("student1")) { reader, _ in
                     let acked = try await withSocket(api, token: school.token("teacher5")) { teacher, _ in
                         var acked = try await Self.send(["b1", "b2", "b3"], in: chat, on: teacher).acked

@@ -31,7 +31,7 @@ import ZvonokStorage
             let forgedToken = "zv_forged\(UInt64.random(in: 0 ... .max))"
             _ = try await Self.json(.GET, "\(base)/v1/me", token: forgedToken)
             let secretText = "личное сообщение \(UInt64.random(in: 0 ... .max))"
-            let chat = try await WebSocketFuzzTests.classChat(of: "teacher5", api, school)
+            let chat = try await WebSocketOrderTests.classChat(api, school)
             try await Self.post(secretText, in: chat, port: server.port, token: token)
             await server.stop()
 

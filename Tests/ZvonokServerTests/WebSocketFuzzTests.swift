@@ -27,8 +27,8 @@ import ZvonokServer
         let seed = ProcessInfo.processInfo.environment["ZVONOK_FUZZ_SEED"].flatMap(UInt64.init) ?? UInt64.random(in: 1...UInt64.max)
         try await withTestServer(configure: { $0.sendRate = 0 }) { api in
             let school = try await SchoolFixture.build(api)
-            let chat = try await Self.classChat(of: "teacher5", api, school)
-            let foreign = try await Self.classChat(of: "teacher6", api, school)
+            let chat = try await WebSocketOrderTests.classChat(api, school)
+            let foreign = try await WebSocketOrderTests.classChat(api, school, of: "teacher6")
             let outcomes = try await withThrowingTaskGroup(of: Outcome?.self) { group in
                 for fuzzer in 0..<Self.fuzzers {
                     group.addTask {
@@ -114,11 +114,6 @@ import ZvonokServer
             let seqs = try await reader.collect(conversation, "msg", in: chat).map { $0.seq! }
             #expect(seqs == Array(1...conversation))
         }
-    }
-
-    static func classChat(of person: String, _ api: APIClient, _ school: SchoolFixture) async throws -> String {
-        let chats = try await api.get("/v1/me/chats", token: school.token(person)).items
-        return try #require(chats.first { $0["kind"] as? String == "class" }?["id"] as? String)
     }
 }
 

@@ -17,32 +17,17 @@ if [ ! -x "$venv/bin/python" ]; then
 fi
 "$venv/bin/python" -c "import selenium" 2>/dev/null || timeout 300 "$venv/bin/pip" install --quiet "selenium>=4.20,<5"
 
-port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+source Tests/support/zvonok-server.sh
+port=$(zvonok_free_port)
 data=$(mktemp -d /tmp/zvonok-browser.XXXXXX)
 chmod 755 "$data"   # as root, the embedded cluster runs as `postgres`, which must reach the folder
 log="$output/server.log"
+zvonok_cleanup() { rm -rf "$data"; }
 
 # No send limit: the test sends a burst of messages to fill a page of history.
-"$server" serve --demo --port "$port" --data-dir "$data" --log-level notice --send-rate 0 >"$log" 2>&1 &
-pid=$!
-stop_server() {
-    if kill -0 "$pid" 2>/dev/null; then
-        kill -TERM "$pid"
-        for _ in $(seq 1 60); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
-        kill -KILL "$pid" 2>/dev/null || true
-    fi
-    wait "$pid" 2>/dev/null || true
-    rm -rf "$data"
-}
-trap stop_server EXIT
-
+zvonok_start "$log" "$server" serve --demo --port "$port" --data-dir "$data" --log-level notice --send-rate 0
 echo "Waiting for the demo server on port $port (log: $log)"
-for _ in $(seq 1 240); do
-    if curl -fsS "http://127.0.0.1:$port/health" >/dev/null 2>&1; then break; fi
-    kill -0 "$pid" 2>/dev/null || { echo "The server exited:" >&2; tail -30 "$log" >&2; exit 1; }
-    sleep 0.5
-done
-curl -fsS "http://127.0.0.1:$port/health" >/dev/null || { echo "The server did not become healthy" >&2; tail -30 "$log" >&2; exit 1; }
+zvonok_wait_healthy "$port" "$log"
 
 ZVONOK_SERVER_LOG="$log" ZVONOK_BROWSER_OUTPUT="$output" \
     timeout 300 "$venv/bin/python" Tests/browser/test_web_client.py

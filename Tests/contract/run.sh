@@ -26,33 +26,13 @@ fi
 work=$(mktemp -d /tmp/zvonok-contract.XXXXXX)
 # As root the embedded cluster runs as the postgres user, which must be able to reach its folder.
 chmod 755 "$work"
-port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+source Tests/support/zvonok-server.sh
+port=$(zvonok_free_port)
 base="http://127.0.0.1:$port"
-server_pid=
+zvonok_cleanup() { rm -rf "$work"; }
 
-stop_server() {
-    if [ -n "$server_pid" ] && kill -0 "$server_pid" 2>/dev/null; then
-        kill -TERM "$server_pid"
-        # The server stops its embedded cluster on the way out; give it a bounded time, then insist.
-        for _ in $(seq 1 60); do kill -0 "$server_pid" 2>/dev/null || break; sleep 0.5; done
-        kill -KILL "$server_pid" 2>/dev/null || true
-        wait "$server_pid" 2>/dev/null || true
-    fi
-    rm -rf "$work"
-}
-trap stop_server EXIT
-
-"$zvonok" serve --data-dir "$work/data" --port "$port" --log-level warning >"$work/server.log" 2>&1 &
-server_pid=$!
-for attempt in $(seq 1 120); do
-    curl -sf "$base/health" >/dev/null 2>&1 && break
-    if ! kill -0 "$server_pid" 2>/dev/null || [ "$attempt" = 120 ]; then
-        echo "contract: the server did not come up" >&2
-        cat "$work/server.log" >&2
-        exit 1
-    fi
-    sleep 1
-done
+zvonok_start "$work/server.log" "$zvonok" serve --data-dir "$work/data" --port "$port" --log-level warning
+zvonok_wait_healthy "$port" "$work/server.log"
 
 ministry=$("$zvonok" token --role ministry --data-dir "$work/data")
 regional=$(python3 Tests/contract/seed.py "$base" "$ministry" "$work/schemathesis.toml")
@@ -81,7 +61,7 @@ if grep -E '^[^ ]+ (error|critical) ' "$work/server.log" >"$work/server-errors.l
     echo "contract: the server logged $(wc -l <"$work/server-errors.log") errors, the first ones:"
     head -5 "$work/server-errors.log"
 fi
-if ! kill -0 "$server_pid" 2>/dev/null; then
+if ! kill -0 "$zvonok_pid" 2>/dev/null; then
     echo "contract: the server died during the run" >&2
     tail -20 "$work/server.log" >&2
     failed=1
