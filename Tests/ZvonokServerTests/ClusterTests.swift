@@ -138,28 +138,23 @@ import ZvonokTestSupport
         }
     }
 
-    /// A listening connection that stays open but hears nothing (here its backend is frozen with SIGSTOP; in life, a
-    /// connection lost behind a firewall, or a `listen` that never returns): the heartbeat notices, the node listens
-    /// on a fresh connection and catches up, and nothing is lost. On a cluster of its own: a frozen backend holds
-    /// up every CREATE and DROP DATABASE of its cluster (they wait for all backends), which would stall other tests.
-    @Test func aSilentListenerIsReplacedWithoutLosingAMessage() async throws {
-        try await PrivateCluster.with { cluster in try await self.silentListener(on: cluster.url) }
+    /// Runs `body` with two live nodes on a cluster of their own, for tests that freeze backends: a frozen backend
+    /// holds up every CREATE and DROP DATABASE of its cluster (they wait for all backends), which would stall other
+    /// tests.
+    func withTwoNodesOnPrivateCluster(heartbeat: Duration, _ body: @Sendable @escaping (APIClient, APIClient) async throws -> Void) async throws {
+        try await PrivateCluster.with { cluster in try await withTwoNodes(on: cluster.url, heartbeat: heartbeat, body) }
     }
 
-    private func silentListener(on url: DatabaseURL) async throws {
-        try await withTwoNodes(on: url, heartbeat: .milliseconds(200)) { a, b in
+    /// A listening connection that stays open but hears nothing (here its backend is frozen with SIGSTOP; in life, a
+    /// connection lost behind a firewall, or a `listen` that never returns): the heartbeat notices, the node listens
+    /// on a fresh connection and catches up, and nothing is lost.
+    @Test func aSilentListenerIsReplacedWithoutLosingAMessage() async throws {
+        try await withTwoNodesOnPrivateCluster(heartbeat: .milliseconds(200)) { a, b in
             let school = try await SchoolFixture.build(a)
             let chat = try await WebSocketOrderTests.classChat(a, school)
             let count = 20
             try await withSocket(b, token: school.token("student1")) { student, _ in
-                let frozen = try await withRunningDatabase(a.databaseURL) { database in
-                    var pids: [Int32] = []
-                    let rows = try await database.client.query("SELECT pid FROM pg_stat_activity WHERE query LIKE 'LISTEN%' AND datname = current_database()")
-                    for try await pid in rows.decode(Int32.self) { pids.append(pid) }
-                    return pids
-                }
-                #expect(!frozen.isEmpty)
-                for pid in frozen { kill(pid, SIGSTOP) }
+                let frozen = try await freezeListeners(a.databaseURL)
                 defer { for pid in frozen { kill(pid, SIGCONT) } }
                 try await withSocket(a, token: school.token("teacher5")) { teacher, _ in
                     try await WebSocketOrderTests.flood(teacher, chat: chat, count: count, prefix: "s")
@@ -169,6 +164,55 @@ import ZvonokTestSupport
                 #expect(seqs == Array(1...count))
             }
         }
+    }
+
+    /// A connection that registers while its node is behind reading other nodes' announcements: its `ready`
+    /// announces what the node has delivered, and it then gets each later message once — not again when the node
+    /// catches up (a two-node load run once counted 76,472 such repeats).
+    @Test func aConnectionOpenedWhileItsNodeIsBehindGetsEachMessageOnce() async throws {
+        try await withTwoNodesOnPrivateCluster(heartbeat: .seconds(2)) { a, b in
+            let school = try await SchoolFixture.build(a)
+            let chat = try await WebSocketOrderTests.classChat(a, school)
+            let count = 10
+            try await withSocket(b, token: school.token("student1")) { watcher, _ in
+                try await withSocket(a, token: school.token("teacher5")) { teacher, _ in
+                    try await teacher.send(["type": "send", "chat": chat, "cid": "0", "text": "раз"])
+                    #expect(try await watcher.next("msg").seq == 1)
+                    let frozen = try await self.freezeListeners(a.databaseURL)
+                    defer { for pid in frozen { kill(pid, SIGCONT) } }
+                    try await WebSocketOrderTests.flood(teacher, chat: chat, count: count, prefix: "b")
+                    _ = try await teacher.collect(count, "ack", in: chat)
+                    try await withSocket(b, token: school.token("student2")) { newcomer, ready in
+                        let chats = ready["chats"] as? [[String: Any]] ?? []
+                        let announced = try #require(chats.first { $0["id"] as? String == chat }?["lastSeq"] as? Int)
+                        let live = try await newcomer.collect(count + 1 - announced, "msg", in: chat).map { $0.seq! }
+                        #expect(live == Array((announced + 1)..<(count + 2)), "after `ready`, each message once, in order")
+                        for pid in frozen { kill(pid, SIGCONT) }
+                        #expect(try await watcher.collect(count, "msg", in: chat).map { $0.seq! } == Array(2...(count + 1)))
+                        // The node hears the frozen announcements (or listens anew and catches up): nothing repeats.
+                        try await self.waitUntilListening(b)
+                        try await Task.sleep(for: .milliseconds(500))
+                        try await teacher.send(["type": "send", "chat": chat, "cid": "last", "text": "два"])
+                        #expect(try await newcomer.next("msg").seq == count + 2)
+                        #expect(try await watcher.next("msg").seq == count + 2)
+                    }
+                }
+            }
+        }
+    }
+
+    /// Stops (SIGSTOP) the backends of every node's listening connection, so that the nodes hear nothing from each
+    /// other until they are continued (SIGCONT) or replace the connection; returns their pids.
+    private func freezeListeners(_ url: DatabaseURL) async throws -> [Int32] {
+        let frozen = try await withRunningDatabase(url) { database in
+            var pids: [Int32] = []
+            let rows = try await database.client.query("SELECT pid FROM pg_stat_activity WHERE query LIKE 'LISTEN%' AND datname = current_database()")
+            for try await pid in rows.decode(Int32.self) { pids.append(pid) }
+            return pids
+        }
+        #expect(!frozen.isEmpty)
+        for pid in frozen { kill(pid, SIGSTOP) }
+        return frozen
     }
 
     /// `zvonok-load` spreads its connections over both nodes: every message reaches every member, half of them

@@ -39,10 +39,17 @@ public struct ChatSequencer<Payload> {
         chats[chat]?.delivered
     }
 
-    /// Starts the watermark of a chat that sessions begin to watch, at the last `seq` they were told of (in
-    /// `ready`); a chat already followed keeps its watermark.
-    public mutating func watch(_ chat: Int64, from seq: Int64) {
-        if chats[chat] == nil { chats[chat] = ChatState(delivered: seq) }
+    /// Starts following a chat that new sessions watch, and returns its watermark: the last `seq` delivered before
+    /// they joined, which their `ready` announces and after which they receive every message live.
+    ///
+    /// A chat that sessions on this node watched already keeps its watermark, even where the table is ahead of it
+    /// (the node is still reading announcements back): the new sessions get those messages live like everyone else.
+    /// A chat nobody here watched starts over at `seq`, the last one the table had — a watermark left from earlier
+    /// watchers is stale.
+    public mutating func watch(_ chat: Int64, from seq: Int64, alreadyWatched: Bool) -> Int64 {
+        if let state = chats[chat], alreadyWatched { return state.delivered }
+        chats[chat] = ChatState(delivered: seq)
+        return seq
     }
 
     /// Offers message `seq` of `chat`. A chat with no watermark yet (joined since connecting) starts at this

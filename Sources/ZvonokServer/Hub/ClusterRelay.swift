@@ -52,12 +52,55 @@ final class ClusterRelay: Sendable {
 
     // MARK: Messages
 
-    /// Chats a new connection watches, with the last `seq` its `ready` frame announced: delivery continues from
-    /// there, even if what follows reaches this node only later (or after the listener reconnects).
-    func watch(_ chats: [ChatSummary]) {
-        for chat in chats {
-            shard(chat.id).state.withLock { $0.watch(chat.id, from: chat.lastSeq) }
+    /// Registers a connection in the fan-out core for its person's chats and returns, per chat, the last `seq` its
+    /// `ready` must announce (nil when the person has `limit` connections here already).
+    ///
+    /// That is the chat's watermark on this node, read while the chats' sequencer locks are held around the
+    /// registration, so no delivery slips between the two: the connection gets exactly the messages after what
+    /// `ready` announces, live, even when this node is behind the table reading announcements back. Locks are taken
+    /// in ascending shard order, as nowhere else takes more than one.
+    func register(_ connection: HubConnection, chats: [ChatSummary], limit: Int) -> [Int64: Int64]? {
+        let byShard = Dictionary(grouping: chats) { shardIndex($0.id) }
+        var announced: [Int64: Int64] = [:]
+        let registered = withShardsLocked(byShard.keys.sorted()[...], each: { index, sequencer in
+            for chat in byShard[index, default: []] {
+                announced[chat.id] = sequencer.watch(chat.id, from: chat.lastSeq, alreadyWatched: fanout.isWatched(chat.id))
+            }
+        }, then: {
+            fanout.register(connection, person: connection.personID, chats: chats.map(\.id), limit: limit)
+        })
+        return registered ? announced : nil
+    }
+
+    /// Holds the given shards' locks (ascending), running `each` on every shard's sequencer as its lock is taken and
+    /// `then` once all are held.
+    private func withShardsLocked(
+        _ indices: ArraySlice<Int>, each: (Int, inout ChatSequencer<HubFrames.ChatFrame>) -> Void, then: () -> Bool
+    ) -> Bool {
+        guard let index = indices.first else { return then() }
+        return shards[index].state.withLock { sequencer in
+            each(index, &sequencer)
+            return withShardsLocked(indices.dropFirst(), each: each, then: then)
         }
+    }
+
+    /// Delivers what the table holds beyond this node's watermarks of `chats`: messages committed while a new
+    /// connection registered, which no delivery brought yet, so that they do not wait for the chat's next message.
+    func catchUp(_ chats: [Int64]) async {
+        do {
+            let last = try await messages.lastSeqs(of: chats)
+            await readBack(last.compactMap { behind(chat: $0.key, from: 1, through: $0.value) })
+        } catch {
+            logger.warning("Could not catch new connections' chats up", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// The part of `from...through` of a watched chat that this node has not delivered yet.
+    private func behind(chat: Int64, from: Int64, through: Int64) -> (chat: Int64, after: Int64, through: Int64)? {
+        guard fanout.isWatched(chat) else { return nil }
+        let delivered = shard(chat).state.withLock { $0.delivered(chat) }
+        if let delivered, delivered >= through { return nil }
+        return (chat, max(from - 1, delivered ?? from - 1), through)
     }
 
     /// This node's committed batch: delivered through the watermarks, then announced to the other nodes. Returns
@@ -78,11 +121,12 @@ final class ClusterRelay: Sendable {
     /// Offers one message to its chat's watermark and delivers what that releases; reads a gap from the table.
     @discardableResult
     private func offer(_ frame: HubFrames.ChatFrame) async -> Int {
-        guard fanout.isWatched(frame.chat) else {
-            shard(frame.chat).state.withLock { $0.forget(frame.chat) }
-            return 0
-        }
-        let (delivered, missing) = shard(frame.chat).state.withLock { sequencer in
+        let (delivered, missing) = shard(frame.chat).state.withLock { sequencer -> (Int, ClosedRange<Int64>?) in
+            // Under the lock: a registration holds it while it starts the chat's watermark.
+            guard fanout.isWatched(frame.chat) else {
+                sequencer.forget(frame.chat)
+                return (0, nil)
+            }
             let step = sequencer.offer(frame, chat: frame.chat, seq: frame.seq)
             return (step.deliver.reduce(0) { $0 + fanout.deliver($1, to: frame.chat) }, step.missing)
         }
@@ -109,14 +153,10 @@ final class ClusterRelay: Sendable {
 
     /// Another node's messages: read back the watched chats' new rows and deliver them.
     private func received(ranges text: Substring) async {
-        var wanted: [(chat: Int64, after: Int64, through: Int64)] = []
-        for item in text.split(separator: ",") {
+        let wanted = text.split(separator: ",").compactMap { item -> (chat: Int64, after: Int64, through: Int64)? in
             let parts = item.split(whereSeparator: { $0 == ":" || $0 == "-" })
-            guard parts.count == 3, let chat = Int64(parts[0]), let from = Int64(parts[1]), let through = Int64(parts[2]),
-                  fanout.isWatched(chat) else { continue }
-            let delivered = shard(chat).state.withLock { $0.delivered(chat) }
-            if let delivered, delivered >= through { continue }
-            wanted.append((chat, max(from - 1, delivered ?? from - 1), through))
+            guard parts.count == 3, let chat = Int64(parts[0]), let from = Int64(parts[1]), let through = Int64(parts[2]) else { return nil }
+            return behind(chat: chat, from: from, through: through)
         }
         await readBack(wanted)
     }
@@ -131,7 +171,7 @@ final class ClusterRelay: Sendable {
     }
 
     /// After listening (again): everything the watched chats got while this node was not listening.
-    private func catchUp() async {
+    private func catchUpAfterListening() async {
         var wanted: [(chat: Int64, after: Int64, through: Int64)] = []
         for shard in shards {
             for mark in shard.state.withLock({ $0.watermarks }) where fanout.isWatched(mark.chat) {
@@ -148,7 +188,11 @@ final class ClusterRelay: Sendable {
     }
 
     private func shard(_ chat: Int64) -> SequencerShard {
-        shards[Int(UInt64(bitPattern: chat) % UInt64(shards.count))]
+        shards[shardIndex(chat)]
+    }
+
+    private func shardIndex(_ chat: Int64) -> Int {
+        Int(UInt64(bitPattern: chat) % UInt64(shards.count))
     }
 
     /// One lock's worth of watermarks.
@@ -255,7 +299,7 @@ final class ClusterRelay: Sendable {
             let session = Task {
                 do {
                     try await database.listen(Self.channel, listening: {
-                        await self.catchUp()
+                        await self.catchUpAfterListening()
                         self.listening.store(true, ordering: .relaxed)
                         self.logger.info("Listening on the cluster channel", metadata: ["node": "\(self.node)"])
                     }, handle: { await self.received($0) })

@@ -72,17 +72,12 @@ final class MessagingHub: Sendable {
             guard page.count == 500, let last = page.last else { break }
             after = last.id
         }
-        guard fanout.register(connection, person: connection.personID, chats: all.map(\.id), limit: connectionLimit) else { return nil }
-        relay.watch(all)
+        guard let announced = relay.register(connection, chats: all, limit: connectionLimit) else { return nil }
         connectionsGauge.increment()
         openConnections.add(1, ordering: .relaxed)
-        // Read the chats' last seq again now that the connection is registered: a message committed after the first
-        // read but fanned out before the registration did not reach this connection, and `ready` must announce it
-        // so that the client syncs it; anything committed later arrives live.
-        let current = try await messages.lastSeqs(of: all.map(\.id))
+        await relay.catchUp(all.map(\.id))
         return all.map { chat in
-            guard let last = current[chat.id], last > chat.lastSeq else { return chat }
-            return ChatSummary(id: chat.id, kind: chat.kind, title: chat.title, lastSeq: last, readSeq: chat.readSeq)
+            ChatSummary(id: chat.id, kind: chat.kind, title: chat.title, lastSeq: announced[chat.id] ?? chat.lastSeq, readSeq: chat.readSeq)
         }
     }
 
