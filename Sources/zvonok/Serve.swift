@@ -41,6 +41,12 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Messages one person may send at once before --send-rate applies. [env: ZVONOK_SEND_BURST] (default: 20)")
     var sendBurst: Int?
 
+    @Option(help: "Group commits that may run at once. [env: ZVONOK_COMMITS_IN_FLIGHT] (default: 4)")
+    var commitsInFlight: Int?
+
+    @Option(help: "The most messages one group commit takes. [env: ZVONOK_COMMIT_BATCH] (default: 2000)")
+    var commitBatch: Int?
+
     @Option(help: "WebSocket connections one person may hold open on this node. [env: ZVONOK_CONNECTIONS_PER_PERSON] (default: 10)")
     var connectionsPerPerson: Int?
 
@@ -63,21 +69,16 @@ struct Serve: AsyncParsableCommand {
             throw ValidationError("TLS needs both --tls-cert and --tls-key")
         }
         configuration.trustProxyHeaders = trustProxy || environment["ZVONOK_TRUST_PROXY"] == "1"
-        if let days = inviteDays ?? environment["ZVONOK_INVITE_DAYS"].flatMap(Int.init) {
-            guard days > 0 else { throw ValidationError("invite days must be at least 1") }
-            configuration.inviteLifetime = .seconds(days * 24 * 3600)
-        }
+        if let days = try count(inviteDays, "ZVONOK_INVITE_DAYS", "invite days") { configuration.inviteLifetime = .seconds(days * 24 * 3600) }
 
         if let rate = sendRate ?? environment["ZVONOK_SEND_RATE"].flatMap(Double.init) {
             guard rate >= 0 else { throw ValidationError("the send rate cannot be negative") }
             configuration.sendRate = rate
         }
-        if let burst = sendBurst ?? environment["ZVONOK_SEND_BURST"].flatMap(Int.init) {
-            guard burst >= 1 else { throw ValidationError("the send burst must be at least 1") }
-            configuration.sendBurst = burst
-        }
-        if let limit = connectionsPerPerson ?? environment["ZVONOK_CONNECTIONS_PER_PERSON"].flatMap(Int.init) {
-            guard limit >= 1 else { throw ValidationError("connections per person must be at least 1") }
+        if let burst = try count(sendBurst, "ZVONOK_SEND_BURST", "the send burst") { configuration.sendBurst = burst }
+        if let inFlight = try count(commitsInFlight, "ZVONOK_COMMITS_IN_FLIGHT", "commits in flight") { configuration.commitsInFlight = inFlight }
+        if let batch = try count(commitBatch, "ZVONOK_COMMIT_BATCH", "the commit batch") { configuration.commitBatch = batch }
+        if let limit = try count(connectionsPerPerson, "ZVONOK_CONNECTIONS_PER_PERSON", "connections per person") {
             configuration.maximumConnectionsPerPerson = limit
         }
         if let weights = ratingWeights ?? environment["ZVONOK_RATING_WEIGHTS"] {
@@ -105,6 +106,13 @@ struct Serve: AsyncParsableCommand {
             throw error
         }
         await stopEmbedded(session, logger: logger)
+    }
+
+    /// A whole-number setting: the option's value, else the environment variable's, else nil; at least 1.
+    private func count(_ option: Int?, _ variable: String, _ what: String) throws -> Int? {
+        guard let value = option ?? ProcessInfo.processInfo.environment[variable].flatMap(Int.init) else { return nil }
+        guard value >= 1 else { throw ValidationError("\(what) must be at least 1") }
+        return value
     }
 
     /// The server owns the embedded cluster it serves from, so it stops it on the way out.

@@ -84,4 +84,49 @@ import ZvonokTestSupport
             }
         }
     }
+
+    /// The same sends committed by several transactions at once (a client retrying on two nodes): each makes one
+    /// message, every transaction is answered with that message's seq, and the chat's seqs have no gap — also when a
+    /// transaction loses a claim after it numbered its batch.
+    @Test func retriesRacingInConcurrentBatchesMakeEachMessageOnce() async throws {
+        try await withTestDatabase { database in
+            let (a, b) = try await makeChats(database)
+            let store = MessageStore(database: database)
+            let rounds = 10
+            let answers = try await withThrowingTaskGroup(of: [String: Int64].self) { group in
+                for racer in 0..<6 {
+                    group.addTask {
+                        var seqs: [String: Int64] = [:]
+                        for round in 0..<rounds {
+                            // Each racer sends the round's keys in its own order, with one send of its own among them.
+                            var batch = (0..<5).map { PendingMessage(chatID: $0 % 2 == 0 ? a : b, senderID: 1, cid: "\(round)-\($0)", text: "m") }
+                            batch.append(PendingMessage(chatID: a, senderID: 2, cid: "\(round)-own-\(racer)", text: "m"))
+                            for message in try await store.commit(racer % 2 == 0 ? batch : batch.reversed()) {
+                                seqs["\(message.chatID)/\(message.cid)/\(message.senderID)"] = message.seq
+                            }
+                        }
+                        return seqs
+                    }
+                }
+                return try await group.reduce(into: [[String: Int64]]()) { $0.append($1) }
+            }
+            for answer in answers.dropFirst() {
+                for (key, seq) in answer where answers[0][key] != nil {
+                    #expect(answers[0][key] == seq, "every racer is answered with the one message of \(key)")
+                }
+            }
+            for (chat, expected) in [(a, rounds * (3 + 6)), (b, rounds * 2)] {
+                let rows = try await database.client.query("SELECT seq FROM messages WHERE chat_id = \(chat) ORDER BY seq")
+                var seqs: [Int64] = []
+                for try await seq in rows.decode(Int64.self) { seqs.append(seq) }
+                #expect(seqs == Array(1...Int64(expected)))
+            }
+            let receipts = try await database.client.query(
+                "SELECT count(*)::int FROM message_receipts r JOIN messages m ON m.chat_id = r.chat_id AND m.seq = r.seq AND m.sender_id = r.sender_id AND m.cid = r.cid"
+            )
+            for try await matched in receipts.decode(Int.self) { #expect(matched == rounds * (5 + 6), "each receipt names its message") }
+            let activity = try await database.client.query("SELECT sum(messages)::int FROM activity_daily")
+            for try await counted in activity.decode(Int.self) { #expect(counted == rounds * (5 + 6), "activity counts each message once") }
+        }
+    }
 }

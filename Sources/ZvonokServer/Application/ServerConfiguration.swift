@@ -27,6 +27,8 @@ public struct ServerConfiguration: Sendable {
     public var sendBurst: Int = 20
     /// Group commits that may run at once: one keeps a database core busy, a few keep several busy.
     public var commitsInFlight: Int = 4
+    /// The most messages one group commit takes.
+    public var commitBatch: Int = 2000
     /// WebSocket connections one person may hold open on this node (phones, laptops, tabs); more are refused.
     public var maximumConnectionsPerPerson: Int = 10
     /// How often an idle WebSocket is pinged; a connection that has not answered by the next ping is dropped.

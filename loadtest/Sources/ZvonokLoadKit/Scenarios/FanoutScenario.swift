@@ -51,9 +51,12 @@ public struct FanoutScenario: Sendable {
             try await closedLoop(run)
         }
         let sendSeconds = (ContinuousClock.now - started).seconds
+        // Settled when every send is answered and every acknowledged message has reached its connected members (the
+        // hub acks before it fans out, so the last batch's deliveries may still be on their way).
         let drained = await run.wait(upTo: .seconds(drain)) {
             let c = run.counters
-            return c.acked + c.errorFrames + c.rateLimited >= c.sent && context.allLedgers.allSatisfy { $0.incomplete == 0 }
+            guard c.acked + c.errorFrames + c.rateLimited >= c.sent, context.allLedgers.allSatisfy({ $0.incomplete == 0 }) else { return false }
+            return (try? await run.unseenAcknowledged()) == 0
         }
         let seconds = (ContinuousClock.now - started).seconds
         let serverCPU = difference(server?.cpuSeconds(), serverCPUBefore)
