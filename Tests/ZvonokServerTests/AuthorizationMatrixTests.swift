@@ -35,7 +35,7 @@ import ZvonokStorage
         let status: HTTPResponse.Status
         let code: String
         static let forbidden = Refusal(status: .forbidden, code: "forbidden")
-        /// A chat one is not in does not exist, as far as one can tell.
+        /// What one may not see, or what is not there: a chat one is not in, a person who is not what the path says.
         static let notFound = Refusal(status: .notFound, code: "not_found")
     }
 
@@ -106,6 +106,9 @@ import ZvonokStorage
         .init(name: "list students", method: .get, path: { "/v1/classes/\($0.id("class5"))/students" }, allowed: readers),
         .init(name: "create guardian", method: .post, path: { "/v1/students/\($0.id("student2"))/guardians" }, body: { _ in ["name": "G"] }, allowed: admins),
         .init(name: "list guardians", method: .get, path: { "/v1/students/\($0.id("student1"))/guardians" }, allowed: readers),
+        // A teacher is no student: 404 for every person, and 401 without a token, which must not learn even that.
+        .init(name: "list guardians of a teacher", method: .get, path: { "/v1/students/\($0.id("teacher5"))/guardians" }, allowed: [],
+              refusal: .notFound),
         .init(name: "reissue invite", method: .post, path: { "/v1/people/\($0.id("teacher6"))/invite" }, body: { _ in [:] }, allowed: admins),
         .init(name: "rename person", method: .patch, path: { "/v1/people/\($0.id("student3"))" }, body: { _ in ["name": "Renamed"] }, allowed: admins),
         .init(name: "reissue municipal admin invite", method: .post, path: { "/v1/people/\($0.id("municipal"))/invite" }, body: { _ in [:] }, allowed: ["regional"]),
