@@ -49,7 +49,7 @@ struct SchoolFixture: Sendable {
     }
 
     /// Records a created person's id and activates their invite.
-    private mutating func person(_ name: String, _ answer: Answer, _ api: APIClient) async throws {
+    mutating func person(_ name: String, _ answer: Answer, _ api: APIClient) async throws {
         try expect(answer, .created)
         guard let id = answer.string("id"), let code = answer.string("inviteCode") else { throw TestFailure("\(name): no id or invite") }
         ids[name] = id

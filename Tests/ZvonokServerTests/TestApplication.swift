@@ -55,10 +55,11 @@ func makeTestApplication(url: DatabaseURL, configure: (inout ServerConfiguration
     )
 }
 
-/// A JSON answer: the status and the decoded body (nil when there was none).
+/// A JSON answer: the status and the decoded body (nil when there was none or it was not JSON).
 struct Answer: @unchecked Sendable {
     let status: HTTPResponse.Status
     let json: Any?
+    var contentType: String? = nil
 
     subscript(_ key: String) -> Any? { (json as? [String: Any])?[key] }
     func string(_ key: String) -> String? { self[key] as? String }
@@ -74,14 +75,15 @@ struct APIClient: Sendable {
     let databaseURL: DatabaseURL
 
     @discardableResult
-    func call(_ method: HTTPRequest.Method, _ path: String, token: String?, json: [String: Any]? = nil) async throws -> Answer {
+    func call(_ method: HTTPRequest.Method, _ path: String, token: String?, json: [String: Any]? = nil, accept: String? = nil) async throws -> Answer {
         var headers: HTTPFields = [.contentType: "application/json"]
         if let token { headers[.authorization] = "Bearer \(token)" }
+        if let accept { headers[.accept] = accept }
         let body = try json.map { ByteBuffer(bytes: try JSONSerialization.data(withJSONObject: $0)) }
         return try await client.execute(uri: path, method: method, headers: headers, body: body) { response in
             let data = Data(buffer: response.body, byteTransferStrategy: .copy)
             let json = data.isEmpty ? nil : try? JSONSerialization.jsonObject(with: data)
-            return Answer(status: response.status, json: json)
+            return Answer(status: response.status, json: json, contentType: response.headers[.contentType])
         }
     }
 

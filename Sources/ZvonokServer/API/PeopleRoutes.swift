@@ -41,8 +41,9 @@ struct PeopleRoutes {
     }
 
     @Sendable func listStaff(_ request: Request, context: ZvonokRequestContext) async throws -> Page<Wire.PersonBody> {
+        let caller = try context.requireIdentity()
         let school = try await api.school(try request.id("id", .school, context: context))
-        try context.requireIdentity().requireOversees(school.placement)
+        try caller.requireOversees(school.placement)
         return try await list(.staff(schoolID: school.id), request)
     }
 
@@ -69,8 +70,9 @@ struct PeopleRoutes {
     }
 
     @Sendable func listTeachers(_ request: Request, context: ZvonokRequestContext) async throws -> Page<Wire.PersonBody> {
+        let caller = try context.requireIdentity()
         let (schoolClass, school) = try await api.schoolClass(try request.id("id", .class, context: context))
-        try context.requireIdentity().requireOversees(school.placement)
+        try caller.requireOversees(school.placement)
         let page = try PageRequest(request)
         let teachers = try await api.people.teachers(of: schoolClass, after: try page.afterID(), limit: page.limit)
         return page.page(teachers, key: { String($0.person.id) }, wire: { Wire.PersonBody($0.person, homeroom: $0.homeroom) })
@@ -85,8 +87,9 @@ struct PeopleRoutes {
     }
 
     @Sendable func listStudents(_ request: Request, context: ZvonokRequestContext) async throws -> Page<Wire.PersonBody> {
+        let caller = try context.requireIdentity()
         let (schoolClass, school) = try await api.schoolClass(try request.id("id", .class, context: context))
-        try context.requireIdentity().requireOversees(school.placement)
+        try caller.requireOversees(school.placement)
         return try await list(.students(classID: schoolClass.id), request)
     }
 
@@ -99,8 +102,9 @@ struct PeopleRoutes {
     }
 
     @Sendable func listGuardians(_ request: Request, context: ZvonokRequestContext) async throws -> Page<Wire.PersonBody> {
+        let caller = try context.requireIdentity()
         let student = try await api.person(try request.id("id", .person, context: context), role: .student)
-        try context.requireIdentity().requireOversees(student.placement)
+        try caller.requireOversees(student.placement)
         return try await list(.guardians(studentID: student.id), request)
     }
 
@@ -115,8 +119,9 @@ struct PeopleRoutes {
     }
 
     @Sendable func listRegionalAdmins(_ request: Request, context: ZvonokRequestContext) async throws -> Page<Wire.PersonBody> {
+        let caller = try context.requireIdentity()
         let region = try await api.region(context.parameters.get("code") ?? "")
-        try context.requireIdentity().requireOversees(Placement(regionCode: region.code))
+        try caller.requireOversees(Placement(regionCode: region.code))
         return try await list(.regionalAdmins(regionCode: region.code), request)
     }
 
@@ -130,8 +135,9 @@ struct PeopleRoutes {
     }
 
     @Sendable func listMunicipalAdmins(_ request: Request, context: ZvonokRequestContext) async throws -> Page<Wire.PersonBody> {
+        let caller = try context.requireIdentity()
         let municipality = try await api.municipality(try request.id("id", .municipality, context: context))
-        try context.requireIdentity().requireOversees(municipality.placement)
+        try caller.requireOversees(municipality.placement)
         return try await list(.municipalAdmins(municipalityID: municipality.id), request)
     }
 
