@@ -3,6 +3,7 @@ import Hummingbird
 import HummingbirdTesting
 import PostgresNIO
 import Testing
+import ZvonokCore
 import ZvonokServer
 import ZvonokStorage
 import ZvonokLoadKit
@@ -134,6 +135,29 @@ import ZvonokTestSupport
                 try await waitUntilListening(b, within: .seconds(60))
                 let seqs = try await student.collect(count, "msg", in: chat).map { $0.seq! }
                 #expect(seqs == Array(2...(count + 1)))
+            }
+        }
+    }
+
+    /// A node that crashes between its COMMIT and its NOTIFY leaves committed messages unannounced: the nodes'
+    /// periodic sweep of their watched chats delivers them anyway, in order.
+    @Test func anUnannouncedMessageIsDeliveredByTheSweep() async throws {
+        try await withTwoNodes(heartbeat: .milliseconds(200)) { a, b in
+            let school = try await SchoolFixture.build(a)
+            let chat = try await WebSocketOrderTests.classChat(a, school)
+            let chatID = try #require(PublicID.decode(.chat, chat)), teacherID = try #require(PublicID.decode(.person, school.id("teacher5")))
+            try await withSocket(b, token: school.token("student1")) { student, _ in
+                try await withSocket(a, token: school.token("student2")) { other, _ in
+                    // Committed as a node commits, and never announced.
+                    try await withRunningDatabase(a.databaseURL) { database in
+                        _ = try await MessageStore(database: database).commit([
+                            PendingMessage(chatID: chatID, senderID: teacherID, cid: "crashed-1", text: "Контрольная в среду"),
+                            PendingMessage(chatID: chatID, senderID: teacherID, cid: "crashed-2", text: "Учебники не нужны"),
+                        ])
+                    }
+                    #expect(try await student.collect(2, "msg", in: chat).map { $0.seq! } == [1, 2])
+                    #expect(try await other.collect(2, "msg", in: chat).map { $0.seq! } == [1, 2])
+                }
             }
         }
     }

@@ -84,8 +84,9 @@ final class ClusterRelay: Sendable {
         }
     }
 
-    /// Delivers what the table holds beyond this node's watermarks of `chats`: messages committed while a new
-    /// connection registered, which no delivery brought yet, so that they do not wait for the chat's next message.
+    /// Delivers what the table holds beyond this node's watermarks of `chats` — for a new connection, messages
+    /// committed while it registered, which no delivery brought yet, so that they do not wait for the chat's next
+    /// message; for `sweep`, announcements that never came.
     func catchUp(_ chats: [Int64]) async {
         do {
             let last = try await messages.lastSeqs(of: chats)
@@ -170,16 +171,17 @@ final class ClusterRelay: Sendable {
         }
     }
 
-    /// After listening (again): everything the watched chats got while this node was not listening.
-    private func catchUpAfterListening() async {
-        var wanted: [(chat: Int64, after: Int64, through: Int64)] = []
+    /// Everything the watched chats hold beyond this node's watermarks: run after listening (again), and every other
+    /// heartbeat, so that announcements that never came — a node that crashed between its COMMIT and its NOTIFY, a
+    /// notification lost with a listener — hold a chat up for one sweep at most. One look-up of `last_seq` per
+    /// thousand watched chats; rows are read only for the chats that are behind.
+    private func sweep() async {
+        var watched: [Int64] = []
         for shard in shards {
-            for mark in shard.state.withLock({ $0.watermarks }) where fanout.isWatched(mark.chat) {
-                wanted.append((mark.chat, mark.delivered, Int64.max))
-            }
+            watched += shard.state.withLock { $0.watermarks.map(\.chat) }.filter { fanout.isWatched($0) }
         }
-        for start in stride(from: 0, to: wanted.count, by: 500) {
-            await readBack(Array(wanted[start..<min(start + 500, wanted.count)]))
+        for start in stride(from: 0, to: watched.count, by: 1_000) {
+            await catchUp(Array(watched[start..<min(start + 1_000, watched.count)]))
         }
     }
 
@@ -299,7 +301,7 @@ final class ClusterRelay: Sendable {
             let session = Task {
                 do {
                     try await database.listen(Self.channel, listening: {
-                        await self.catchUpAfterListening()
+                        await self.sweep()
                         self.listening.store(true, ordering: .relaxed)
                         self.logger.info("Listening on the cluster channel", metadata: ["node": "\(self.node)"])
                     }, handle: { await self.received($0) })
@@ -325,13 +327,16 @@ final class ClusterRelay: Sendable {
     }
 
     /// Sends the node's heartbeat every `heartbeat` while it listens; returns when none came back for three
-    /// periods (or the session never confirmed its LISTEN in that time).
+    /// periods (or the session never confirmed its LISTEN in that time). Sweeps the watched chats every other period.
     private func watchHeartbeat() async {
+        var period = 0
         while !Task.isCancelled {
             try? await Task.sleep(for: heartbeat)
             if Task.isCancelled { return }
+            period += 1
             if isListening {
                 try? await database.notify(Self.channel, ["h|\(node)|"])
+                if period % 2 == 0 { await sweep() }
             }
             if lastHeard.withLock({ ContinuousClock.now - $0 }) > heartbeat * 3 {
                 logger.warning("The cluster channel went silent; listening again", metadata: ["node": "\(node)"])
