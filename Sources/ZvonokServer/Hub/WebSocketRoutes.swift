@@ -25,6 +25,7 @@ struct WebSocketRoutes {
             return .upgrade([:])
         } onUpgrade: { inbound, outbound, context in
             guard let identity = context.requestContext.identity else { return }
+            try await WebSocketPingHandler.install(on: context.requestContext.channel, interval: hub.pingInterval)
             let connection = HubConnection(personID: identity.personID, channel: context.requestContext.channel,
                                            outbound: outbound, closeGrace: hub.closeGrace)
             guard let chats = try await hub.connect(connection) else {
