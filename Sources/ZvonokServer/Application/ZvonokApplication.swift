@@ -48,7 +48,12 @@ public enum ZvonokApplication {
             autoPing: .disabled,
             validateUTF8: true
         )
-        let plain = HTTPServerBuilder.http1WebSocketUpgrade(webSocketRouter: router, configuration: .init(ws: webSockets))
+        let webSocketResponder = router.buildResponder()
+        let plain = HTTPServerBuilder { responder in
+            SmallReceiveBuffers(base: HTTP1WebSocketUpgradeChannel(
+                responder: responder, webSocketResponder: webSocketResponder, configuration: .init(ws: webSockets)
+            ))
+        }
         guard let tls = try configuration.tlsConfiguration() else { return plain }
         return try .tls(plain, tlsConfiguration: tls)
     }
