@@ -10,15 +10,15 @@ import ZvonokCore
 /// frames share one `write()` to the socket. No task is woken on this path: at ten thousand connections a task hop
 /// per burst queued the group commit behind the writers on the two-thread cooperative pool. The next burst starts
 /// when the socket has taken the last one, so a reader that stops reading backs the queue up (and is closed with
-/// 4008) instead of the channel's buffer growing. A small task per connection only carries out closes.
+/// 4008) instead of the channel's buffer growing. A close is carried out by a task started for it: an idle
+/// connection holds no task of its own besides the one reading its frames.
 ///
 /// Live chat frames pass a `ResumeGate` first, so that a `sync` joins the live stream without gap or duplicate.
 final class HubConnection: FrameSink, Sendable {
     let personID: Int64
     private let channel: any Channel
+    private let outbound: WebSocketOutboundWriter
     private let outbox: Mutex<Outbox>
-    private let wake: AsyncStream<Void>.Continuation
-    private let wakes: AsyncStream<Void>
     /// How long a closing connection has to take its last frames and the close frame.
     private let closeGrace: Duration
 
@@ -63,12 +63,12 @@ final class HubConnection: FrameSink, Sendable {
         }
     }
 
-    init(personID: Int64, channel: any Channel, closeGrace: Duration) {
+    init(personID: Int64, channel: any Channel, outbound: WebSocketOutboundWriter, closeGrace: Duration) {
         self.personID = personID
         self.channel = channel
+        self.outbound = outbound
         self.closeGrace = closeGrace
         self.outbox = Mutex(Outbox())
-        (wakes, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
     }
 
     // MARK: Filling the queue
@@ -183,31 +183,29 @@ final class HubConnection: FrameSink, Sendable {
     /// Closes the connection with `code`: at once for 4008 (what is queued is dropped), after writing what is
     /// queued otherwise (1001 on shutdown).
     func close(_ code: WebSocketErrorCode) {
-        let waiter = outbox.withLock { outbox in
+        let (waiter, first) = outbox.withLock { outbox in
+            let first = outbox.closeCode == nil && !outbox.ended
             if outbox.closeCode == nil { outbox.closeCode = code }
-            return outbox.takeRoomWaiter()
+            return (outbox.takeRoomWaiter(), first)
         }
         waiter?.resume()
-        wake.yield()
+        // A task for the close alone, once: a closer task waiting on every idle connection cost 1.9 KiB of each.
+        if first { Task { try? await self.carryOutClose(code) } }
     }
 
-    /// Carries out a close when one is asked for; returns when the connection ends. A client that does not take
-    /// the close frame is cut off after `closeGrace`.
-    func runCloser(_ outbound: WebSocketOutboundWriter) async throws {
-        for await _ in wakes {
-            guard let code = outbox.withLock({ $0.closeCode }) else { continue }
-            if code != .unknown(4008) { await waitUntilWritten() }
-            let channel = self.channel
-            channel.eventLoop.scheduleTask(in: TimeAmount(closeGrace)) { channel.close(promise: nil) }
-            try await outbound.close(code, reason: Self.reason(for: code))
-            return
-        }
+    /// Writes what is queued (unless too slow), then the close frame. A client that does not take the close frame
+    /// is cut off after `closeGrace`.
+    private func carryOutClose(_ code: WebSocketErrorCode) async throws {
+        if code != .unknown(4008) { await waitUntilWritten() }
+        let channel = self.channel
+        channel.eventLoop.scheduleTask(in: TimeAmount(closeGrace)) { channel.close(promise: nil) }
+        try await outbound.close(code, reason: Self.reason(for: code))
     }
 
-    /// Waits (up to the close grace) until every queued frame went to the socket.
+    /// Waits (up to the close grace) until every queued frame went to the socket or the connection ended.
     private func waitUntilWritten() async {
         let deadline = ContinuousClock.now + closeGrace
-        while outbox.withLock({ $0.queue.count > 0 || $0.writing }), ContinuousClock.now < deadline {
+        while outbox.withLock({ !$0.ended && ($0.queue.count > 0 || $0.writing) }), ContinuousClock.now < deadline {
             try? await Task.sleep(for: .milliseconds(10))
         }
     }
@@ -220,13 +218,12 @@ final class HubConnection: FrameSink, Sendable {
         }
     }
 
-    /// Ends the closer and releases a waiting sync; the connection is gone.
+    /// Releases a waiting sync; the connection is gone.
     func finish() {
         let waiter = outbox.withLock { outbox in
             outbox.ended = true
             return outbox.takeRoomWaiter()
         }
         waiter?.resume()
-        wake.finish()
     }
 }

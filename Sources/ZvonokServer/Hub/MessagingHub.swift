@@ -27,6 +27,8 @@ final class MessagingHub: Sendable {
     let closeGrace: Duration
     /// Open connections allowed per person on this node (`ServerConfiguration.maximumConnectionsPerPerson`).
     let connectionLimit: Int
+    /// How often an idle connection is pinged (`ServerConfiguration.pingInterval`, by `WebSocketPingHandler`).
+    let pingInterval: Duration
 
     init(database: Database, configuration: ServerConfiguration, logger: Logger) {
         let messages = MessageStore(database: database)
@@ -37,6 +39,7 @@ final class MessagingHub: Sendable {
         self.logger = logger
         self.closeGrace = configuration.closeGrace
         self.connectionLimit = configuration.maximumConnectionsPerPerson
+        self.pingInterval = configuration.pingInterval
         let relay = ClusterRelay(
             nodeName: configuration.nodeName, fanout: fanout, messages: messages, database: database, logger: logger,
             heartbeat: configuration.clusterHeartbeat

@@ -25,8 +25,9 @@ struct WebSocketRoutes {
             return .upgrade([:])
         } onUpgrade: { inbound, outbound, context in
             guard let identity = context.requestContext.identity else { return }
+            try await WebSocketPingHandler.install(on: context.requestContext.channel, interval: hub.pingInterval)
             let connection = HubConnection(personID: identity.personID, channel: context.requestContext.channel,
-                                           closeGrace: hub.closeGrace)
+                                           outbound: outbound, closeGrace: hub.closeGrace)
             guard let chats = try await hub.connect(connection) else {
                 // Several upgrades raced past the check above.
                 try await outbound.close(.unknown(Self.tooManyConnections), reason: "too many open connections")
@@ -35,16 +36,12 @@ struct WebSocketRoutes {
             defer { hub.disconnect(connection) }
             connection.start(with: HubFrames.ready(user: identity.personID, chats: chats))
             var session = HubSession(hub: hub, identity: identity, connection: connection, chats: chats)
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask { try await connection.runCloser(outbound) }
-                defer { connection.finish() }
-                for try await message in inbound.messages(maxSize: Self.maximumFrame) {
-                    switch message {
-                    case .text(let text): await session.handle(text)
-                    case .binary: connection.send(HubFrames.error(.invalidArgument("frames are JSON text"), ref: nil))
-                    }
+            defer { connection.finish() }
+            for try await message in inbound.messages(maxSize: Self.maximumFrame) {
+                switch message {
+                case .text(let text): await session.handle(text)
+                case .binary: connection.send(HubFrames.error(.invalidArgument("frames are JSON text"), ref: nil))
                 }
-                group.cancelAll()
             }
         }
     }
