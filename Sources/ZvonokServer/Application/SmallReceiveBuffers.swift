@@ -12,7 +12,9 @@ struct SmallReceiveBuffers<Base: ServerChildChannel>: ServerChildChannel {
 
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Base.Value> {
         do {
-            let reads = AdaptiveRecvByteBufferAllocator(minimum: 64, initial: Self.initialSize, maximum: 64 << 10)
+            // Never below the first size: a busy connection's reads would otherwise shrink to 64 bytes and take two
+            // system calls for one ~120-byte `send`.
+            let reads = AdaptiveRecvByteBufferAllocator(minimum: Self.initialSize, initial: Self.initialSize, maximum: 64 << 10)
             try channel.syncOptions?.setOption(ChannelOptions.recvAllocator, value: reads)
         } catch {
             return channel.eventLoop.makeFailedFuture(error)
