@@ -92,7 +92,7 @@ final class ClusterRelay: Sendable {
             let last = try await messages.lastSeqs(of: chats)
             await readBack(last.compactMap { behind(chat: $0.key, from: 1, through: $0.value) })
         } catch {
-            logger.warning("Could not catch new connections' chats up", metadata: ["error": "\(error)"])
+            logger.warning("Could not read chats' new messages back", metadata: ["error": "\(error)"])
         }
     }
 

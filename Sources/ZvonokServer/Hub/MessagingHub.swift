@@ -64,8 +64,9 @@ final class MessagingHub: Sendable {
     }
 
     /// Registers a connection for every chat of its person; returns the person's chats for `ready`, or nil when the
-    /// person has as many connections as allowed. The connection may receive live frames from here on;
-    /// `HubConnection.start` puts `ready` ahead of them.
+    /// person has as many connections as allowed. Each chat's `lastSeq` is this node's delivery watermark at the
+    /// registration (`ClusterRelay.register`), so the connection receives live exactly the messages after it. The
+    /// connection may receive live frames from here on; `HubConnection.start` puts `ready` ahead of them.
     func connect(_ connection: HubConnection) async throws -> [ChatSummary]? {
         var all: [ChatSummary] = []
         var after: Int64 = 0
