@@ -108,7 +108,8 @@ import Testing
             #expect(try await Self.allEntries(api, token: ministry, query: "since=2999-01-01T00:00:00Z").isEmpty)
             #expect(try await Self.allEntries(api, token: ministry, query: "since=2000-01-01T00:00:00.000Z").count > 10)
 
-            for bad in ["since=yesterday", "actor=k5", "limit=0", "cursor=nonsense"] {
+            // action=%00 is what schemathesis found answering 500: PostgreSQL cannot hold a NUL in text.
+            for bad in ["since=yesterday", "actor=k5", "limit=0", "cursor=nonsense", "action=%00%C3%BB"] {
                 let answer = try await api.get("/v1/audit?\(bad)", token: ministry)
                 #expect(answer.status == .badRequest && answer.errorCode == "invalid_argument", "\(bad)")
             }

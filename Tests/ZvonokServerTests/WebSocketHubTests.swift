@@ -78,6 +78,7 @@ import WSClient
         try await withTestServer { api in
             let school = try await SchoolFixture.build(api)
             let schoolChat = try #require(try await api.get("/v1/me/chats", token: school.token("student1")).items.first { $0["kind"] as? String == "school" }?["id"] as? String)
+            let classChat = try await WebSocketOrderTests.classChat(api, school)
             try await api.client.ws("/v1/ws", configuration: Self.configuration(token: school.token("student1"))) { inbound, outbound, _ in
                 var frames = inbound.messages(maxSize: 1 << 20).makeAsyncIterator()
                 _ = try await Self.next("ready", from: &frames)
@@ -88,6 +89,10 @@ import WSClient
                     (#"{"type":"send","chat":"\#(schoolChat)","cid":"x2","text":"hi"}"#, "forbidden", "x2"),
                     (#"{"type":"send","chat":"\#(schoolChat)","cid":"x3","text":""}"#, "invalid_argument", "x3"),
                     (#"{"type":"send","chat":7,"cid":"x4","text":"hi"}"#, "invalid_argument", "x4"),
+                    // PostgreSQL cannot store the NUL character: refused here, not failing the group commit it joins.
+                    (#"{"type":"send","chat":"\#(classChat)","cid":"x5","text":"a\u0000b"}"#, "invalid_argument", "x5"),
+                    (#"{"type":"send","chat":"\#(classChat)","cid":"x6\u0000","text":"hi"}"#, "invalid_argument", "x6\u{0}"),
+                    (#"{"type":"edit","chat":"\#(classChat)","seq":1,"text":"\u0000","ref":"x7"}"#, "invalid_argument", "x7"),
                 ]
                 for (frame, code, ref) in cases {
                     try await outbound.write(.text(frame))
@@ -97,6 +102,8 @@ import WSClient
                 }
                 try await outbound.write(.text(#"{"type":"ping"}"#))
                 _ = try await Self.next("pong", from: &frames)
+                try await outbound.write(.text(#"{"type":"send","chat":"\#(classChat)","cid":"x8","text":"hi"}"#))
+                #expect(try await Self.next("ack", from: &frames)["seq"] as? Int == 1)
             }
         }
     }

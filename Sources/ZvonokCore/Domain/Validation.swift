@@ -52,6 +52,13 @@ public enum Validation {
         return trimmed
     }
 
+    /// Text PostgreSQL can store: anything but the NUL character, which a `text` value cannot hold (a statement
+    /// carrying one fails, and with it a whole group commit).
+    public static func storable(_ text: String, field: String) throws(ZvonokError) -> String {
+        guard !text.unicodeScalars.contains("\0") else { throw .invalidArgument("\(field) may not contain the NUL character") }
+        return text
+    }
+
     static func trimmed(_ text: String) -> String {
         let scalars = text.unicodeScalars
         guard let first = scalars.firstIndex(where: { !$0.properties.isWhitespace }),

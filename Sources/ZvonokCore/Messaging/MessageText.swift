@@ -3,11 +3,11 @@ public enum MessageText {
     /// Text holds at most 4,096 characters (contract §5).
     public static let maximumLength = 4096
 
-    /// The text, checked: 1 to 4,096 characters.
+    /// The text, checked: 1 to 4,096 characters, storable.
     public static func validate(_ text: String) throws(ZvonokError) -> String {
         guard !text.isEmpty else { throw .invalidArgument("text is empty") }
         guard text.count <= maximumLength else { throw .invalidArgument("text is longer than \(maximumLength) characters") }
-        return text
+        return try Validation.storable(text, field: "text")
     }
 
     /// Whether a message counts for the weekly rating: its text holds at least one letter or digit, so emoji-,

@@ -49,7 +49,7 @@ enum HubFrames {
         switch object["type"] as? String {
         case "send":
             guard let cid = object["cid"] as? String, (1...100).contains(cid.count) else { throw .invalidArgument("cid must be 1 to 100 characters") }
-            return .send(chat: try chat(in: object), cid: cid, text: try text(in: object))
+            return .send(chat: try chat(in: object), cid: try Validation.storable(cid, field: "cid"), text: try text(in: object))
         case "sync":
             return .sync(chat: try chat(in: object), after: try seq(in: object, "after", from: 0))
         case "read":

@@ -31,7 +31,8 @@ extension Database {
         }
     }
 
-    /// Unique violations become 409, missing references 404, an unreachable server 503; Zvonok's own errors pass.
+    /// Unique violations become 409, missing references 404, text PostgreSQL cannot store 400, an unreachable server
+    /// 503; Zvonok's own errors pass.
     func translatingErrors<Result>(_ body: () async throws -> Result) async throws -> Result {
         do {
             return try await body()
@@ -41,6 +42,8 @@ extension Database {
             switch error.serverInfo?[.sqlState] {
             case "23505": throw ZvonokError.conflict("already exists: \(error.serverInfo?[.detail] ?? "a duplicate")")
             case "23503": throw ZvonokError.notFound("a referenced object does not exist")
+            // Text PostgreSQL cannot store (the NUL character) in a query parameter, say: the caller's input.
+            case "22021": throw ZvonokError.invalidArgument("a text holds a character that cannot be stored (NUL)")
             case let state where state == nil || state!.hasPrefix("08") || ["57P01", "57P02", "57P03"].contains(state!):
                 // No answer, a lost connection, or a server shutting down or starting up.
                 logger.warning("Database unavailable", metadata: ["error": "\(error.code)"])
