@@ -1,7 +1,6 @@
 public import Hummingbird
 import HummingbirdCore
 import HummingbirdTLS
-import HummingbirdWebSocket
 public import Logging
 public import ServiceLifecycle
 public import ZvonokStorage
@@ -26,7 +25,7 @@ public enum ZvonokApplication {
         let router = makeRouter(configuration: configuration, database: database, logger: logger, hub: hub)
         var app = Application(
             router: router,
-            server: try server(configuration: configuration, router: router),
+            server: try server(configuration: configuration, router: router, hub: hub),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: configuration.nodeName),
             services: [database.client, ClusterRelayService(relay: hub.relay)],
             logger: logger
@@ -39,20 +38,11 @@ public enum ZvonokApplication {
         return app
     }
 
-    /// HTTP/1.1 with the WebSocket upgrade, inside TLS (HTTPS and WSS) when a certificate is configured.
-    static func server(configuration: ServerConfiguration, router: Router<ZvonokRequestContext>) throws -> HTTPServerBuilder {
-        let webSockets = WebSocketServerConfiguration(
-            maxFrameSize: WebSocketRoutes.maximumFrame,
-            // Pings come from `WebSocketPingHandler` on the event loop: WSCore's auto-ping is a sleeping task per
-            // connection, which cost 2.9 KiB of every idle connection's memory.
-            autoPing: .disabled,
-            validateUTF8: true
-        )
-        let webSocketResponder = router.buildResponder()
+    /// HTTP/1.1 with the upgrade to the hub's WebSocket, inside TLS (HTTPS and WSS) when a certificate is configured.
+    static func server(configuration: ServerConfiguration, router: Router<ZvonokRequestContext>, hub: MessagingHub) throws -> HTTPServerBuilder {
+        let upgradeResponder = router.buildResponder()
         let plain = HTTPServerBuilder { responder in
-            SmallReceiveBuffers(base: HTTP1WebSocketUpgradeChannel(
-                responder: responder, webSocketResponder: webSocketResponder, configuration: .init(ws: webSockets)
-            ))
+            SmallReceiveBuffers(base: HubUpgradeChannel(responder: responder, upgradeResponder: upgradeResponder, hub: hub))
         }
         guard let tls = try configuration.tlsConfiguration() else { return plain }
         return try .tls(plain, tlsConfiguration: tls)

@@ -1,12 +1,13 @@
 public import Hummingbird
-public import HummingbirdWebSocket
 public import NIOCore
+import Synchronization
 public import ZvonokCore
 
 /// The request context of every Zvonok route, HTTP and WebSocket alike: who is calling, and from where.
-public struct ZvonokRequestContext: RequestContext, WebSocketRequestContext, RemoteAddressRequestContext {
+public struct ZvonokRequestContext: RequestContext, RemoteAddressRequestContext {
     public var coreContext: CoreRequestContextStorage
-    public let webSocket: WebSocketHandlerReference<Self>
+    /// Where `GET /v1/ws` leaves the identity of an upgrade it accepted (the context is copied on its way).
+    let webSocketUpgrade = WebSocketUpgrade()
     public let remoteAddress: SocketAddress?
     /// The connection's channel: the hub writes a burst of frames to it with one flush.
     public let channel: any Channel
@@ -17,7 +18,6 @@ public struct ZvonokRequestContext: RequestContext, WebSocketRequestContext, Rem
 
     public init(source: Source) {
         self.coreContext = .init(source: source)
-        self.webSocket = .init()
         self.remoteAddress = source.channel.remoteAddress
         self.channel = source.channel
     }
@@ -30,4 +30,15 @@ public struct ZvonokRequestContext: RequestContext, WebSocketRequestContext, Rem
         guard let identity else { throw .unauthenticated() }
         return identity
     }
+}
+
+/// An upgrade to the hub accepted by `GET /v1/ws`, for `HubUpgradeChannel` to read once the router has answered.
+final class WebSocketUpgrade: Sendable {
+    private let accepted = Mutex<Identity?>(nil)
+
+    func accept(_ identity: Identity) {
+        accepted.withLock { $0 = identity }
+    }
+
+    var identity: Identity? { accepted.withLock { $0 } }
 }

@@ -2,7 +2,6 @@ import DequeModule
 import NIOCore
 import NIOWebSocket
 import Synchronization
-import WSCore
 import ZvonokCore
 
 /// One WebSocket connection as the fan-out core's sink: a bounded outbound queue filled from any thread, drained in
@@ -10,14 +9,14 @@ import ZvonokCore
 /// frames share one `write()` to the socket. No task is woken on this path: at ten thousand connections a task hop
 /// per burst queued the group commit behind the writers on the two-thread cooperative pool. The next burst starts
 /// when the socket has taken the last one, so a reader that stops reading backs the queue up (and is closed with
-/// 4008) instead of the channel's buffer growing. A close is carried out by a task started for it: an idle
-/// connection holds no task of its own besides the one reading its frames.
+/// 4008) instead of the channel's buffer growing. Closing is done on the event loop too: the close frame follows the
+/// last burst (or goes at once when the connection is dropped), and the socket is closed when the client answers it
+/// or after `closeGrace`.
 ///
 /// Live chat frames pass a `ResumeGate` first, so that a `sync` joins the live stream without gap or duplicate.
 final class HubConnection: FrameSink, Sendable {
     let personID: Int64
     private let channel: any Channel
-    private let outbound: WebSocketOutboundWriter
     private let outbox: Mutex<Outbox>
     /// How long a closing connection has to take its last frames and the close frame.
     private let closeGrace: Duration
@@ -33,6 +32,10 @@ final class HubConnection: FrameSink, Sendable {
         var roomWaiter: CheckedContinuation<Void, Never>?
         /// Set once the connection is to be closed; the writer closes with it.
         var closeCode: WebSocketErrorCode?
+        /// The close frame went out (ours, or our answer to the client's).
+        var closeSent = false
+        /// Registered with the hub, so it is to be unregistered when the connection ends.
+        var registered = false
         /// The connection is gone.
         var ended = false
         /// A burst is on its way to the socket; the next waits for it.
@@ -63,10 +66,9 @@ final class HubConnection: FrameSink, Sendable {
         }
     }
 
-    init(personID: Int64, channel: any Channel, outbound: WebSocketOutboundWriter, closeGrace: Duration) {
+    init(personID: Int64, channel: any Channel, closeGrace: Duration) {
         self.personID = personID
         self.channel = channel
-        self.outbound = outbound
         self.closeGrace = closeGrace
         self.outbox = Mutex(Outbox())
     }
@@ -118,7 +120,9 @@ final class HubConnection: FrameSink, Sendable {
     private func drain() {
         var burst = Deque<ByteBuffer>()
         let waiter = outbox.withLock { outbox -> CheckedContinuation<Void, Never>? in
-            guard outbox.started, !outbox.writing, outbox.closeCode != .unknown(4008) else { return nil }
+            guard outbox.started, !outbox.writing, !outbox.closeSent, outbox.closeCode.map({ Self.writesQueue(before: $0) }) ?? true else {
+                return nil
+            }
             outbox.queue.drain(into: &burst)
             outbox.writing = !burst.isEmpty
             return outbox.takeRoomWaiter()
@@ -131,11 +135,12 @@ final class HubConnection: FrameSink, Sendable {
         }
         channel.flush()
         written.futureResult.whenComplete { result in
-            let more = self.outbox.withLock { outbox in
+            let (more, closing) = self.outbox.withLock { outbox in
                 outbox.writing = false
-                return outbox.queue.count > 0
+                return (outbox.queue.count > 0, outbox.closeCode != nil)
             }
-            if case .success = result, more { self.drain() }
+            guard case .success = result else { return }
+            if more { self.drain() } else if closing { self.closeIfWritten() }
         }
     }
 
@@ -178,52 +183,93 @@ final class HubConnection: FrameSink, Sendable {
 
     var isClosing: Bool { outbox.withLock { $0.closeCode != nil || $0.ended } }
 
-    // MARK: Writing
+    // MARK: Closing
 
-    /// Closes the connection with `code`: at once for 4008 (what is queued is dropped), after writing what is
-    /// queued otherwise (1001 on shutdown).
+    /// Closes the connection with `code`: on shutdown (1001) after writing what is queued, at once otherwise (4008,
+    /// protocol errors; what is queued is dropped). A client that does not take the close frame and answer it is
+    /// cut off `closeGrace` after the close began.
     func close(_ code: WebSocketErrorCode) {
         let (waiter, first) = outbox.withLock { outbox in
             let first = outbox.closeCode == nil && !outbox.ended
-            if outbox.closeCode == nil { outbox.closeCode = code }
+            if first { outbox.closeCode = code }
             return (outbox.takeRoomWaiter(), first)
         }
         waiter?.resume()
-        // A task for the close alone, once: a closer task waiting on every idle connection cost 1.9 KiB of each.
-        if first { Task { try? await self.carryOutClose(code) } }
-    }
-
-    /// Writes what is queued (unless too slow), then the close frame. A client that does not take the close frame
-    /// is cut off after `closeGrace`.
-    private func carryOutClose(_ code: WebSocketErrorCode) async throws {
-        if code != .unknown(4008) { await waitUntilWritten() }
+        guard first else { return }
         let channel = self.channel
+        channel.eventLoop.execute { self.closeIfWritten() }
         channel.eventLoop.scheduleTask(in: TimeAmount(closeGrace)) { channel.close(promise: nil) }
-        try await outbound.close(code, reason: Self.reason(for: code))
     }
 
-    /// Waits (up to the close grace) until every queued frame went to the socket or the connection ended.
-    private func waitUntilWritten() async {
-        let deadline = ContinuousClock.now + closeGrace
-        while outbox.withLock({ !$0.ended && ($0.queue.count > 0 || $0.writing) }), ContinuousClock.now < deadline {
-            try? await Task.sleep(for: .milliseconds(10))
+    /// The client sent its close frame: ours answers it, unless it was sent already, and the socket is closed.
+    func answerClose(_ code: WebSocketErrorCode) {
+        let waiter = outbox.withLock { outbox in
+            if outbox.closeCode == nil { outbox.closeCode = code }
+            return outbox.takeRoomWaiter()
         }
+        waiter?.resume()
+        let channel = self.channel
+        guard let sent = writeCloseFrame(code) else { return channel.close(promise: nil) }
+        sent.whenComplete { _ in channel.close(promise: nil) }
+    }
+
+    /// Whether queued frames still go out before the close frame.
+    private static func writesQueue(before code: WebSocketErrorCode) -> Bool {
+        code == .goingAway
+    }
+
+    /// On the event loop: writes the close frame once the queue is written, if a close is due.
+    private func closeIfWritten() {
+        let due = outbox.withLock { outbox -> WebSocketErrorCode? in
+            guard let code = outbox.closeCode else { return nil }
+            let pending = outbox.started && (outbox.queue.count > 0 || outbox.writing)
+            return Self.writesQueue(before: code) && pending ? nil : code
+        }
+        if let due { _ = writeCloseFrame(due) }
+    }
+
+    /// Writes the close frame unless one went out already; nil when one had.
+    private func writeCloseFrame(_ code: WebSocketErrorCode) -> EventLoopFuture<Void>? {
+        let first = outbox.withLock { outbox in
+            defer { outbox.closeSent = true }
+            return !outbox.closeSent
+        }
+        guard first else { return nil }
+        var data = channel.allocator.buffer(capacity: 64)
+        data.write(webSocketErrorCode: code)
+        if let reason = Self.reason(for: code) { data.writeString(reason) }
+        let written = channel.eventLoop.makePromise(of: Void.self)
+        channel.writeAndFlush(WebSocketFrame(fin: true, opcode: .connectionClose, data: data), promise: written)
+        return written.futureResult
     }
 
     private static func reason(for code: WebSocketErrorCode) -> String? {
         switch code {
         case .goingAway: "server shutting down; reconnect and sync"
         case .unknown(4008): "too slow; reconnect and sync"
+        case .unknown(WebSocketRoutes.tooManyConnections): "too many open connections"
         default: nil
         }
     }
 
-    /// Releases a waiting sync; the connection is gone.
-    func finish() {
-        let waiter = outbox.withLock { outbox in
+    // MARK: Registration
+
+    /// Marks the connection registered with the hub; false when it ended meanwhile (the caller unregisters it).
+    func register() -> Bool {
+        outbox.withLock { outbox in
+            outbox.registered = !outbox.ended
+            return outbox.registered
+        }
+    }
+
+    /// The connection is gone: releases a waiting sync; true when it was registered (the caller unregisters it).
+    func finish() -> Bool {
+        let (waiter, registered) = outbox.withLock { outbox in
             outbox.ended = true
-            return outbox.takeRoomWaiter()
+            defer { outbox.registered = false }
+            return (outbox.takeRoomWaiter(), outbox.registered)
         }
         waiter?.resume()
+        return registered
     }
 }

@@ -4,7 +4,7 @@ import ZvonokCore
 import ZvonokStorage
 
 /// One client's side of the protocol (contract §5): handles its frames in the order they arrive and answers on its
-/// own connection. Owned by the connection's read loop, so its state needs no lock.
+/// own connection. Owned by the task handling the connection's messages (`HubInbox`), so its state needs no lock.
 ///
 /// Sends are pipelined: a `send` is authorized and queued for the group commit at once, in arrival order, and its
 /// `ack` follows the commit, so a client need not wait for one ack before sending the next message.
@@ -24,8 +24,16 @@ struct HubSession {
         self.kinds = Dictionary(chats.map { ($0.id, $0.kind) }, uniquingKeysWith: { first, _ in first })
     }
 
+    /// Handles one message of the client's; the hub speaks JSON text only.
+    mutating func handle(_ message: HubInbox.Message) async {
+        switch message {
+        case .text(let text): await handle(text)
+        case .binary: connection.send(HubFrames.error(.invalidArgument("frames are JSON text"), ref: nil))
+        }
+    }
+
     /// Handles one text frame; every refusal is answered with an `error` frame carrying the frame's `ref`.
-    mutating func handle(_ text: String) async {
+    private mutating func handle(_ text: String) async {
         let decoded: (frame: HubFrames.Inbound, ref: String?)
         do {
             decoded = try HubFrames.decode(text)

@@ -6,8 +6,8 @@ import NIOWebSocket
 /// holds a sleep task, a dispatch timer and task-allocator slabs for every idle connection; here a connection holds
 /// one scheduled task on its event loop.
 ///
-/// Added right after the frame decoder, so it sees every inbound frame, pongs included (WSCore consumes them
-/// further on), and every outbound one: once a close frame went out it stops pinging.
+/// Added right after the frame decoder, so it sees every inbound frame, pongs included, and every outbound one: once
+/// a close frame went out it stops pinging.
 final class WebSocketPingHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = WebSocketFrame
     typealias InboundOut = WebSocketFrame
@@ -23,12 +23,9 @@ final class WebSocketPingHandler: ChannelDuplexHandler, RemovableChannelHandler 
     }
 
     /// Adds the handler to an upgraded WebSocket channel, after its frame decoder.
-    static func install(on channel: any Channel, interval: Duration) async throws {
-        try await channel.eventLoop.submit {
-            let pipeline = channel.pipeline.syncOperations
-            let decoder = try pipeline.handler(type: ByteToMessageHandler<WebSocketFrameDecoder>.self)
-            try pipeline.addHandler(WebSocketPingHandler(interval: TimeAmount(interval)), position: .after(decoder))
-        }.get()
+    static func add(to pipeline: ChannelPipeline.SynchronousOperations, interval: Duration) throws {
+        let decoder = try pipeline.handler(type: ByteToMessageHandler<WebSocketFrameDecoder>.self)
+        try pipeline.addHandler(WebSocketPingHandler(interval: TimeAmount(interval)), position: .after(decoder))
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
