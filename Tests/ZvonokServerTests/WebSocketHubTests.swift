@@ -1,8 +1,12 @@
+import AsyncHTTPClient
 import Foundation
 import Hummingbird
 import HummingbirdTesting
 import HummingbirdWSTesting
 import Logging
+import NIOCore
+import NIOFoundationCompat
+import NIOHTTP1
 import NIOWebSocket
 import Testing
 import WSClient
@@ -154,6 +158,37 @@ import WSClient
             #expect(upgraded == nil)
             try await expect(api.get("/v1/ws", token: nil), .unauthorized)
         }
+    }
+
+    /// A refused upgrade is answered with its own status and the contract's error body, on a connection of its own.
+    @Test func aRefusedUpgradeGetsItsStatusAndTheErrorBody() async throws {
+        try await withTestServer(configure: { $0.maximumConnectionsPerPerson = 1 }) { api in
+            let school = try await SchoolFixture.build(api)
+            let anonymous = try await Self.upgrade(api, token: nil)
+            #expect(anonymous.status == .unauthorized)
+            #expect(anonymous.errorCode == "unauthenticated")
+            #expect(try await Self.upgrade(api, token: "zv_forged").status == .unauthorized)
+            try await withSocket(api, token: school.token("student1")) { _, _ in
+                let beyond = try await Self.upgrade(api, token: school.token("student1"))
+                #expect(beyond.status == .tooManyRequests)
+                #expect(beyond.errorCode == "rate_limited")
+            }
+            let elsewhere = try await Self.upgrade(api, path: "/health", token: api.ministryToken)
+            #expect(elsewhere.status == .badRequest)
+            #expect(elsewhere.errorCode == "invalid_argument")
+        }
+    }
+
+    /// Asks for the WebSocket upgrade as a browser would, and reads the HTTP answer.
+    private static func upgrade(_ api: APIClient, path: String = "/v1/ws", token: String?) async throws -> (status: HTTPResponseStatus, errorCode: String?) {
+        var request = HTTPClientRequest(url: "http://127.0.0.1:\(api.client.port ?? 0)\(path)")
+        request.headers = ["Connection": "Upgrade", "Upgrade": "websocket", "Sec-WebSocket-Version": "13",
+                           "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ=="]
+        if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
+        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
+        let body = try await response.body.collect(upTo: 1 << 16)
+        let json = try JSONSerialization.jsonObject(with: Data(buffer: body)) as? [String: Any]
+        return (response.status, (json?["error"] as? [String: Any])?["code"] as? String)
     }
 
     @Test func aPlainGetWithoutTheUpgradeIsABadRequest() async throws {
