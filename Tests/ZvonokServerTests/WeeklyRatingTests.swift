@@ -14,7 +14,7 @@ import ZvonokStorage
 /// The world is built through the API, then its moments are set in the database to fall around week W (two weeks
 /// ago, so complete): everyone listed two weeks before W and registered a week before it, except where a case
 /// needs otherwise. Messages go through the group commit's `MessageStore.commit`, and their activity rows are
-/// then moved to the Moscow day the case needs.
+/// then applied from the queue and moved to the Moscow day the case needs.
 @Suite struct WeeklyRatingTests {
     /// The world: SchoolFixture's region 55, plus a lyceum in the first municipality whose admin registers in the
     /// middle of W, a fourth, empty school in the second municipality, region 77 with nothing in it, and teachers
@@ -101,6 +101,7 @@ import ZvonokStorage
     func send(_ db: Database, _ person: Int64, _ chat: Int64, _ texts: [String], day: String) async throws {
         let batch = texts.map { PendingMessage(chatID: chat, senderID: person, cid: UUID().uuidString, text: $0) }
         _ = try await MessageStore(database: db).commit(batch)
+        try await ActivityStore(database: db).applyQueued()
         try await db.query(
             """
             UPDATE activity_daily SET day = \(day)::date

@@ -8,6 +8,7 @@ import ZvonokTestSupport
 /// Edits and deletions keep the rating's counted messages exact within the week, and leave past weeks alone.
 @Suite struct MessageChangeTests {
     func counted(_ database: Database, chat: Int64) async throws -> Int {
+        try await ActivityStore(database: database).applyQueued()
         let rows = try await database.client.query("SELECT coalesce(sum(counted), 0)::int FROM activity_daily WHERE chat_id = \(chat)")
         return try await rows.decode(Int.self).first { _ in true } ?? -1
     }
@@ -47,6 +48,7 @@ import ZvonokTestSupport
             _ = try await store.commit([PendingMessage(chatID: chat, senderID: 1, cid: "a", text: "Собрание в четверг")])
             // Move the message and its roll-up two weeks back, as if it had been sent then.
             try await database.client.query("UPDATE messages SET sent_at = sent_at - interval '14 days' WHERE chat_id = \(chat)")
+            try await ActivityStore(database: database).applyQueued()
             try await database.client.query("UPDATE activity_daily SET day = day - 14 WHERE chat_id = \(chat)")
             _ = try await store.delete(chat: chat, seq: 1, by: 1, asModerator: false)
             #expect(try await counted(database, chat: chat) == 1)

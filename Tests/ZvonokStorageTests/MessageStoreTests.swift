@@ -29,6 +29,7 @@ import ZvonokTestSupport
             let next = try await store.commit([PendingMessage(chatID: a, senderID: 1, cid: "4", text: "ещё")])
             #expect(next.map(\.seq) == [4])
 
+            try await ActivityStore(database: database).applyQueued()
             let activity = try await database.client.query(
                 "SELECT person_id, messages, counted FROM activity_daily WHERE chat_id = \(b)"
             )
@@ -125,6 +126,7 @@ import ZvonokTestSupport
                 "SELECT count(*)::int FROM message_receipts r JOIN messages m ON m.chat_id = r.chat_id AND m.seq = r.seq AND m.sender_id = r.sender_id AND m.cid = r.cid"
             )
             for try await matched in receipts.decode(Int.self) { #expect(matched == rounds * (5 + 6), "each receipt names its message") }
+            try await ActivityStore(database: database).applyQueued()
             let activity = try await database.client.query("SELECT sum(messages)::int FROM activity_daily")
             for try await counted in activity.decode(Int.self) { #expect(counted == rounds * (5 + 6), "activity counts each message once") }
         }

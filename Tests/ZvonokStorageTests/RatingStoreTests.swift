@@ -56,6 +56,7 @@ import ZvonokTestSupport
             formatter.locale = Locale(identifier: "en_US_POSIX")
             formatter.timeZone = TimeZone(secondsFromGMT: 3 * 3600)
             formatter.dateFormat = "yyyy-MM-dd"
+            try await ActivityStore(database: database).applyQueued()
             let days = try await database.query("SELECT day::text, messages, counted FROM activity_daily WHERE chat_id = \(chat) AND person_id = \(teacher) ORDER BY day DESC LIMIT 1")
             for try await (day, messages, counted) in days.decode((String, Int, Int).self) {
                 #expect(day == formatter.string(from: sent))

@@ -4,7 +4,8 @@ public import ZvonokCore
 
 /// Counts the weekly rating's figures (contract §6) from the weekly roll-ups of activity and registrations that
 /// sql/005 keeps in step with `activity_daily` and `people`, and from the structure; it never reads the message
-/// table. One set-based query serves every level.
+/// table. One set-based query serves every level. Queued activity (sql/007) is applied first, so a read right after
+/// a send counts it.
 public struct RatingStore: Sendable {
     let database: Database
 
@@ -17,6 +18,7 @@ public struct RatingStore: Sendable {
     public func units(_ level: RatingLevel, week: RatingWeek, region: String?) async throws -> [RatingUnit] {
         precondition(level == .region || region != nil, "municipalities and schools are counted one region at a time")
         let scope = level == .region ? nil : region
+        try await ActivityStore(database: database).applyQueued()
         return try await database.transaction { connection in
             // Tens of thousands of roll-up rows a region: keep the joins and aggregates in memory.
             try await connection.query("SET LOCAL work_mem = '64MB'", logger: database.logger)

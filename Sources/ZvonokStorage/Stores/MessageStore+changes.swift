@@ -5,9 +5,9 @@ import ZvonokCore
 /// Changes to stored messages after they were sent — edits, deletions — and members' read marks.
 ///
 /// Edits and deletions keep the rating's roll-ups exact: a message whose counting changes (deleted, or edited to or
-/// from text that counts) within the Moscow week it was sent in moves that week's `activity_daily.counted`; once
-/// its week is over, the week's figures stay as they were (contract §6: messages deleted before the end of W do
-/// not count for W).
+/// from text that counts) within the Moscow week it was sent in moves that week's `activity_daily.counted` (through
+/// the activity queue, as the group commit's counts do); once its week is over, the week's figures stay as they were
+/// (contract §6: messages deleted before the end of W do not count for W).
 extension MessageStore {
     /// What an edit or a deletion changed.
     public struct Change: Sendable, Equatable {
@@ -112,15 +112,15 @@ extension MessageStore {
         throw ZvonokError.notFound("no such message")
     }
 
-    /// Adjusts the counted messages of the message's day, chat and sender, while its week is running.
+    /// Adjusts the counted messages of the message's day, chat and sender, while its week is running: a delta
+    /// appended to the activity queue (sql/007), applied like the group commit's, whether or not the message's own
+    /// activity has been applied yet.
     private func recount(_ message: LockedMessage, by delta: Int, on connection: PostgresConnection) async throws {
         guard delta != 0, message.inCurrentWeek else { return }
         try await connection.query(
             """
-            UPDATE activity_daily SET counted = counted + \(delta)
-            WHERE day = (\(message.sentAt)::timestamptz AT TIME ZONE 'UTC' + interval '3 hours')::date
-              AND chat_id = \(message.chatID)
-              AND person_id = \(message.senderID)
+            INSERT INTO activity_queue (day, chat_id, person_id, messages, counted)
+            VALUES ((\(message.sentAt)::timestamptz AT TIME ZONE 'UTC' + interval '3 hours')::date, \(message.chatID), \(message.senderID), 0, \(delta))
             """,
             logger: database.logger
         )

@@ -16,8 +16,10 @@ public struct MessageStore: Sendable {
     /// the work and the commit only. Invariants (design notes): per chat, `seq` runs 1, 2, 3, … with no gap — each
     /// chat row is locked (in ascending id order, so two batches never deadlock) and advanced by the number of its
     /// new messages; and `(sender, cid)` makes exactly one message — a retry, or a claim lost to a retry racing on
-    /// another node, gets the original message back instead of a new one. Activity roll-ups for the rating are
-    /// written in the same transaction.
+    /// another node, gets the original message back instead of a new one. The batch's activity is appended to the
+    /// activity queue in the same transaction (a crash keeps or loses both) and applied to `activity_daily` and the
+    /// rating's roll-ups outside it, by `ActivityStore`, so that concurrent batches never wait on each other's
+    /// activity rows.
     public func commit(_ batch: [PendingMessage]) async throws -> [CommittedMessage] {
         guard !batch.isEmpty else { return [] }
         let rows = try await database.query(
