@@ -47,6 +47,9 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "The most messages one group commit takes. [env: ZVONOK_COMMIT_BATCH] (default: 2000)")
     var commitBatch: Int?
 
+    @Option(help: "Seconds between applications of the activity the group commits queue to the rating's counts. [env: ZVONOK_ACTIVITY_INTERVAL] (default: 1)")
+    var activityInterval: Double?
+
     @Option(help: "WebSocket connections one person may hold open on this node. [env: ZVONOK_CONNECTIONS_PER_PERSON] (default: 10)")
     var connectionsPerPerson: Int?
 
@@ -78,6 +81,10 @@ struct Serve: AsyncParsableCommand {
         if let burst = try count(sendBurst, "ZVONOK_SEND_BURST", "the send burst") { configuration.sendBurst = burst }
         if let inFlight = try count(commitsInFlight, "ZVONOK_COMMITS_IN_FLIGHT", "commits in flight") { configuration.commitsInFlight = inFlight }
         if let batch = try count(commitBatch, "ZVONOK_COMMIT_BATCH", "the commit batch") { configuration.commitBatch = batch }
+        if let seconds = activityInterval ?? environment["ZVONOK_ACTIVITY_INTERVAL"].flatMap(Double.init) {
+            guard seconds > 0 else { throw ValidationError("the activity interval must be above 0") }
+            configuration.activityInterval = .seconds(seconds)
+        }
         if let limit = try count(connectionsPerPerson, "ZVONOK_CONNECTIONS_PER_PERSON", "connections per person") {
             configuration.maximumConnectionsPerPerson = limit
         }

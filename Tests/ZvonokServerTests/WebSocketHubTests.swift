@@ -10,6 +10,7 @@ import NIOHTTP1
 import NIOWebSocket
 import Testing
 import WSClient
+import ZvonokServer
 
 @Suite struct WebSocketHubTests {
     /// Reads JSON frames until one of the given type arrives (others are collected), within a bound.

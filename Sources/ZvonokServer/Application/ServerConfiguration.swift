@@ -29,6 +29,9 @@ public struct ServerConfiguration: Sendable {
     public var commitsInFlight: Int = 4
     /// The most messages one group commit takes.
     public var commitBatch: Int = 2000
+    /// How often activity queued by the group commits is applied to `activity_daily` and the rating's roll-ups in
+    /// the background (a read of the rating applies it itself first).
+    public var activityInterval: Duration = .seconds(1)
     /// WebSocket connections one person may hold open on this node (phones, laptops, tabs); more are refused.
     public var maximumConnectionsPerPerson: Int = 10
     /// How often an idle WebSocket is pinged; a connection that has not answered by the next ping is dropped.

@@ -7,12 +7,16 @@ public import ZvonokStorage
 
 /// Builds the Zvonok server: routes, middleware and the services it runs (the database pool among them).
 public enum ZvonokApplication {
-    /// What `serve` runs, in start order. A service group shuts its services down in reverse order, so the hub's
-    /// drain goes first — open WebSockets are closed with 1001 (going away) — and the server after it.
+    /// What `serve` runs, in start order. A service group shuts its services down in reverse order, so the activity
+    /// applier stops first, then the hub's drain — open WebSockets are closed with 1001 (going away) — and the server
+    /// (with the database pool) after them.
     /// Throws `TLSSetupError` when the TLS certificate or key cannot be read.
     public static func services(configuration: ServerConfiguration, database: Database, logger: Logger) throws -> [any Service] {
         let hub = MessagingHub(database: database, configuration: configuration, logger: logger)
-        return [try build(configuration: configuration, database: database, logger: logger, hub: hub), HubDrain(hub: hub)]
+        return [
+            try build(configuration: configuration, database: database, logger: logger, hub: hub), HubDrain(hub: hub),
+            ActivityApplier(database: database, interval: configuration.activityInterval, logger: logger),
+        ]
     }
 
     /// The application alone (for tests); migrations run before the server accepts connections.
