@@ -6,8 +6,9 @@ import ZvonokCore
 
 /// One WebSocket connection as the fan-out core's sink: a bounded outbound queue filled from any thread, drained in
 /// bursts on the connection's own event loop — all frames of a burst written with one flush, so several pending
-/// frames share one `write()` to the socket. No task is woken on this path: at ten thousand connections a task hop
-/// per burst queued the group commit behind the writers on the two-thread cooperative pool. The next burst starts
+/// frames share one `write()` to the socket; a fan-out's drains are gathered per event loop (`EventLoopDrains`), so
+/// the loop is woken once for all of them. No Swift task is woken on this path: at ten thousand connections a task
+/// hop per burst queued the group commit behind the writers on the two-thread cooperative pool. The next burst starts
 /// when the socket has taken the last one, so a reader that stops reading backs the queue up (and is closed with
 /// 4008) instead of the channel's buffer growing. Closing is done on the event loop too: the close frame follows the
 /// last burst (or goes at once when the connection is dropped), and the socket is closed when the client answers it
@@ -17,6 +18,8 @@ import ZvonokCore
 final class HubConnection: FrameSink, Sendable {
     let personID: Int64
     private let channel: any Channel
+    /// Where this connection's drains are scheduled: with the other connections of its event loop.
+    private let drains: EventLoopDrains
     private let outbox: Mutex<Outbox>
     /// How long a closing connection has to take its last frames and the close frame.
     private let closeGrace: Duration
@@ -66,9 +69,11 @@ final class HubConnection: FrameSink, Sendable {
         }
     }
 
-    init(personID: Int64, channel: any Channel, closeGrace: Duration) {
+    init(personID: Int64, channel: any Channel, drains: EventLoopDrains, closeGrace: Duration) {
+        precondition(drains.eventLoop === channel.eventLoop, "a connection drains on its own event loop")
         self.personID = personID
         self.channel = channel
+        self.drains = drains
         self.closeGrace = closeGrace
         self.outbox = Mutex(Outbox())
     }
@@ -108,16 +113,14 @@ final class HubConnection: FrameSink, Sendable {
 
     private func act(on action: OutboundQueue<ByteBuffer>.EnqueueAction) {
         switch action {
-        case .scheduleDrain:
-            let channel = self.channel
-            channel.eventLoop.execute { self.drain() }
+        case .scheduleDrain: drains.schedule(self)
         case .overflow: close(.unknown(4008))
         case .none: break
         }
     }
 
     /// On the event loop: writes what is queued as one burst, unless one is still on its way.
-    private func drain() {
+    func drain() {
         var burst = Deque<ByteBuffer>()
         let waiter = outbox.withLock { outbox -> CheckedContinuation<Void, Never>? in
             guard outbox.started, !outbox.writing, !outbox.closeSent, outbox.closeCode.map({ Self.writesQueue(before: $0) }) ?? true else {

@@ -10,6 +10,8 @@ import ZvonokStorage
 /// The data path: frame in → authorize → sequence and persist (group commit) → fan out → frames out.
 final class MessagingHub: Sendable {
     let fanout = FanoutHub<HubConnection>()
+    /// Connections with frames to write, gathered per event loop.
+    let drains = EventLoopDrainsDirectory()
     let committer: GroupCommitter
     let chats: ChatStore
     let messages: MessageStore
