@@ -6,8 +6,12 @@ import Testing
     /// A stand-in for the database: numbers messages per chat and records each batch.
     final class FakeStore: Sendable {
         let state = Mutex<(batches: [Int], seq: [Int64: Int64], failNext: Bool)>(([], [:], false))
+        /// Transactions running now, and the most that ever ran at once.
+        let concurrency = Mutex<(now: Int, most: Int)>((0, 0))
 
         func commit(_ batch: [PendingMessage]) async throws -> [CommittedMessage] {
+            concurrency.withLock { $0.now += 1; $0.most = max($0.most, $0.now) }
+            defer { concurrency.withLock { $0.now -= 1 } }
             try await Task.sleep(for: .milliseconds(5))
             return try state.withLock { state in
                 if state.failNext {
@@ -42,6 +46,24 @@ import Testing
         #expect(batches.allSatisfy { $0 <= 50 })
         // Batches are handed on in commit order, so the fan-out sees seq order.
         #expect(delivered.withLock { $0 } == Array(1...200))
+    }
+
+    /// A few messages arriving during a commit wait for it and go together; a crowd starts transactions beside it.
+    @Test(arguments: [(arriving: 10, most: 1), (arriving: 300, most: 4)])
+    func transactionsOverlapOnlyOnceEnoughMessagesWait(arriving: Int, most: Int) async throws {
+        let store = FakeStore()
+        let committer = GroupCommitter(maximumBatch: 50, maximumInFlight: 4, overlapAt: 64, commit: store.commit) { _ in }
+        try await withThrowingTaskGroup(of: CommittedMessage.self) { group in
+            group.addTask { try await committer.submit(PendingMessage(chatID: 1, senderID: 1, cid: "first", text: "x")) }
+            // The first is in its transaction (5 ms) while the others arrive.
+            try await Task.sleep(for: .milliseconds(1))
+            for index in 0..<arriving {
+                group.addTask { try await committer.submit(PendingMessage(chatID: 1, senderID: 1, cid: "\(index)", text: "x")) }
+            }
+            try await group.waitForAll()
+        }
+        #expect(store.concurrency.withLock { $0.most } == most)
+        #expect(store.state.withLock { $0.batches.reduce(0, +) } == arriving + 1)
     }
 
     @Test func aFailedCommitAnswersItsSendersWithTheErrorAndTheNextBatchGoesOn() async throws {
