@@ -122,11 +122,11 @@ where UpgradeResponder.Context == ZvonokRequestContext {
         let context = ZvonokRequestContext(source: .init(channel: channel, logger: logger))
         do {
             let response = try await upgradeResponder.respond(to: Request(head: head, body: .init(buffer: ByteBuffer())), context: context)
-            if response.status == .ok, let identity = context.webSocketUpgrade.identity { return .success(identity) }
-            if response.status == .ok {
+            guard response.status == .ok else { return .failure(Refusal(response: response)) }
+            guard let identity = context.webSocketUpgrade.identity else {
                 return .failure(Refusal(response: ErrorMiddleware.response(for: .invalidArgument("only GET /v1/ws upgrades to a WebSocket"))))
             }
-            return .failure(Refusal(response: response))
+            return .success(identity)
         } catch {
             logger.error("WebSocket upgrade failed", metadata: ["error": "\(error)"])
             return .failure(Refusal(response: ErrorMiddleware.response(for: ZvonokError(.internal, "internal error"))))

@@ -192,13 +192,7 @@ final class HubConnection: FrameSink, Sendable {
     /// protocol errors; what is queued is dropped). A client that does not take the close frame and answer it is
     /// cut off `closeGrace` after the close began.
     func close(_ code: WebSocketErrorCode) {
-        let (waiter, first) = outbox.withLock { outbox in
-            let first = outbox.closeCode == nil && !outbox.ended
-            if first { outbox.closeCode = code }
-            return (outbox.takeRoomWaiter(), first)
-        }
-        waiter?.resume()
-        guard first else { return }
+        guard beginClosing(code) else { return }
         let channel = self.channel
         channel.eventLoop.execute { self.closeIfWritten() }
         channel.eventLoop.scheduleTask(in: TimeAmount(closeGrace)) { channel.close(promise: nil) }
@@ -206,14 +200,23 @@ final class HubConnection: FrameSink, Sendable {
 
     /// The client sent its close frame: ours answers it, unless it was sent already, and the socket is closed.
     func answerClose(_ code: WebSocketErrorCode) {
-        let waiter = outbox.withLock { outbox in
-            if outbox.closeCode == nil { outbox.closeCode = code }
-            return outbox.takeRoomWaiter()
-        }
-        waiter?.resume()
+        beginClosing(code)
         let channel = self.channel
         guard let sent = writeCloseFrame(code) else { return channel.close(promise: nil) }
         sent.whenComplete { _ in channel.close(promise: nil) }
+    }
+
+    /// Records the close code, unless a close began already or the connection is gone (false then), and releases a
+    /// waiting sync.
+    @discardableResult
+    private func beginClosing(_ code: WebSocketErrorCode) -> Bool {
+        let (waiter, first) = outbox.withLock { outbox in
+            let first = outbox.closeCode == nil && !outbox.ended
+            if first { outbox.closeCode = code }
+            return (outbox.takeRoomWaiter(), first)
+        }
+        waiter?.resume()
+        return first
     }
 
     /// Whether queued frames still go out before the close frame.
