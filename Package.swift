@@ -140,6 +140,7 @@ let package = Package(
         .target(
             name: "ZvonokTestSupport",
             dependencies: [
+                "ZvonokCore",
                 "ZvonokStorage",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),

@@ -35,6 +35,12 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Days an invite code stays valid. [env: ZVONOK_INVITE_DAYS] (default: 30)")
     var inviteDays: Int?
 
+    @Option(help: "Days a token keeps working unused; each use slides it. [env: ZVONOK_TOKEN_DAYS] (default: 90)")
+    var tokenDays: Int?
+
+    @Option(help: "Seconds between checks of open connections' sessions and chats against the database. [env: ZVONOK_SESSION_CHECK_INTERVAL] (default: 10)")
+    var sessionCheckInterval: Double?
+
     @Option(help: "Messages per second one person may send; 0 lifts the limit. [env: ZVONOK_SEND_RATE] (default: 5)")
     var sendRate: Double?
 
@@ -73,6 +79,11 @@ struct Serve: AsyncParsableCommand {
         }
         configuration.trustProxyHeaders = trustProxy || environment["ZVONOK_TRUST_PROXY"] == "1"
         if let days = try count(inviteDays, "ZVONOK_INVITE_DAYS", "invite days") { configuration.inviteLifetime = .seconds(days * 24 * 3600) }
+        if let days = try count(tokenDays, "ZVONOK_TOKEN_DAYS", "token days") { configuration.tokenLifetime = .seconds(days * 24 * 3600) }
+        if let seconds = sessionCheckInterval ?? environment["ZVONOK_SESSION_CHECK_INTERVAL"].flatMap(Double.init) {
+            guard seconds > 0 else { throw ValidationError("the session check interval must be above 0") }
+            configuration.sessionCheckInterval = .seconds(seconds)
+        }
 
         if let rate = sendRate ?? environment["ZVONOK_SEND_RATE"].flatMap(Double.init) {
             guard rate >= 0 else { throw ValidationError("the send rate cannot be negative") }

@@ -26,6 +26,28 @@ import Testing
         #expect(carol.frames == [])
     }
 
+    @Test func chatsReadAtANewerVersionReplaceTheOlderAndOlderReadsAreDropped() {
+        let hub = FanoutHub<RecordingSink>(shards: 4)
+        let phone = RecordingSink(), laptop = RecordingSink()
+        hub.register(phone, person: 7, chats: [100, 101], version: 3)
+        // Moved to another class: every connection of the person follows, and the change is reported.
+        #expect(hub.replaceChats(of: 7, with: [101, 200], version: 4) == [
+            MembershipChange(chatID: 100, personID: 7, joined: false), MembershipChange(chatID: 200, personID: 7, joined: true),
+        ])
+        // A read that raced the move and lost (version 3) changes nothing.
+        #expect(hub.replaceChats(of: 7, with: [100, 101], version: 3).isEmpty)
+        // A connection whose chats were read before the move follows the newer set.
+        hub.register(laptop, person: 7, chats: [100, 101], version: 3)
+        hub.deliver("old class", to: 100)
+        hub.deliver("new class", to: 200)
+        #expect(phone.frames == ["new class"])
+        #expect(laptop.frames == ["new class"])
+        #expect(hub.membershipVersions().map(\.version) == [4])
+        #expect(hub.sinks(of: 7).count == 2)
+        // Nobody connected: nothing to follow.
+        #expect(hub.replaceChats(of: 8, with: [100], version: 9).isEmpty)
+    }
+
     @Test func membershipChangesReachOpenConnections() {
         let hub = FanoutHub<RecordingSink>(shards: 4)
         let student = RecordingSink()

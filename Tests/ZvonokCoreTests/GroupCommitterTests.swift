@@ -9,7 +9,7 @@ import Testing
         /// Transactions running now, and the most that ever ran at once.
         let concurrency = Mutex<(now: Int, most: Int)>((0, 0))
 
-        func commit(_ batch: [PendingMessage]) async throws -> [CommittedMessage] {
+        func commit(_ batch: [PendingMessage]) async throws -> [Result<CommittedMessage, ZvonokError>] {
             concurrency.withLock { $0.now += 1; $0.most = max($0.most, $0.now) }
             defer { concurrency.withLock { $0.now -= 1 } }
             try await Task.sleep(for: .milliseconds(5))
@@ -21,7 +21,7 @@ import Testing
                 state.batches.append(batch.count)
                 return batch.map { message in
                     state.seq[message.chatID, default: 0] += 1
-                    return CommittedMessage(chatID: message.chatID, seq: state.seq[message.chatID]!, senderID: message.senderID, cid: message.cid, text: message.text, sentAtMilliseconds: 0, isNew: true)
+                    return .success(CommittedMessage(chatID: message.chatID, seq: state.seq[message.chatID]!, senderID: message.senderID, cid: message.cid, text: message.text, sentAtMilliseconds: 0, isNew: true))
                 }
             }
         }

@@ -11,7 +11,8 @@ import ZvonokTestSupport
         try await withTestDatabaseURL { url in
             try await withRunningDatabase(url) { database in
                 let chat = try #require(try await database.query("INSERT INTO chats (kind, title) VALUES ('school', 'A') RETURNING id").decode(Int64.self).first { _ in true })
-                _ = try await MessageStore(database: database).commit([PendingMessage(chatID: chat, senderID: 1, cid: "a", text: "Привет")])
+                try await enrol([1], in: [chat], on: database)
+                _ = try await MessageStore(database: database).commitAccepted([PendingMessage(chatID: chat, senderID: 1, cid: "a", text: "Привет")])
                 #expect(try await appliedMessages(database) == 0)
                 try await withThrowingTaskGroup(of: Void.self) { group in
                     group.addTask { try await ActivityApplier(database: database, interval: .milliseconds(20), logger: testLogger).run() }

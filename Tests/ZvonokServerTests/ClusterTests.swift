@@ -12,14 +12,25 @@ import ZvonokTestSupport
 /// Two server instances on one database: messages and events cross nodes through LISTEN/NOTIFY.
 @Suite struct ClusterTests {
     /// Runs `body` with two live nodes sharing a fresh test database.
-    func withTwoNodes(heartbeat: Duration = .seconds(5), _ body: @Sendable @escaping (APIClient, APIClient) async throws -> Void) async throws {
-        try await withTestDatabaseURL { url in try await withTwoNodes(on: url, heartbeat: heartbeat, body) }
+    func withTwoNodes(
+        heartbeat: Duration = .seconds(5), configure more: @escaping @Sendable (inout ServerConfiguration) -> Void = { _ in },
+        _ body: @Sendable @escaping (APIClient, APIClient) async throws -> Void
+    ) async throws {
+        try await withTestDatabaseURL { url in try await withTwoNodes(on: url, heartbeat: heartbeat, configure: more, body) }
     }
 
     /// Runs `body` with two live nodes sharing the database at `url`.
-    func withTwoNodes(on url: DatabaseURL, heartbeat: Duration, _ body: @Sendable @escaping (APIClient, APIClient) async throws -> Void) async throws {
+    func withTwoNodes(
+        on url: DatabaseURL, heartbeat: Duration, configure more: @escaping @Sendable (inout ServerConfiguration) -> Void = { _ in },
+        _ body: @Sendable @escaping (APIClient, APIClient) async throws -> Void
+    ) async throws {
         let ministryToken = try await withRunningDatabase(url) { try await CredentialStore(database: $0).mintMinistryToken(name: "Министерство") }
-        let configure: @Sendable (inout ServerConfiguration) -> Void = { $0.sendRate = 0; $0.migrateAtStart = false; $0.clusterHeartbeat = heartbeat }
+        let configure: @Sendable (inout ServerConfiguration) -> Void = {
+            $0.sendRate = 0
+            $0.migrateAtStart = false
+            $0.clusterHeartbeat = heartbeat
+            more(&$0)
+        }
         try await makeTestApplication(url: url, configure: configure).test(.live) { first in
             try await makeTestApplication(url: url, configure: configure).test(.live) { second in
                 let a = APIClient(client: first, ministryToken: ministryToken, databaseURL: url)
@@ -150,7 +161,7 @@ import ZvonokTestSupport
                 try await withSocket(a, token: school.token("student2")) { other, _ in
                     // Committed as a node commits, and never announced.
                     try await withRunningDatabase(a.databaseURL) { database in
-                        _ = try await MessageStore(database: database).commit([
+                        _ = try await MessageStore(database: database).commitAccepted([
                             PendingMessage(chatID: chatID, senderID: teacherID, cid: "crashed-1", text: "Контрольная в среду"),
                             PendingMessage(chatID: chatID, senderID: teacherID, cid: "crashed-2", text: "Учебники не нужны"),
                         ])

@@ -3,6 +3,7 @@ import Hummingbird
 import Testing
 import ZvonokCore
 import ZvonokStorage
+import ZvonokTestSupport
 
 @Suite struct HistoryTests {
     @Test func membersPageThroughHistoryNewestFirstAndOthersSeeNothing() async throws {
@@ -13,7 +14,7 @@ import ZvonokStorage
             let chatID = try #require(PublicID.decode(.chat, classChat))
             let sender = try #require(PublicID.decode(.person, school.id("teacher5")))
             _ = try await withRunningDatabase(api.databaseURL) { database in
-                try await MessageStore(database: database).commit(
+                try await MessageStore(database: database).commitAccepted(
                     ["Первое", "Второе", "Третье"].enumerated().map { PendingMessage(chatID: chatID, senderID: sender, cid: "\($0.offset)", text: $0.element) }
                 )
             }

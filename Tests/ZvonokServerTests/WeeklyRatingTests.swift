@@ -8,6 +8,7 @@ import Testing
 import ZvonokCore
 import ZvonokServer
 import ZvonokStorage
+import ZvonokTestSupport
 
 /// The weekly rating over a small world whose every figure is known (contract §6, `docs/rating.md`).
 ///
@@ -100,7 +101,7 @@ import ZvonokStorage
     /// Sends through the group commit's store, then moves the activity it counted to `day`.
     func send(_ db: Database, _ person: Int64, _ chat: Int64, _ texts: [String], day: String) async throws {
         let batch = texts.map { PendingMessage(chatID: chat, senderID: person, cid: UUID().uuidString, text: $0) }
-        _ = try await MessageStore(database: db).commit(batch)
+        _ = try await MessageStore(database: db).commitAccepted(batch)
         try await ActivityStore(database: db).applyQueued()
         try await db.query(
             """
@@ -244,7 +245,7 @@ import ZvonokStorage
             try await withRunningDatabase(api.databaseURL) { db in
                 let class5 = try await Self.chat(db, classID: fixture.id("class5"))
                 let teacher = Int64(fixture.id("teacher5").dropFirst())!
-                _ = try await MessageStore(database: db).commit([
+                _ = try await MessageStore(database: db).commitAccepted([
                     PendingMessage(chatID: class5, senderID: teacher, cid: "a", text: "Привет, 5А"),
                     PendingMessage(chatID: class5, senderID: teacher, cid: "b", text: "🎉"),
                 ])
@@ -268,7 +269,7 @@ import ZvonokStorage
                 let class6 = try await Self.chat(db, classID: fixture.id("class6"))
                 let teacher5 = Int64(fixture.id("teacher5").dropFirst())!, teacher6 = Int64(fixture.id("teacher6").dropFirst())!
                 let store = MessageStore(database: db)
-                let sent = try await store.commit([
+                let sent = try await store.commitAccepted([
                     PendingMessage(chatID: class5, senderID: teacher5, cid: "1", text: "Первое"),
                     PendingMessage(chatID: class5, senderID: teacher5, cid: "2", text: "Второе"),
                     PendingMessage(chatID: class6, senderID: teacher6, cid: "3", text: "Единственное"),

@@ -13,6 +13,7 @@ import ZvonokTestSupport
         )
         var ids: [Int64] = []
         for try await id in rows.decode(Int64.self) { ids.append(id) }
+        try await enrol(Array(1...400), in: ids, on: database)
         return ids
     }
 
@@ -38,7 +39,7 @@ import ZvonokTestSupport
     @Test func theGroupCommitQueuesActivityUntilItIsApplied() async throws {
         try await withTestDatabase { database in
             let chats = try await makeChats(database, count: 2)
-            _ = try await MessageStore(database: database).commit(batch(chats, senders: 6, tag: "a"))
+            _ = try await MessageStore(database: database).commitAccepted(batch(chats, senders: 6, tag: "a"))
             #expect(try await total(database, "SELECT count(*)::int FROM activity_daily") == 0)
             #expect(try await total(database, "SELECT count(*)::int FROM activity_queue") == 6)
             #expect(try await ActivityStore(database: database).applyQueued() == 6)
@@ -55,7 +56,7 @@ import ZvonokTestSupport
             let chats = try await makeChats(database, count: 4)
             let store = MessageStore(database: database)
             let (batches, senders) = (40, 400)
-            for round in 0..<batches { _ = try await store.commit(batch(chats, senders: senders, tag: "\(round)")) }
+            for round in 0..<batches { _ = try await store.commitAccepted(batch(chats, senders: senders, tag: "\(round)")) }
             #expect(try await total(database, "SELECT count(*)::int FROM activity_queue") == batches * senders)
 
             let taken = try await withThrowingTaskGroup(of: Int.self) { group in
@@ -80,7 +81,7 @@ import ZvonokTestSupport
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for writer in 0..<writers {
                     group.addTask {
-                        for round in 0..<rounds { _ = try await store.commit(batch(chats, senders: senders, tag: "\(writer)-\(round)")) }
+                        for round in 0..<rounds { _ = try await store.commitAccepted(batch(chats, senders: senders, tag: "\(writer)-\(round)")) }
                     }
                 }
                 for _ in 0..<2 {
@@ -105,7 +106,7 @@ import ZvonokTestSupport
         try await withTestDatabase { database in
             let chat = try await makeChats(database, count: 1)[0]
             let store = MessageStore(database: database)
-            _ = try await store.commit([
+            _ = try await store.commitAccepted([
                 PendingMessage(chatID: chat, senderID: 1, cid: "a", text: "Контрольная в пятницу"),
                 PendingMessage(chatID: chat, senderID: 1, cid: "b", text: "👍"),
                 PendingMessage(chatID: chat, senderID: 1, cid: "c", text: "Родительское собрание"),

@@ -15,14 +15,16 @@ import ZvonokTestSupport
 
     func chat(_ database: Database) async throws -> Int64 {
         let rows = try await database.client.query("INSERT INTO chats (kind, title) VALUES ('class', '5А') RETURNING id")
-        return try await rows.decode(Int64.self).first { _ in true }!
+        let chat = try await rows.decode(Int64.self).first { _ in true }!
+        try await enrol([1], in: [chat], on: database)
+        return chat
     }
 
     @Test func deletingOrEditingWithinTheWeekMovesTheCountedMessages() async throws {
         try await withTestDatabase { database in
             let chat = try await chat(database)
             let store = MessageStore(database: database)
-            _ = try await store.commit([
+            _ = try await store.commitAccepted([
                 PendingMessage(chatID: chat, senderID: 1, cid: "a", text: "Контрольная в пятницу"),
                 PendingMessage(chatID: chat, senderID: 1, cid: "b", text: "👍"),
             ])
@@ -45,7 +47,7 @@ import ZvonokTestSupport
         try await withTestDatabase { database in
             let chat = try await chat(database)
             let store = MessageStore(database: database)
-            _ = try await store.commit([PendingMessage(chatID: chat, senderID: 1, cid: "a", text: "Собрание в четверг")])
+            _ = try await store.commitAccepted([PendingMessage(chatID: chat, senderID: 1, cid: "a", text: "Собрание в четверг")])
             // Move the message and its roll-up two weeks back, as if it had been sent then.
             try await database.client.query("UPDATE messages SET sent_at = sent_at - interval '14 days' WHERE chat_id = \(chat)")
             try await ActivityStore(database: database).applyQueued()
@@ -61,7 +63,7 @@ import ZvonokTestSupport
             let person = try await database.client.query("INSERT INTO people (role, name, region_code) VALUES ('ministry', 'М', NULL) RETURNING id").decode(Int64.self).first { _ in true }!
             try await database.client.query("INSERT INTO chat_members (chat_id, person_id) VALUES (\(chat), \(person))")
             let store = MessageStore(database: database)
-            _ = try await store.commit([PendingMessage(chatID: chat, senderID: person, cid: "a", text: "раз"), PendingMessage(chatID: chat, senderID: person, cid: "b", text: "два")])
+            _ = try await store.commitAccepted([PendingMessage(chatID: chat, senderID: person, cid: "a", text: "раз"), PendingMessage(chatID: chat, senderID: person, cid: "b", text: "два")])
             #expect(try await store.markRead(chat: chat, by: person, through: 9) == (0, 2))
             #expect(try await store.markRead(chat: chat, by: person, through: 1) == (2, 2))
             await #expect(throws: ZvonokError.self) { try await store.markRead(chat: chat, by: person + 1, through: 1) }

@@ -10,6 +10,7 @@ import ZvonokTestSupport
         let rows = try await database.client.query("INSERT INTO chats (kind, title) VALUES ('school', 'A'), ('school', 'B') RETURNING id")
         var ids: [Int64] = []
         for try await id in rows.decode(Int64.self) { ids.append(id) }
+        try await enrol(Array(0...8), in: ids, on: database)
         return (ids[0], ids[1])
     }
 
@@ -23,10 +24,10 @@ import ZvonokTestSupport
                 PendingMessage(chatID: a, senderID: 2, cid: "2", text: "Здравствуйте"),
                 PendingMessage(chatID: a, senderID: 1, cid: "3", text: "Домашнее задание: №5"),
             ]
-            let committed = try await store.commit(batch)
+            let committed = try await store.commitAccepted(batch)
             #expect(committed.map(\.seq) == [1, 1, 2, 3])
             #expect(committed.allSatisfy { $0.isNew })
-            let next = try await store.commit([PendingMessage(chatID: a, senderID: 1, cid: "4", text: "ещё")])
+            let next = try await store.commitAccepted([PendingMessage(chatID: a, senderID: 1, cid: "4", text: "ещё")])
             #expect(next.map(\.seq) == [4])
 
             try await ActivityStore(database: database).applyQueued()
@@ -45,8 +46,8 @@ import ZvonokTestSupport
         try await withTestDatabase { database in
             let (a, _) = try await makeChats(database)
             let store = MessageStore(database: database)
-            let first = try await store.commit([PendingMessage(chatID: a, senderID: 7, cid: "k1", text: "раз")])
-            let retry = try await store.commit([
+            let first = try await store.commitAccepted([PendingMessage(chatID: a, senderID: 7, cid: "k1", text: "раз")])
+            let retry = try await store.commitAccepted([
                 PendingMessage(chatID: a, senderID: 7, cid: "k1", text: "раз"),
                 PendingMessage(chatID: a, senderID: 7, cid: "k2", text: "два"),
                 PendingMessage(chatID: a, senderID: 7, cid: "k2", text: "два"),
@@ -71,7 +72,7 @@ import ZvonokTestSupport
                             let batch = (0..<5).map { index in
                                 PendingMessage(chatID: index % 2 == 0 ? a : b, senderID: Int64(writer), cid: "\(round)-\(index)", text: "m")
                             }
-                            _ = try await store.commit(batch)
+                            _ = try await store.commitAccepted(batch)
                         }
                     }
                 }
@@ -102,7 +103,7 @@ import ZvonokTestSupport
                             // Each racer sends the round's keys in its own order, with one send of its own among them.
                             var batch = (0..<5).map { PendingMessage(chatID: $0 % 2 == 0 ? a : b, senderID: 1, cid: "\(round)-\($0)", text: "m") }
                             batch.append(PendingMessage(chatID: a, senderID: 2, cid: "\(round)-own-\(racer)", text: "m"))
-                            for message in try await store.commit(racer % 2 == 0 ? batch : batch.reversed()) {
+                            for message in try await store.commitAccepted(racer % 2 == 0 ? batch : batch.reversed()) {
                                 seqs["\(message.chatID)/\(message.cid)/\(message.senderID)"] = message.seq
                             }
                         }
@@ -129,6 +130,31 @@ import ZvonokTestSupport
             try await ActivityStore(database: database).applyQueued()
             let activity = try await database.client.query("SELECT sum(messages)::int FROM activity_daily")
             for try await counted in activity.decode(Int.self) { #expect(counted == rounds * (5 + 6), "activity counts each message once") }
+        }
+    }
+
+    /// The database has the last word on who posts: a node whose view of membership is behind cannot let a removed
+    /// person write, and one refused send fails nobody else in its batch.
+    @Test func onlyMembersPostAndNobodyPostsInAnArchivedChat() async throws {
+        try await withTestDatabase { database in
+            let (a, b) = try await makeChats(database)
+            let store = MessageStore(database: database)
+            try await database.client.query("DELETE FROM chat_members WHERE chat_id = \(a) AND person_id = 2")
+            try await database.client.query("UPDATE chats SET archived_at = now() WHERE id = \(b)")
+            let results = try await store.commit([
+                PendingMessage(chatID: a, senderID: 1, cid: "member", text: "Привет"),
+                PendingMessage(chatID: a, senderID: 2, cid: "left", text: "Я ушёл, но пишу"),
+                PendingMessage(chatID: b, senderID: 1, cid: "archived", text: "Есть кто?"),
+                PendingMessage(chatID: a, senderID: 2, cid: "left", text: "Я ушёл, но пишу"),
+            ])
+            #expect(try results[0].get().seq == 1)
+            for refused in results[1...] {
+                #expect(throws: ZvonokError.self) { try refused.get() }
+            }
+            let stored = try await database.client.query("SELECT count(*)::int FROM messages").collectOne(Int.self)
+            #expect(stored == 1)
+            let receipts = try await database.client.query("SELECT count(*)::int FROM message_receipts").collectOne(Int.self)
+            #expect(receipts == 1, "a refused cid stays free")
         }
     }
 }

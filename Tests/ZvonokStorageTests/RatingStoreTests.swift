@@ -47,7 +47,7 @@ import ZvonokTestSupport
             let (chat, teacher) = try #require(pair)
             let week = RatingWeek.containing(Date())
             let before = try await chatWeek(database, chat, week)
-            let committed = try await MessageStore(database: database).commit([
+            let committed = try await MessageStore(database: database).commitAccepted([
                 PendingMessage(chatID: chat, senderID: teacher, cid: "x", text: "Проверка"),
                 PendingMessage(chatID: chat, senderID: teacher, cid: "y", text: "👌"),
             ])

@@ -27,6 +27,8 @@ public final class FanoutHub<Sink: FrameSink>: Sendable {
     private struct PersonEntry {
         var sessions: [Session] = []
         var chats: Set<Int64> = []
+        /// The membership version `chats` was read at (`replaceChats`); 0 when unknown.
+        var membershipVersion: Int64 = 0
     }
 
     /// One lock's worth of the index (`Mutex` cannot live in an array by value).
@@ -61,16 +63,24 @@ public final class FanoutHub<Sink: FrameSink>: Sendable {
 
     // MARK: Sessions
 
-    /// Registers a connection of `person`, following `chats` (the person's chats when they connected), unless the
-    /// person already has `limit` connections here; returns whether it was registered.
+    /// Registers a connection of `person`, following `chats` (the person's chats when they connected, as of
+    /// membership `version`), unless the person already has `limit` connections here; returns whether it was
+    /// registered. The person's connections share one set of chats: the newer of the two versions wins.
     @discardableResult
-    public func register(_ sink: Sink, person: Int64, chats: [Int64], limit: Int = .max) -> Bool {
+    public func register(_ sink: Sink, person: Int64, chats: [Int64], version: Int64 = 0, limit: Int = .max) -> Bool {
         let session = Session(sink: sink, personID: person)
         return personShard(person).state.withLock { people in
             var entry = people[person] ?? PersonEntry()
             guard entry.sessions.count < limit else { return false }
+            if entry.sessions.isEmpty {
+                entry.chats = Set(chats)
+                entry.membershipVersion = version
+            } else if version > entry.membershipVersion {
+                _ = replace(&entry, of: person, with: Set(chats), version: version)
+            } else if version == entry.membershipVersion {
+                entry.chats.formUnion(chats)
+            }
             entry.sessions.append(session)
-            entry.chats.formUnion(chats)
             for chat in entry.chats { chatShard(chat).state.withLock { $0[chat, default: []].append(session) } }
             people[person] = entry
             return true
@@ -116,6 +126,47 @@ public final class FanoutHub<Sink: FrameSink>: Sendable {
                 people[change.personID] = entry
             }
         }
+    }
+
+    /// Sets the chats a connected person follows, read at membership `version`, unless this node knows a version as
+    /// new already (a read that raced a newer change is dropped). Returns the changes made, none for a person not
+    /// connected here.
+    @discardableResult
+    public func replaceChats(of person: Int64, with chats: Set<Int64>, version: Int64) -> [MembershipChange] {
+        personShard(person).state.withLock { people in
+            guard var entry = people[person], version > entry.membershipVersion else { return [] }
+            let changes = replace(&entry, of: person, with: chats, version: version)
+            people[person] = entry
+            return changes
+        }
+    }
+
+    /// Moves every session of `entry` from its chats to `chats`; the caller holds the person's shard lock.
+    private func replace(_ entry: inout PersonEntry, of person: Int64, with chats: Set<Int64>, version: Int64) -> [MembershipChange] {
+        let left = entry.chats.subtracting(chats), joined = chats.subtracting(entry.chats)
+        for chat in left {
+            for session in entry.sessions { remove(session.sink, from: chat) }
+        }
+        for chat in joined where !entry.sessions.isEmpty {
+            chatShard(chat).state.withLock { $0[chat, default: []].append(contentsOf: entry.sessions) }
+        }
+        entry.chats = chats
+        entry.membershipVersion = version
+        return left.sorted().map { MembershipChange(chatID: $0, personID: person, joined: false) }
+            + joined.sorted().map { MembershipChange(chatID: $0, personID: person, joined: true) }
+    }
+
+    /// Every connected person with the membership version this node follows them at: what the periodic check
+    /// compares with the database.
+    public func membershipVersions() -> [(person: Int64, version: Int64)] {
+        personShards.flatMap { shard in
+            shard.state.withLock { people in people.map { (person: $0.key, version: $0.value.membershipVersion) } }
+        }
+    }
+
+    /// The open connections of `person` here.
+    public func sinks(of person: Int64) -> [Sink] {
+        personShard(person).state.withLock { $0[person]?.sessions.map(\.sink) ?? [] }
     }
 
     /// Whether any session here follows `chat`: a node reads and delivers only the chats someone watches.

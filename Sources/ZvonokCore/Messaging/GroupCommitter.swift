@@ -19,7 +19,8 @@ import Synchronization
 /// row lock); their `committed` hand-offs may then overlap or come out of commit order, so the receiver must put
 /// each chat back in `seq` order (the hub does, with `ChatSequencer`).
 public final class GroupCommitter: Sendable {
-    public typealias Commit = @Sendable ([PendingMessage]) async throws -> [CommittedMessage]
+    /// Makes a batch durable: each message committed, or refused on its own (its sender may not post there).
+    public typealias Commit = @Sendable ([PendingMessage]) async throws -> [Result<CommittedMessage, ZvonokError>]
     public typealias Committed = @Sendable ([CommittedMessage]) async -> Void
     public typealias Reply = @Sendable (Result<CommittedMessage, any Error>) -> Void
 
@@ -39,7 +40,7 @@ public final class GroupCommitter: Sendable {
     ///   - maximumBatch: the most messages one transaction takes.
     ///   - maximumInFlight: how many transactions may commit at once.
     ///   - overlapAt: how many messages must wait before a transaction starts beside one in flight.
-    ///   - commit: makes a batch durable, returning it committed in the same order.
+    ///   - commit: makes a batch durable, returning each message committed or refused, in the same order.
     ///   - committed: receives each committed batch after its senders are answered; with one batch in flight,
     ///     before the next batch commits.
     public init(maximumBatch: Int = 500, maximumInFlight: Int = 1, overlapAt: Int = 16, commit: @escaping Commit, committed: @escaping Committed) {
@@ -73,8 +74,8 @@ public final class GroupCommitter: Sendable {
         while let batch = nextBatch() {
             do {
                 let results = try await commit(batch.map(\.message))
-                for (entry, result) in zip(batch, results) { entry.reply(.success(result)) }
-                await committed(results)
+                for (entry, result) in zip(batch, results) { entry.reply(result.mapError { $0 }) }
+                await committed(results.compactMap { try? $0.get() })
             } catch {
                 for entry in batch { entry.reply(.failure(error)) }
             }

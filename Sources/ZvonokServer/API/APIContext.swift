@@ -8,16 +8,16 @@ struct APIContext: Sendable {
     let credentials: CredentialStore
     let chats: ChatStore
     let configuration: ServerConfiguration
-    /// Where membership changes go so that open connections follow them (the messaging hub).
-    let membershipChanged: @Sendable ([MembershipChange]) -> Void
+    /// Where membership changes and ended sessions go so that open connections follow them (the messaging hub).
+    let connections: any OpenConnections
 
-    init(database: Database, configuration: ServerConfiguration, membershipChanged: @escaping @Sendable ([MembershipChange]) -> Void) {
+    init(database: Database, configuration: ServerConfiguration, connections: any OpenConnections) {
         structure = StructureStore(database: database)
         people = PeopleStore(database: database)
-        credentials = CredentialStore(database: database)
+        credentials = CredentialStore(database: database, tokenLifetime: configuration.tokenLifetime)
         chats = ChatStore(database: database)
         self.configuration = configuration
-        self.membershipChanged = membershipChanged
+        self.connections = connections
     }
 
     func region(_ code: String) async throws -> Region {
@@ -52,4 +52,13 @@ struct APIContext: Sendable {
         guard person.role == role else { throw ZvonokError.notFound("no such \(role.rawValue)") }
         return person
     }
+}
+
+/// What the registration API tells the open connections (the messaging hub), so that a change reaches them at once,
+/// on every node.
+protocol OpenConnections: Sendable {
+    /// People's chats changed: their connections follow (on this node before this returns).
+    func membershipChanged(_ changes: [MembershipChange]) async
+    /// Sessions ended — every session of `person`, or the one of `token`: their connections close with 4001.
+    func sessionsEnded(of person: Int64, token: Int64?)
 }

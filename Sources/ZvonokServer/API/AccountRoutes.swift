@@ -30,12 +30,12 @@ struct AccountRoutes {
             throw ZvonokError.rateLimited("too many failed activation attempts from this address; wait a minute")
         }
         guard let code = InviteCode.normalize(context.parameters.get("code") ?? ""),
-            let (personID, token) = try await api.credentials.activate(inviteCode: code)
+            let (personID, token, expiresAt) = try await api.credentials.activate(inviteCode: code)
         else {
             activationLimiter.allow(address)
             throw ZvonokError.notFound("unknown, used or expired invite code")
         }
-        return Wire.ActivationBody(userId: PublicID.encode(.person, personID), token: token)
+        return Wire.ActivationBody(userId: PublicID.encode(.person, personID), token: token, expiresAt: expiresAt)
     }
 
     @Sendable func me(_ request: Request, context: ZvonokRequestContext) async throws -> Wire.PersonBody {
@@ -50,9 +50,12 @@ struct AccountRoutes {
         return page.page(chats, key: { String($0.id) }, wire: Wire.ChatBody.init)
     }
 
+    /// Ends the caller's session: this token stops working and its open connections close (4001); the person's
+    /// other sessions go on.
     @Sendable func signOut(_ request: Request, context: ZvonokRequestContext) async throws -> HTTPResponse.Status {
-        let caller = try context.requireIdentity()
-        if let token = context.bearerToken { try await api.credentials.revoke(token: token, of: caller) }
+        let session = try context.requireSession()
+        try await api.credentials.revoke(session)
+        api.connections.sessionsEnded(of: session.identity.personID, token: session.tokenID)
         return .noContent
     }
 
@@ -66,7 +69,7 @@ struct AccountRoutes {
             throw ZvonokError.forbidden("direct chats are teacher↔guardian, teacher↔student and staff↔staff of one school")
         }
         let (chat, created, changes) = try await api.chats.openDirect(caller, other.identity)
-        api.membershipChanged(changes)
+        await api.connections.membershipChanged(changes)
         return EditedResponse(status: created ? .created : .ok, response: Wire.ChatBody(chat))
     }
 

@@ -25,6 +25,7 @@ struct PeopleRoutes {
         v1.patch("people/:id", use: changePerson)
         v1.delete("people/:id", use: removePerson)
         v1.post("people/:id/invite", use: reissueInvite)
+        v1.delete("people/:id/tokens", use: signOutEverywhere)
     }
 
     // MARK: School people
@@ -55,7 +56,7 @@ struct PeopleRoutes {
         let staff = try await staffMember(body.staffId, of: school)
         let homeroom = body.homeroom ?? false
         let (created, changes) = try await api.people.assignTeacher(staff, to: schoolClass, homeroom: homeroom, school: school, by: caller)
-        api.membershipChanged(changes)
+        await api.connections.membershipChanged(changes)
         let answer = Wire.AssignmentBody(classId: PublicID.encode(.class, schoolClass.id), staffId: PublicID.encode(.person, staff.id), homeroom: homeroom)
         return EditedResponse(status: created ? .created : .ok, response: answer)
     }
@@ -65,7 +66,7 @@ struct PeopleRoutes {
         let (schoolClass, school) = try await api.schoolClass(try request.id("id", .class, context: context))
         try caller.requireAdministers(school.placement)
         let staff = try await staffMember(context.parameters.get("staffId") ?? "", of: school)
-        api.membershipChanged(try await api.people.unassignTeacher(staff, from: schoolClass, school: school, by: caller))
+        await api.connections.membershipChanged(try await api.people.unassignTeacher(staff, from: schoolClass, school: school, by: caller))
         return .noContent
     }
 
@@ -166,7 +167,7 @@ struct PeopleRoutes {
             guard target.schoolID == person.schoolID else {
                 throw ZvonokError.invalidArgument("a student moves within their school; another school lists them anew")
             }
-            api.membershipChanged(try await api.people.moveStudent(person, to: target, by: caller))
+            await api.connections.membershipChanged(try await api.people.moveStudent(person, to: target, by: caller))
         }
         return Wire.PersonBody(try await api.person(person.id))
     }
@@ -174,15 +175,28 @@ struct PeopleRoutes {
     @Sendable func removePerson(_ request: Request, context: ZvonokRequestContext) async throws -> HTTPResponse.Status {
         let caller = try context.requireIdentity()
         let person = try await managed(request, context: context)
-        api.membershipChanged(try await api.people.remove(person, by: caller))
+        let changes = try await api.people.remove(person, by: caller)
+        api.connections.sessionsEnded(of: person.id, token: nil)
+        await api.connections.membershipChanged(changes)
         return .noContent
     }
 
+    /// A fresh invite for a lost or handed-on phone: the old code and every session of the person end with it.
     @Sendable func reissueInvite(_ request: Request, context: ZvonokRequestContext) async throws -> EditedResponse<Wire.InviteBody> {
         let caller = try context.requireIdentity()
         let person = try await managed(request, context: context)
         let code = try await api.people.reissueInvite(to: person, lifetime: api.configuration.inviteLifetime, by: caller)
+        api.connections.sessionsEnded(of: person.id, token: nil)
         return EditedResponse(status: .created, response: Wire.InviteBody(id: PublicID.encode(.person, person.id), inviteCode: code))
+    }
+
+    /// Signs a person out everywhere: every token revoked, every open connection closed (4001).
+    @Sendable func signOutEverywhere(_ request: Request, context: ZvonokRequestContext) async throws -> HTTPResponse.Status {
+        let caller = try context.requireIdentity()
+        let person = try await managed(request, context: context)
+        try await api.credentials.revokeAll(of: person, by: caller)
+        api.connections.sessionsEnded(of: person.id, token: nil)
+        return .noContent
     }
 
     // MARK: Shared steps
@@ -196,7 +210,7 @@ struct PeopleRoutes {
             classID: classID, studentID: studentID
         )
         let created = try await api.people.create(new, inviteLifetime: api.configuration.inviteLifetime, by: caller)
-        api.membershipChanged(created.changes)
+        await api.connections.membershipChanged(created.changes)
         return EditedResponse(status: .created, response: Wire.PersonBody(created.person, inviteCode: created.inviteCode))
     }
 

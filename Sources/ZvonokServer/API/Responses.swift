@@ -161,6 +161,14 @@ enum Wire {
     struct ActivationBody: ResponseEncodable {
         let userId: String
         let token: String
+        /// When the token stops working unless used (RFC 3339): each use slides it (`--token-days`).
+        let expiresAt: String
+
+        init(userId: String, token: String, expiresAt: Date) {
+            self.userId = userId
+            self.token = token
+            self.expiresAt = Wire.timestamp(expiresAt)
+        }
     }
 
     struct InviteBody: ResponseEncodable {

@@ -35,7 +35,7 @@ struct RosterRoutes {
         let atomic = request.uri.queryParameters.get("atomic") == "true"
         do {
             let outcome = try await rosters.upload(roster, to: school, atomic: atomic, inviteLifetime: api.configuration.inviteLifetime, by: caller)
-            api.membershipChanged(outcome.changes)
+            await api.connections.membershipChanged(outcome.changes)
             return Answer(
                 created: outcome.created, updated: outcome.updated, unchanged: outcome.unchanged, failed: outcome.failed,
                 errors: outcome.errors.map { .init(line: $0.line, message: $0.message) },

@@ -9,6 +9,7 @@ import NIOHTTPTypes
 import NIOHTTPTypesHTTP1
 import NIOWebSocket
 import ZvonokCore
+import ZvonokStorage
 
 /// HTTP/1.1 with the upgrade to the hub's WebSocket. An upgraded connection is served by NIO channel handlers alone
 /// (`HubChannelHandler`) and this child channel's work ends with the upgrade, so no task is kept per WebSocket:
@@ -50,7 +51,7 @@ where UpgradeResponder.Context == ZvonokRequestContext {
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
         channel.eventLoop.makeCompletedFuture {
             // What the router decided, for the upgrade or for the HTTP answer that refuses it.
-            let decision = NIOLockedValueBox<Result<Identity, Refusal>?>(nil)
+            let decision = NIOLockedValueBox<Result<CredentialStore.Session, Refusal>?>(nil)
             let upgrader = NIOTypedWebSocketServerUpgrader<Outcome>(
                 maxFrameSize: WebSocketRoutes.maximumFrame,
                 shouldUpgrade: { channel, head in
@@ -64,10 +65,10 @@ where UpgradeResponder.Context == ZvonokRequestContext {
                 },
                 upgradePipelineHandler: { [hub] channel, _ in
                     channel.eventLoop.makeCompletedFuture {
-                        guard case .success(let identity) = decision.withLockedValue({ $0 }) else {
+                        guard case .success(let session) = decision.withLockedValue({ $0 }) else {
                             throw ChannelError.inappropriateOperationForState  // NIO upgrades only what shouldUpgrade accepted
                         }
-                        try HubChannelHandler.install(on: channel, hub: hub, identity: identity)
+                        try HubChannelHandler.install(on: channel, hub: hub, session: session)
                         return .upgraded
                     }
                 }
@@ -117,16 +118,16 @@ where UpgradeResponder.Context == ZvonokRequestContext {
         let response: Response
     }
 
-    /// Asks the router whether to upgrade: the identity `GET /v1/ws` accepted, or the answer to send instead.
-    private func decide(_ head: HTTPRequest, channel: any Channel, logger: Logger) async -> Result<Identity, Refusal> {
+    /// Asks the router whether to upgrade: the session `GET /v1/ws` accepted, or the answer to send instead.
+    private func decide(_ head: HTTPRequest, channel: any Channel, logger: Logger) async -> Result<CredentialStore.Session, Refusal> {
         let context = ZvonokRequestContext(source: .init(channel: channel, logger: logger))
         do {
             let response = try await upgradeResponder.respond(to: Request(head: head, body: .init(buffer: ByteBuffer())), context: context)
             guard response.status == .ok else { return .failure(Refusal(response: response)) }
-            guard let identity = context.webSocketUpgrade.identity else {
+            guard let session = context.webSocketUpgrade.session else {
                 return .failure(Refusal(response: ErrorMiddleware.response(for: .invalidArgument("only GET /v1/ws upgrades to a WebSocket"))))
             }
-            return .success(identity)
+            return .success(session)
         } catch {
             logger.error("WebSocket upgrade failed", metadata: ["error": "\(error)"])
             return .failure(Refusal(response: ErrorMiddleware.response(for: ZvonokError(.internal, "internal error"))))

@@ -1,4 +1,5 @@
 public import ZvonokCore
+public import ZvonokStorage
 
 /// Where the HTTP and WebSocket server listens, and what it calls itself.
 public struct ServerConfiguration: Sendable {
@@ -11,6 +12,11 @@ public struct ServerConfiguration: Sendable {
     public var migrateAtStart: Bool = true
     /// How long an invite code works.
     public var inviteLifetime: Duration = .seconds(30 * 24 * 3600)
+    /// How long a token works without being used; each use slides it.
+    public var tokenLifetime: Duration = CredentialStore.defaultTokenLifetime
+    /// How often a node checks its open connections' sessions and memberships against the database, healing what a
+    /// lost notification left behind (`SessionGuard`).
+    public var sessionCheckInterval: Duration = .seconds(10)
     /// PEM file of the certificate chain; with `tlsKeyPath` the server speaks HTTPS and WSS itself.
     public var tlsCertificatePath: String?
     /// PEM file of the certificate's private key.

@@ -31,7 +31,7 @@ public enum ZvonokApplication {
             router: router,
             server: try server(configuration: configuration, router: router, hub: hub),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: configuration.nodeName),
-            services: [database.client, ClusterRelayService(relay: hub.relay)],
+            services: [database.client, ClusterRelayService(relay: hub.relay), SessionGuardService(sessions: hub.sessions)],
             logger: logger
         )
         if configuration.migrateAtStart {
@@ -66,7 +66,7 @@ public enum ZvonokApplication {
         MetricsRoutes(registry: ZvonokMetrics.registry).register(on: router)
         OpenAPIRoutes().register(on: router)
         WebClientRoutes().register(on: router)
-        let api = APIContext(database: database, configuration: configuration, membershipChanged: hub.apply)
+        let api = APIContext(database: database, configuration: configuration, connections: hub)
         let authenticated = router.group().add(middleware: AuthenticationMiddleware(credentials: api.credentials))
         StructureRoutes(api: api).register(on: authenticated)
         PeopleRoutes(api: api).register(on: authenticated)

@@ -2,6 +2,7 @@ public import Hummingbird
 public import NIOCore
 import Synchronization
 public import ZvonokCore
+public import ZvonokStorage
 
 /// The request context of every Zvonok route, HTTP and WebSocket alike: who is calling, and from where.
 public struct ZvonokRequestContext: RequestContext, RemoteAddressRequestContext {
@@ -11,10 +12,10 @@ public struct ZvonokRequestContext: RequestContext, RemoteAddressRequestContext 
     public let remoteAddress: SocketAddress?
     /// The connection's channel: the hub writes a burst of frames to it with one flush.
     public let channel: any Channel
+    /// The caller's session, once `AuthenticationMiddleware` has checked their bearer token.
+    public var session: CredentialStore.Session?
     /// The caller, once `AuthenticationMiddleware` has checked their bearer token.
-    public var identity: Identity?
-    /// The token the caller presented (to revoke it on sign-out).
-    public var bearerToken: String?
+    public var identity: Identity? { session?.identity }
 
     public init(source: Source) {
         self.coreContext = .init(source: source)
@@ -27,18 +28,23 @@ public struct ZvonokRequestContext: RequestContext, RemoteAddressRequestContext 
 
     /// The caller, or 401 when the request carried no valid token.
     public func requireIdentity() throws(ZvonokError) -> Identity {
-        guard let identity else { throw .unauthenticated() }
-        return identity
+        try requireSession().identity
+    }
+
+    /// The caller's session, or 401 when the request carried no valid token.
+    public func requireSession() throws(ZvonokError) -> CredentialStore.Session {
+        guard let session else { throw .unauthenticated() }
+        return session
     }
 }
 
 /// An upgrade to the hub accepted by `GET /v1/ws`, for `HubUpgradeChannel` to read once the router has answered.
 final class WebSocketUpgrade: Sendable {
-    private let accepted = Mutex<Identity?>(nil)
+    private let accepted = Mutex<CredentialStore.Session?>(nil)
 
-    func accept(_ identity: Identity) {
-        accepted.withLock { $0 = identity }
+    func accept(_ session: CredentialStore.Session) {
+        accepted.withLock { $0 = session }
     }
 
-    var identity: Identity? { accepted.withLock { $0 } }
+    var session: CredentialStore.Session? { accepted.withLock { $0 } }
 }

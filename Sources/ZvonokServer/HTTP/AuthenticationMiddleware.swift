@@ -12,12 +12,11 @@ struct AuthenticationMiddleware: RouterMiddleware {
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         guard let token = Self.token(in: request) else { return try await next(request, context) }
-        guard let identity = try await credentials.identity(token: token) else {
-            throw ZvonokError.unauthenticated("unknown or revoked token")
+        guard let session = try await credentials.session(token: token) else {
+            throw ZvonokError.unauthenticated("unknown, revoked or expired token")
         }
         var context = context
-        context.identity = identity
-        context.bearerToken = token
+        context.session = session
         return try await next(request, context)
     }
 

@@ -16,7 +16,8 @@ import ZvonokStorage
 /// watched chat up from its watermark once it listens again.
 ///
 /// Events travel the same channel: edits, deletions, read marks and typing as the very frame the node sends its own
-/// sessions, membership changes as `chat,person,joined` triples.
+/// sessions; people whose chats changed, for each node to read their chats again; sessions that ended, as
+/// `person` (all of them) or `person:token` (one), for each node to close their connections (`SessionGuard`).
 final class ClusterRelay: Sendable {
     static let channel = "zvonok_hub"
     /// Room for a payload under PostgreSQL's 8,000-byte limit.
@@ -26,6 +27,7 @@ final class ClusterRelay: Sendable {
     /// announcements (and two nodes given the same name do not ignore each other).
     let node: String
     private let fanout: FanoutHub<HubConnection>
+    private let sessions: SessionGuard
     private let messages: MessageStore
     private let database: Database
     private let logger: Logger
@@ -37,9 +39,13 @@ final class ClusterRelay: Sendable {
     /// When the node last heard its own heartbeat (or started listening).
     private let lastHeard = Mutex(ContinuousClock.now)
 
-    init(nodeName: String, fanout: FanoutHub<HubConnection>, messages: MessageStore, database: Database, logger: Logger, heartbeat: Duration) {
+    init(
+        nodeName: String, fanout: FanoutHub<HubConnection>, sessions: SessionGuard, messages: MessageStore, database: Database, logger: Logger,
+        heartbeat: Duration
+    ) {
         self.node = "\(nodeName)-\(String(UInt32.random(in: .min ... .max), radix: 16))"
         self.fanout = fanout
+        self.sessions = sessions
         self.messages = messages
         self.database = database
         self.logger = logger
@@ -59,7 +65,7 @@ final class ClusterRelay: Sendable {
     /// registration, so no delivery slips between the two: the connection gets exactly the messages after what
     /// `ready` announces, live, even when this node is behind the table reading announcements back. Locks are taken
     /// in ascending shard order, as nowhere else takes more than one.
-    func register(_ connection: HubConnection, chats: [ChatSummary], limit: Int) -> [Int64: Int64]? {
+    func register(_ connection: HubConnection, chats: [ChatSummary], version: Int64, limit: Int) -> [Int64: Int64]? {
         let byShard = Dictionary(grouping: chats) { shardIndex($0.id) }
         var announced: [Int64: Int64] = [:]
         let registered = withShardsLocked(byShard.keys.sorted()[...], each: { index, sequencer in
@@ -67,7 +73,7 @@ final class ClusterRelay: Sendable {
                 announced[chat.id] = sequencer.watch(chat.id, from: chat.lastSeq, alreadyWatched: fanout.isWatched(chat.id))
             }
         }, then: {
-            fanout.register(connection, person: connection.personID, chats: chats.map(\.id), limit: limit)
+            fanout.register(connection, person: connection.personID, chats: chats.map(\.id), version: version, limit: limit)
         })
         return registered ? announced : nil
     }
@@ -214,12 +220,17 @@ final class ClusterRelay: Sendable {
         announce("p", ["\(person)|\(String(buffer: frame.bytes))"], separator: "")
     }
 
-    /// Membership changes, for the other nodes' open connections.
-    func announce(_ changes: [MembershipChange]) {
-        announce("j", changes.map { "\($0.chatID).\($0.personID).\($0.joined ? 1 : 0)" }, separator: ",")
+    /// People whose chats changed, for the other nodes to read their chats again.
+    func announceMembership(of people: some Sequence<Int64>) {
+        announce("k", people.map(String.init), separator: ",")
     }
 
-    private func receivedEvent(_ kind: Character, _ body: Substring) {
+    /// Sessions that ended — every session of `person`, or the one of `token` — for the other nodes to close.
+    func announceEndedSessions(of person: Int64, token: Int64?) {
+        announce("r", [token.map { "\(person):\($0)" } ?? "\(person)"], separator: ",")
+    }
+
+    private func receivedEvent(_ kind: Character, _ body: Substring) async {
         switch kind {
         case "e", "p":
             guard let bar = body.firstIndex(of: "|"), let target = Int64(body[..<bar]) else { return }
@@ -229,13 +240,14 @@ final class ClusterRelay: Sendable {
             } else {
                 fanout.deliver(frame, toPerson: target)
             }
-        case "j":
-            let changes = body.split(separator: ",").compactMap { item -> MembershipChange? in
-                let parts = item.split(separator: ".")
-                guard parts.count == 3, let chat = Int64(parts[0]), let person = Int64(parts[1]) else { return nil }
-                return MembershipChange(chatID: chat, personID: person, joined: parts[2] == "1")
+        case "k":
+            await sessions.refreshMemberships(of: body.split(separator: ",").compactMap { Int64($0) })
+        case "r":
+            for item in body.split(separator: ",") {
+                let parts = item.split(separator: ":").map { Int64($0) }
+                guard let person = parts.first ?? nil, parts.allSatisfy({ $0 != nil }) else { continue }
+                sessions.endSessions(of: person, token: parts.count == 2 ? parts[1] : nil)
             }
-            fanout.apply(changes)
         default:
             break
         }
@@ -283,7 +295,7 @@ final class ClusterRelay: Sendable {
         if kind == "m" {
             await received(ranges: parts[2])
         } else {
-            receivedEvent(kind, parts[2])
+            await receivedEvent(kind, parts[2])
         }
     }
 

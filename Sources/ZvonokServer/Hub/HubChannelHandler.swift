@@ -2,6 +2,7 @@ import Logging
 import NIOCore
 import NIOWebSocket
 import ZvonokCore
+import ZvonokStorage
 
 /// Serves one upgraded WebSocket from its event loop: frames are read where they arrive (`WebSocketMessages`), whole
 /// messages go to the connection's `HubInbox` to be handled in order, and the hub writes to the connection through
@@ -15,28 +16,28 @@ final class HubChannelHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias OutboundOut = WebSocketFrame
 
     private let hub: MessagingHub
-    private let identity: Identity
+    private let session: CredentialStore.Session
     private var messages = WebSocketMessages(maximumSize: WebSocketRoutes.maximumFrame)
     private var connection: HubConnection?
     private var inbox: HubInbox?
     /// A read was asked for while the inbox was full.
     private var readWaiting = false
 
-    init(hub: MessagingHub, identity: Identity) {
+    init(hub: MessagingHub, session: CredentialStore.Session) {
         self.hub = hub
-        self.identity = identity
+        self.session = session
     }
 
     /// Adds the hub's handlers to a channel just upgraded to WebSocket (NIO's frame codec is in place): the pings,
     /// then this handler, which opens the connection.
-    static func install(on channel: any Channel, hub: MessagingHub, identity: Identity) throws {
+    static func install(on channel: any Channel, hub: MessagingHub, session: CredentialStore.Session) throws {
         let pipeline = channel.pipeline.syncOperations
         try WebSocketPingHandler.add(to: pipeline, interval: hub.pingInterval)
-        try pipeline.addHandler(HubChannelHandler(hub: hub, identity: identity))
+        try pipeline.addHandler(HubChannelHandler(hub: hub, session: session))
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
-        let connection = HubConnection(personID: identity.personID, channel: context.channel,
+        let connection = HubConnection(personID: session.identity.personID, tokenID: session.tokenID, channel: context.channel,
                                        drains: hub.drains.drains(of: context.eventLoop), closeGrace: hub.closeGrace)
         let handler = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         let inbox = HubInbox { [eventLoop = context.eventLoop] in
@@ -44,7 +45,7 @@ final class HubChannelHandler: ChannelDuplexHandler, RemovableChannelHandler {
         }
         self.connection = connection
         self.inbox = inbox
-        inbox.open(connection, of: identity, on: hub)
+        inbox.open(connection, of: session.identity, on: hub)
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {

@@ -17,6 +17,8 @@ import ZvonokCore
 /// Live chat frames pass a `ResumeGate` first, so that a `sync` joins the live stream without gap or duplicate.
 final class HubConnection: FrameSink, Sendable {
     let personID: Int64
+    /// The token the connection was opened with: revoking it closes the connection (4001).
+    let tokenID: Int64
     private let channel: any Channel
     /// Where this connection's drains are scheduled: with the other connections of its event loop.
     private let drains: EventLoopDrains
@@ -69,9 +71,10 @@ final class HubConnection: FrameSink, Sendable {
         }
     }
 
-    init(personID: Int64, channel: any Channel, drains: EventLoopDrains, closeGrace: Duration) {
+    init(personID: Int64, tokenID: Int64, channel: any Channel, drains: EventLoopDrains, closeGrace: Duration) {
         precondition(drains.eventLoop === channel.eventLoop, "a connection drains on its own event loop")
         self.personID = personID
+        self.tokenID = tokenID
         self.channel = channel
         self.drains = drains
         self.closeGrace = closeGrace
@@ -114,7 +117,7 @@ final class HubConnection: FrameSink, Sendable {
     private func act(on action: OutboundQueue<ByteBuffer>.EnqueueAction) {
         switch action {
         case .scheduleDrain: drains.schedule(self)
-        case .overflow: close(.unknown(4008))
+        case .overflow: close(HubCloseCode.tooSlow)
         case .none: break
         }
     }
@@ -243,19 +246,10 @@ final class HubConnection: FrameSink, Sendable {
         guard first else { return nil }
         var data = channel.allocator.buffer(capacity: 64)
         data.write(webSocketErrorCode: code)
-        if let reason = Self.reason(for: code) { data.writeString(reason) }
+        if let reason = HubCloseCode.reason(for: code) { data.writeString(reason) }
         let written = channel.eventLoop.makePromise(of: Void.self)
         channel.writeAndFlush(WebSocketFrame(fin: true, opcode: .connectionClose, data: data), promise: written)
         return written.futureResult
-    }
-
-    private static func reason(for code: WebSocketErrorCode) -> String? {
-        switch code {
-        case .goingAway: "server shutting down; reconnect and sync"
-        case .unknown(4008): "too slow; reconnect and sync"
-        case .unknown(WebSocketRoutes.tooManyConnections): "too many open connections"
-        default: nil
-        }
     }
 
     // MARK: Registration

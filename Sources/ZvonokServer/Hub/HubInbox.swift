@@ -51,7 +51,7 @@ final class HubInbox: Sendable {
                 return
             }
             // Several upgrades raced past the route's check.
-            guard let chats else { return connection.close(.unknown(WebSocketRoutes.tooManyConnections)) }
+            guard let chats else { return connection.close(HubCloseCode.tooManyConnections) }
             guard connection.register() else { return hub.disconnect(connection) }  // gone while opening
             connection.start(with: HubFrames.ready(user: identity.personID, chats: chats))
             await run(HubSession(hub: hub, identity: identity, connection: connection, chats: chats))

@@ -8,13 +8,17 @@ import ZvonokStorage
 
 /// What every connection of this node shares: the fan-out core, the group committer, the stores and the limits.
 /// The data path: frame in → authorize → sequence and persist (group commit) → fan out → frames out.
-final class MessagingHub: Sendable {
+final class MessagingHub: OpenConnections, Sendable {
     let fanout = FanoutHub<HubConnection>()
     /// Connections with frames to write, gathered per event loop.
     let drains = EventLoopDrainsDirectory()
     let committer: GroupCommitter
     let chats: ChatStore
     let messages: MessageStore
+    /// Membership versions: what a new connection's chats were read at.
+    let memberships: MembershipStore
+    /// Ends sessions and moves connections to changed chats, on notice and by a periodic check.
+    let sessions: SessionGuard
     let logger: Logger
     /// Fan-out to and from the other nodes.
     let relay: ClusterRelay
@@ -38,12 +42,18 @@ final class MessagingHub: Sendable {
         self.connectionsGauge = Meter(label: "zvonok_websocket_connections", dimensions: [("node", configuration.nodeName)])
         self.messages = messages
         self.chats = ChatStore(database: database)
+        self.memberships = MembershipStore(database: database)
         self.logger = logger
         self.closeGrace = configuration.closeGrace
         self.connectionLimit = configuration.maximumConnectionsPerPerson
         self.pingInterval = configuration.pingInterval
+        let sessions = SessionGuard(
+            fanout: fanout, memberships: memberships, credentials: CredentialStore(database: database, tokenLifetime: configuration.tokenLifetime),
+            interval: configuration.sessionCheckInterval, logger: logger
+        )
+        self.sessions = sessions
         let relay = ClusterRelay(
-            nodeName: configuration.nodeName, fanout: fanout, messages: messages, database: database, logger: logger,
+            nodeName: configuration.nodeName, fanout: fanout, sessions: sessions, messages: messages, database: database, logger: logger,
             heartbeat: configuration.clusterHeartbeat
         )
         self.relay = relay
@@ -70,6 +80,9 @@ final class MessagingHub: Sendable {
     /// registration (`ClusterRelay.register`), so the connection receives live exactly the messages after it. The
     /// connection may receive live frames from here on; `HubConnection.start` puts `ready` ahead of them.
     func connect(_ connection: HubConnection) async throws -> [ChatSummary]? {
+        // Read before the chats: a change between the two reads leaves the version behind, and the next check reads
+        // the chats again.
+        let version = try await memberships.versions(of: [connection.personID])[connection.personID] ?? 0
         var all: [ChatSummary] = []
         var after: Int64 = 0
         while true {
@@ -78,7 +91,7 @@ final class MessagingHub: Sendable {
             guard page.count == 500, let last = page.last else { break }
             after = last.id
         }
-        guard let announced = relay.register(connection, chats: all, limit: connectionLimit) else { return nil }
+        guard let announced = relay.register(connection, chats: all, version: version, limit: connectionLimit) else { return nil }
         connectionsGauge.increment()
         openConnections.add(1, ordering: .relaxed)
         await relay.catchUp(all.map(\.id))
@@ -93,10 +106,20 @@ final class MessagingHub: Sendable {
         openConnections.subtract(1, ordering: .relaxed)
     }
 
-    /// Structural changes from the registration API reach open connections at once, here and on the other nodes.
-    func apply(_ changes: [MembershipChange]) {
-        fanout.apply(changes)
-        relay.announce(changes)
+    /// Structural changes from the registration API reach open connections at once, here and on the other nodes:
+    /// when this returns, this node's connections of the people concerned follow their new chats.
+    func membershipChanged(_ changes: [MembershipChange]) async {
+        let people = Set(changes.map(\.personID))
+        guard !people.isEmpty else { return }
+        await sessions.refreshMemberships(of: people)
+        relay.announceMembership(of: people.sorted())
+    }
+
+    /// Sessions that ended — every session of `person`, or the one of `token` — are closed with 4001 here and on the
+    /// other nodes.
+    func sessionsEnded(of person: Int64, token: Int64?) {
+        sessions.endSessions(of: person, token: token)
+        relay.announceEndedSessions(of: person, token: token)
     }
 
     /// An event for a chat's connected members, on every node.

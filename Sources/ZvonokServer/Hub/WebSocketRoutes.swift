@@ -9,8 +9,6 @@ struct WebSocketRoutes {
     let hub: MessagingHub
     /// Frames over 64 KiB close the connection with 1009 (contract §5).
     static let maximumFrame = 64 << 10
-    /// Close code for a connection beyond the person's limit that raced past the upgrade's check.
-    static let tooManyConnections: UInt16 = 4029
 
     func register(on router: some RouterMethods<ZvonokRequestContext>) {
         router.get("v1/ws") { request, context -> Response in
@@ -22,7 +20,7 @@ struct WebSocketRoutes {
             guard hub.hasRoomForConnection(of: identity.personID) else {
                 throw ZvonokError.rateLimited("too many open connections; close one first")
             }
-            context.webSocketUpgrade.accept(identity)
+            context.webSocketUpgrade.accept(try context.requireSession())
             return Response(status: .ok)
         }
     }

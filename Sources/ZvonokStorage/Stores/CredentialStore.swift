@@ -1,16 +1,38 @@
 import Crypto
-import Foundation
+public import Foundation
 import Logging
 import PostgresNIO
 public import ZvonokCore
 
 /// Invites and bearer tokens, stored only as SHA-256 hashes: activation, look-up on every request, revocation.
+///
+/// A token expires after `tokenLifetime` without use; each use slides its expiry (written at most once a day per
+/// token — a tenth of the lifetime when that is shorter — so that a busy person's requests do not each write).
 public struct CredentialStore: Sendable {
     let database: Database
+    /// How long a token works without being used.
+    public let tokenLifetime: Duration
 
-    public init(database: Database) {
+    /// The default idle lifetime of a token: 90 days.
+    public static let defaultTokenLifetime = Duration.seconds(90 * 24 * 3600)
+
+    public init(database: Database, tokenLifetime: Duration = Self.defaultTokenLifetime) {
         self.database = database
+        self.tokenLifetime = tokenLifetime
     }
+
+    /// A signed-in session: the person, and which of their tokens it runs on.
+    public struct Session: Sendable, Equatable {
+        public let identity: Identity
+        /// The token's id: revoking it ends this session's connections and no other.
+        public let tokenID: Int64
+    }
+
+    /// The lifetime as seconds, for `make_interval`.
+    private var lifetimeSeconds: Double { Double(tokenLifetime.components.seconds) }
+
+    /// How far below a full lifetime a token's expiry may fall before a use writes it anew.
+    private var slideSlackSeconds: Double { min(24 * 3600, lifetimeSeconds / 10) }
 
     /// The stored form of a secret: its SHA-256 digest. The secret itself is never written anywhere.
     static func hash(_ secret: String) -> Data {
@@ -42,7 +64,8 @@ public struct CredentialStore: Sendable {
                 WITH person AS (
                     INSERT INTO people (role, name, registered_at) VALUES ('ministry', \(name), now()) RETURNING id
                 )
-                INSERT INTO tokens (token_hash, person_id) SELECT \(Self.hash(token)), id FROM person RETURNING person_id
+                INSERT INTO tokens (token_hash, person_id, expires_at)
+                SELECT \(Self.hash(token)), id, now() + make_interval(secs => \(lifetimeSeconds)) FROM person RETURNING person_id
                 """,
                 logger: database.logger
             )
@@ -58,7 +81,7 @@ public struct CredentialStore: Sendable {
     /// Uses an invite code once: marks it used, marks the person registered (first time only), mints a token and
     /// records the activation in the audit log. Returns nil for a code that is unknown, used, voided or expired —
     /// the caller cannot tell which.
-    public func activate(inviteCode: String) async throws -> (personID: Int64, token: String)? {
+    public func activate(inviteCode: String) async throws -> (personID: Int64, token: String, expiresAt: Date)? {
         let token = Secret.token()
         return try await database.transaction { connection in
             // One statement: the row lock of the UPDATE makes the code single-use even when two requests race.
@@ -73,49 +96,101 @@ public struct CredentialStore: Sendable {
                     WHERE id = (SELECT person_id FROM invite) AND removed_at IS NULL
                     RETURNING \(unescaped: PeopleStore.columns)
                 ), token AS (
-                    INSERT INTO tokens (token_hash, person_id) SELECT \(Self.hash(token)), id FROM person
+                    INSERT INTO tokens (token_hash, person_id, expires_at)
+                    SELECT \(Self.hash(token)), id, now() + make_interval(secs => \(lifetimeSeconds)) FROM person
+                    RETURNING expires_at
                 )
-                SELECT * FROM person
+                SELECT person.*, token.expires_at FROM person, token
                 """,
                 logger: database.logger
             )
-            for try await row in rows.decode((Int64, String, String, String?, String?, Int64?, Int64?, Int64?, Date?).self) {
+            for try await row in rows.decode((Int64, String, String, String?, String?, Int64?, Int64?, Int64?, Date?, Date).self) {
                 let person = PeopleStore.person(row.0, row.1, row.2, row.3, row.4, row.5, row.6, row.7, row.8)
                 try await AuditTrail.record(
                     person.identity, "invite.activate", object: PublicID.encode(.person, person.id), at: person.placement,
                     on: connection, logger: database.logger
                 )
-                return (person.id, token)
+                return (person.id, token, row.9)
             }
             return nil
         }
     }
 
-    /// The person a token belongs to, unless the token was revoked or the person removed.
-    public func identity(token: String) async throws -> Identity? {
+    /// The session a token opens, unless the token was revoked or has expired, or its person was removed. Slides the
+    /// token's expiry in the same statement, when it has fallen a day (or a tenth of the lifetime) below a full one.
+    public func session(token: String) async throws -> Session? {
         let rows = try await database.query(
             """
-            SELECT \(unescaped: PeopleStore.columns) FROM tokens t JOIN people p ON p.id = t.person_id
-            WHERE t.token_hash = \(Self.hash(token)) AND t.revoked_at IS NULL AND p.removed_at IS NULL
+            WITH found AS (
+                SELECT \(unescaped: PeopleStore.columns), t.id AS token_id, t.expires_at
+                FROM tokens t JOIN people p ON p.id = t.person_id
+                WHERE t.token_hash = \(Self.hash(token)) AND t.revoked_at IS NULL AND t.expires_at > now() AND p.removed_at IS NULL
+            ), slid AS (
+                UPDATE tokens t SET expires_at = now() + make_interval(secs => \(lifetimeSeconds))
+                FROM found
+                WHERE t.id = found.token_id AND found.expires_at < now() + make_interval(secs => \(lifetimeSeconds - slideSlackSeconds))
+            )
+            SELECT id, role, name, external_id, region_code, municipality_id, school_id, class_id, registered_at, token_id FROM found
             """
         )
-        for try await row in rows.decode((Int64, String, String, String?, String?, Int64?, Int64?, Int64?, Date?).self) {
-            return PeopleStore.person(row.0, row.1, row.2, row.3, row.4, row.5, row.6, row.7, row.8).identity
+        for try await row in rows.decode((Int64, String, String, String?, String?, Int64?, Int64?, Int64?, Date?, Int64).self) {
+            let person = PeopleStore.person(row.0, row.1, row.2, row.3, row.4, row.5, row.6, row.7, row.8)
+            return Session(identity: person.identity, tokenID: row.9)
         }
         return nil
     }
 
+    /// Of the given sessions' tokens, those that no longer work: revoked, expired, or of a removed person. The hub
+    /// asks this periodically for its open connections, so that a revocation whose notification was lost still ends
+    /// them.
+    public func endedSessions(among tokenIDs: [Int64]) async throws -> Set<Int64> {
+        guard !tokenIDs.isEmpty else { return [] }
+        let rows = try await database.query(
+            """
+            SELECT s.id FROM unnest(\(tokenIDs)::bigint[]) AS s (id)
+            LEFT JOIN tokens t ON t.id = s.id
+            LEFT JOIN people p ON p.id = t.person_id
+            WHERE t.id IS NULL OR t.revoked_at IS NOT NULL OR t.expires_at <= now() OR p.removed_at IS NOT NULL
+            """
+        )
+        var ended: Set<Int64> = []
+        for try await id in rows.decode(Int64.self) { ended.insert(id) }
+        return ended
+    }
+
     /// Revokes one token (signing out) and records it; other tokens of the person keep working.
-    public func revoke(token: String, of person: Identity) async throws {
+    public func revoke(_ session: Session) async throws {
         try await database.transaction { connection in
             try await connection.query(
-                "UPDATE tokens SET revoked_at = now() WHERE token_hash = \(Self.hash(token)) AND revoked_at IS NULL",
+                "UPDATE tokens SET revoked_at = now() WHERE id = \(session.tokenID) AND revoked_at IS NULL",
                 logger: database.logger
             )
             try await AuditTrail.record(
-                person, "token.revoke", object: PublicID.encode(.person, person.personID), at: person.placement,
-                on: connection, logger: database.logger
+                session.identity, "token.revoke", object: PublicID.encode(.person, session.identity.personID),
+                at: session.identity.placement, on: connection, logger: database.logger
             )
         }
+    }
+
+    /// Revokes every token of `person` (an admin signing them out everywhere: a lost phone) and records it.
+    public func revokeAll(of person: Person, by actor: Identity) async throws {
+        try await database.transaction { connection in
+            let revoked = try await Self.revokeAll(of: person.id, on: connection, logger: database.logger)
+            try await AuditTrail.record(
+                actor, "person.sign_out", object: PublicID.encode(.person, person.id), at: person.placement,
+                details: ["tokens": .number(revoked)], on: connection, logger: database.logger
+            )
+        }
+    }
+
+    /// Revokes every working token of a person inside a transaction; returns how many.
+    static func revokeAll(of personID: Int64, on connection: PostgresConnection, logger: Logger) async throws -> Int {
+        let rows = try await connection.query(
+            "UPDATE tokens SET revoked_at = now() WHERE person_id = \(personID) AND revoked_at IS NULL RETURNING id",
+            logger: logger
+        )
+        var count = 0
+        for try await _ in rows { count += 1 }
+        return count
     }
 }

@@ -20,22 +20,27 @@ public struct MessageStore: Sendable {
     /// activity queue in the same transaction (a crash keeps or loses both) and applied to `activity_daily` and the
     /// rating's roll-ups outside it, by `ActivityStore`, so that concurrent batches never wait on each other's
     /// activity rows.
-    public func commit(_ batch: [PendingMessage]) async throws -> [CommittedMessage] {
+    ///
+    /// The database has the last word on who may post (sql/008): a sender who is not a member of the chat, or a
+    /// chat that is archived, is refused on its own (`forbidden`), and the rest of the batch commits.
+    public func commit(_ batch: [PendingMessage]) async throws -> [Result<CommittedMessage, ZvonokError>] {
         guard !batch.isEmpty else { return [] }
         let rows = try await database.query(
             """
-            SELECT ord, chat_id, seq, sent_at_ms, is_new, text
+            SELECT ord, chat_id, seq, sent_at_ms, is_new, text, refused
             FROM zvonok_commit_messages(\(batch.map(\.senderID))::bigint[], \(batch.map(\.cid))::text[], \(batch.map(\.chatID))::bigint[],
                                         \(batch.map(\.text))::text[], \(batch.map { MessageText.isCounted($0.text) })::boolean[])
             """
         )
-        var committed = [CommittedMessage?](repeating: nil, count: batch.count)
-        for try await (position, chat, seq, sentAt, isNew, text) in rows.decode((Int, Int64, Int64, Int64, Bool, String?).self) {
+        var committed = [Result<CommittedMessage, ZvonokError>?](repeating: nil, count: batch.count)
+        for try await (position, chat, seq, sentAt, isNew, text, refused) in rows.decode((Int, Int64, Int64, Int64, Bool, String?, Bool).self) {
             let message = batch[position - 1]
-            committed[position - 1] = CommittedMessage(
-                chatID: chat, seq: seq, senderID: message.senderID, cid: message.cid, text: text ?? message.text,
-                sentAtMilliseconds: sentAt, isNew: isNew
-            )
+            committed[position - 1] = refused
+                ? .failure(.forbidden("you can no longer post in this chat"))
+                : .success(CommittedMessage(
+                    chatID: chat, seq: seq, senderID: message.senderID, cid: message.cid, text: text ?? message.text,
+                    sentAtMilliseconds: sentAt, isNew: isNew
+                ))
         }
         return try committed.map { message in
             guard let message else { throw ZvonokError.unavailable("the group commit did not answer for every message") }

@@ -73,17 +73,26 @@ public struct PeopleStore: Sendable {
         }
     }
 
-    /// Voids the person's unused invites and issues a fresh code.
+    /// Voids the person's unused invites and their tokens, and issues a fresh code: a new invite is for a lost or
+    /// handed-on phone, whose session must end.
     public func reissueInvite(to person: Person, lifetime: Duration, by actor: Identity) async throws -> String {
         try await database.transaction { connection in
-            try await connection.query(
-                "UPDATE invites SET voided_at = now() WHERE person_id = \(person.id) AND used_at IS NULL AND voided_at IS NULL",
-                logger: database.logger
-            )
+            try await Self.voidInvites(of: person.id, on: connection, logger: database.logger)
+            let revoked = try await CredentialStore.revokeAll(of: person.id, on: connection, logger: database.logger)
             let code = try await CredentialStore.issueInvites(to: [person.id], lifetime: lifetime, on: connection, logger: database.logger)[0]
-            try await AuditTrail.record(actor, "person.invite", object: PublicID.encode(.person, person.id), at: person.placement, on: connection, logger: database.logger)
+            try await AuditTrail.record(
+                actor, "person.invite", object: PublicID.encode(.person, person.id), at: person.placement,
+                details: ["tokensRevoked": .number(revoked)], on: connection, logger: database.logger
+            )
             return code
         }
+    }
+
+    private static func voidInvites(of personID: Int64, on connection: PostgresConnection, logger: Logger) async throws {
+        try await connection.query(
+            "UPDATE invites SET voided_at = now() WHERE person_id = \(personID) AND used_at IS NULL AND voided_at IS NULL",
+            logger: logger
+        )
     }
 
     /// Assigns a staff member to a class (or changes whether they are its homeroom teacher; a class has at most one,
@@ -154,13 +163,18 @@ public struct PeopleStore: Sendable {
         }
     }
 
-    /// Removes a person: their tokens and invites stop working and they leave every chat of the structure.
+    /// Removes a person: their tokens and invites stop working, they leave every chat of the structure, and their
+    /// direct chats are archived — the other person keeps the history, and nobody posts there any more.
     public func remove(_ person: Person, by actor: Identity) async throws -> [MembershipChange] {
         try await database.transaction { connection in
             try await connection.query("UPDATE people SET removed_at = now() WHERE id = \(person.id)", logger: database.logger)
-            try await connection.query("UPDATE tokens SET revoked_at = now() WHERE person_id = \(person.id) AND revoked_at IS NULL", logger: database.logger)
+            _ = try await CredentialStore.revokeAll(of: person.id, on: connection, logger: database.logger)
+            try await Self.voidInvites(of: person.id, on: connection, logger: database.logger)
             try await connection.query(
-                "UPDATE invites SET voided_at = now() WHERE person_id = \(person.id) AND used_at IS NULL AND voided_at IS NULL",
+                """
+                UPDATE chats SET archived_at = now()
+                WHERE kind = 'direct' AND archived_at IS NULL AND id IN (SELECT chat_id FROM chat_members WHERE person_id = \(person.id))
+                """,
                 logger: database.logger
             )
             let changes = try await Self.syncMembership(around: person, on: connection, database: database)
