@@ -119,3 +119,12 @@ BEGIN
     END IF;
 END
 $$;
+
+-- Cluster notifications too long for NOTIFY's 8,000-byte payload (an edit of a 4,096-character text, say): the
+-- sending node keeps the payload here and announces its id; the others read it back. Rows are pruned after ten
+-- minutes by every node's relay (ClusterRelay), long after any listener could still ask for them.
+CREATE TABLE relay_payloads (
+    id          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    payload     text NOT NULL,
+    created_at  timestamptz NOT NULL DEFAULT now()
+);

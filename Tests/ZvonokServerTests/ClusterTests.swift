@@ -110,6 +110,10 @@ import ZvonokTestSupport
                     #expect(try await student.next("msg").seq == 1)
                     try await teacher.send(["type": "edit", "chat": chat, "seq": 1, "text": "Задание на пятницу"])
                     #expect(try await student.next("edited")["text"] as? String == "Задание на пятницу")
+                    // 4,000 Cyrillic letters are 8,000 bytes: too long for one NOTIFY, relayed through the table.
+                    let long = String(repeating: "д", count: 4_000)
+                    try await teacher.send(["type": "edit", "chat": chat, "seq": 1, "text": long])
+                    #expect(try await student.next("edited")["text"] as? String == long)
                     try await teacher.send(["type": "typing", "chat": chat])
                     #expect(try await student.next("typing")["user"] as? String == school.id("teacher5"))
                 }

@@ -256,7 +256,8 @@ final class ClusterRelay: Sendable {
     // MARK: The channel
 
     /// Packs items into as few payloads as fit (`kind|node|items`) and sends them without holding anyone up. An
-    /// item too long for one payload (an event frame with a very long text) is not relayed; it is logged.
+    /// item too long for one payload (an edit of a long text) is kept in the database and announced by its id
+    /// (`b|node|id`), for the other nodes to read back.
     private func announce(_ kind: Character, _ items: [String], separator: String) {
         guard !items.isEmpty else { return }
         let head = "\(kind)|\(node)|"
@@ -264,7 +265,7 @@ final class ClusterRelay: Sendable {
         var current = ""
         for item in items {
             if head.utf8.count + item.utf8.count > Self.maximumPayload {
-                logger.warning("An event too long to relay to other nodes", metadata: ["kind": "\(kind)"])
+                announceStored(head + item)
                 continue
             }
             if !current.isEmpty, head.utf8.count + current.utf8.count + separator.utf8.count + item.utf8.count > Self.maximumPayload {
@@ -284,6 +285,19 @@ final class ClusterRelay: Sendable {
         }
     }
 
+    /// Keeps a payload too long for NOTIFY in the database and announces its id.
+    private func announceStored(_ payload: String) {
+        let database = self.database, logger = self.logger, node = self.node
+        Task {
+            do {
+                let id = try await database.storePayload(payload)
+                try await database.notify(Self.channel, ["b|\(node)|\(id)"])
+            } catch {
+                logger.warning("Could not announce a long event to other nodes", metadata: ["error": "\(error)"])
+            }
+        }
+    }
+
     private func received(_ payload: String) async {
         let parts = payload.split(separator: "|", maxSplits: 2, omittingEmptySubsequences: false)
         guard parts.count == 3, let kind = parts[0].first else { return }
@@ -292,10 +306,23 @@ final class ClusterRelay: Sendable {
             return
         }
         guard parts[1] != node else { return }
-        if kind == "m" {
+        if kind == "b" {
+            await receivedStored(parts[2])
+        } else if kind == "m" {
             await received(ranges: parts[2])
         } else {
             await receivedEvent(kind, parts[2])
+        }
+    }
+
+    /// A long payload another node kept in the database: read it back and take it as if it had come itself.
+    private func receivedStored(_ id: Substring) async {
+        guard let id = Int64(id) else { return }
+        do {
+            guard let payload = try await database.storedPayload(id) else { return }
+            await received(payload)
+        } catch {
+            logger.warning("Could not read a long event another node announced", metadata: ["error": "\(error)"])
         }
     }
 
@@ -348,7 +375,10 @@ final class ClusterRelay: Sendable {
             period += 1
             if isListening {
                 try? await database.notify(Self.channel, ["h|\(node)|"])
-                if period % 2 == 0 { await sweep() }
+                if period % 2 == 0 {
+                    await sweep()
+                    try? await database.pruneStoredPayloads(olderThan: .seconds(600))
+                }
             }
             if lastHeard.withLock({ ContinuousClock.now - $0 }) > heartbeat * 3 {
                 logger.warning("The cluster channel went silent; listening again", metadata: ["node": "\(node)"])

@@ -1,4 +1,5 @@
 import PostgresNIO
+import ZvonokCore
 
 /// PostgreSQL LISTEN/NOTIFY, the only channel between Zvonok nodes.
 extension Database {
@@ -8,6 +9,26 @@ extension Database {
     public func notify(_ channel: String, _ payloads: [String]) async throws {
         guard !payloads.isEmpty else { return }
         try await query("SELECT pg_notify(\(channel), p) FROM unnest(\(payloads)::text[]) AS p")
+    }
+
+    /// Keeps a payload too long for NOTIFY (over 8,000 bytes) in `relay_payloads` and returns its id, for the
+    /// listeners to read back with `storedPayload(_:)`.
+    public func storePayload(_ payload: String) async throws -> Int64 {
+        let rows = try await query("INSERT INTO relay_payloads (payload) VALUES (\(payload)) RETURNING id")
+        for try await id in rows.decode(Int64.self) { return id }
+        throw ZvonokError.unavailable("the database kept no payload")
+    }
+
+    /// A payload kept by `storePayload(_:)`, or nil once pruned.
+    public func storedPayload(_ id: Int64) async throws -> String? {
+        let rows = try await query("SELECT payload FROM relay_payloads WHERE id = \(id)")
+        for try await payload in rows.decode(String.self) { return payload }
+        return nil
+    }
+
+    /// Forgets kept payloads older than `age`.
+    public func pruneStoredPayloads(olderThan age: Duration) async throws {
+        try await query("DELETE FROM relay_payloads WHERE created_at < now() - make_interval(secs => \(Double(age.components.seconds)))")
     }
 
     /// Listens on `channel` on one pooled connection until the task is cancelled or the connection fails (then it
