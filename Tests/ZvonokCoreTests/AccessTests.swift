@@ -61,6 +61,6 @@ import Testing
         #expect(PublicID.decode(.school, "s-1") == nil)
         #expect(PublicID.decode(.school, "s99999999999999999999") == nil)
         #expect(Cursor.decode(Cursor.encode("12345")) == "12345")
-        #expect(Cursor.decode("%%") == nil)
+        for refused in ["%%", "", "12a", "-1", "1234567890123456789", "١٢"] { #expect(Cursor.decode(refused) == nil, "\(refused)") }
     }
 }

@@ -65,4 +65,23 @@ import ZvonokStorage
             }
         }
     }
+
+    @Test func aMethodAPathIsNotServedUnderIs405WithAllow() async throws {
+        try await withTestServer { api in
+            for (method, path, allowed) in [
+                (HTTPRequest.Method.trace, "/v1/me", "GET"), (.delete, "/v1/regions", "GET, POST"), (.put, "/v1/people/p1", "DELETE, GET, PATCH"),
+                (.post, "/health", "GET"), (.patch, "/v1/ws", "GET"),
+            ] {
+                try await api.client.execute(uri: path, method: method) { response in
+                    #expect(response.status == .methodNotAllowed, "\(method) \(path)")
+                    #expect(response.headers[.allow] == allowed, "\(method) \(path)")
+                    let body = try JSONDecoder().decode([String: [String: String]].self, from: response.body)
+                    #expect(body["error"]?["code"] == "method_not_allowed")
+                }
+            }
+            // A path served under no method stays 404, and a served method is not touched.
+            #expect(try await api.call(.trace, "/v1/nothing-here", token: nil).status == .notFound)
+            #expect(try await api.get("/health", token: nil).status == .ok)
+        }
+    }
 }

@@ -7,6 +7,7 @@ public enum ErrorCode: String, Sendable, Codable, CaseIterable {
     case conflict
     case rateLimited = "rate_limited"
     case payloadTooLarge = "payload_too_large"
+    case methodNotAllowed = "method_not_allowed"
     case unavailable
     case `internal`
 }

@@ -16,7 +16,7 @@ struct PageRequest {
             self.limit = 50
         }
         if let cursor = query.get("cursor"), !cursor.isEmpty {
-            guard let key = Cursor.decode(cursor) else { throw .invalidArgument("cursor is not one this server gave") }
+            guard let key = Cursor.decode(cursor) else { throw .invalidArgument("cursor must be 1 to 18 digits, as `next` gave it") }
             self.after = key
         } else {
             self.after = nil

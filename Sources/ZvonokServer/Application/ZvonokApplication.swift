@@ -60,8 +60,10 @@ public enum ZvonokApplication {
 
     static func makeRouter(configuration: ServerConfiguration, database: Database, logger: Logger, hub: MessagingHub) -> Router<ZvonokRequestContext> {
         let router = Router(context: ZvonokRequestContext.self)
+        let routeTable = MethodNotAllowedMiddleware.RouteTable()
         router.add(middleware: ErrorMiddleware(logger: logger))
         router.add(middleware: MetricsMiddleware())
+        router.add(middleware: MethodNotAllowedMiddleware(table: routeTable))
         HealthRoutes(database: database, relay: hub.relay).register(on: router)
         MetricsRoutes(registry: ZvonokMetrics.registry).register(on: router)
         OpenAPIRoutes().register(on: router)
@@ -76,6 +78,7 @@ public enum ZvonokApplication {
         AuditRoutes(audit: AuditStore(database: database)).register(on: authenticated)
         RatingRoutes(api: api, ratings: RatingStore(database: database), formula: configuration.ratingFormula).register(on: authenticated)
         WebSocketRoutes(hub: hub).register(on: authenticated)
+        routeTable.load(router.routes)
         return router
     }
 }

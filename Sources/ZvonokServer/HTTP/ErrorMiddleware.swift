@@ -39,7 +39,7 @@ struct ErrorMiddleware: RouterMiddleware {
         case .contentTooLarge: return ZvonokError(.payloadTooLarge, "the request body is too large")
         case .tooManyRequests: return .rateLimited(message)
         case .serviceUnavailable: return .unavailable(message)
-        case .methodNotAllowed: return ZvonokError(.notFound, "no such method on this path")
+        case .methodNotAllowed: return ZvonokError(.methodNotAllowed, message)
         default: return .invalidArgument(message)
         }
     }
@@ -63,6 +63,7 @@ struct ErrorMiddleware: RouterMiddleware {
         case .conflict: .conflict
         case .rateLimited: .tooManyRequests
         case .payloadTooLarge: .contentTooLarge
+        case .methodNotAllowed: .methodNotAllowed
         case .unavailable: .serviceUnavailable
         case .internal: .internalServerError
         }

@@ -103,7 +103,8 @@ public struct DemoRegion: Sendable {
         try await database.query(
             "UPDATE people SET registered_at = coalesce(registered_at, now()) WHERE id = ANY (\(batch.map(\.senderID)))"
         )
-        _ = try await MessageStore(database: database).commit(batch)
+        // Each speaker is a member of their chat; a refusal would be a mistake in the sample, so it stops the demo.
+        for result in try await MessageStore(database: database).commit(batch) { _ = try result.get() }
     }
 
     private func peopleByExternalID(schoolID: Int64) async throws -> [String: Int64] {
