@@ -39,6 +39,9 @@ import ZvonokServer
             #expect(Set(studentChats) == ["6Б класс", "Школа №1"])
             let guardianChats = try await api.get("/v1/me/chats", token: school.token("guardian1")).items.map { $0["title"] as! String }
             #expect(Set(guardianChats) == ["6Б — родители", "Школа №1"])
+            // Well-formed, but ruled out by who the person is: a conflict, not bad input.
+            let teacher = try await api.call(.patch, "/v1/people/\(school.id("teacher5"))", token: school.token("schoolAdmin"), json: ["classId": school.id("class6")])
+            #expect(teacher.status == .conflict)
         }
     }
 

@@ -161,11 +161,12 @@ struct PeopleRoutes {
             try await api.people.rename(person, to: try Validation.name(name), by: caller)
         }
         if let classID = body.classId {
-            guard person.role == .student else { throw ZvonokError.invalidArgument("only students move between classes") }
+            // A well-formed request the person's role or school rules out: a conflict with what they are, not bad input.
+            guard person.role == .student else { throw ZvonokError.conflict("only students move between classes") }
             guard let id = PublicID.decode(.class, classID) else { throw ZvonokError.notFound("no such class") }
             let (target, _) = try await api.schoolClass(id)
             guard target.schoolID == person.schoolID else {
-                throw ZvonokError.invalidArgument("a student moves within their school; another school lists them anew")
+                throw ZvonokError.conflict("a student moves within their school; another school lists them anew")
             }
             await api.connections.membershipChanged(try await api.people.moveStudent(person, to: target, by: caller))
         }
