@@ -30,12 +30,15 @@ public struct MessageStore: Sendable {
             """
         )
         var committed = [CommittedMessage?](repeating: nil, count: batch.count)
-        for try await (position, chat, seq, sentAt, isNew, text) in rows.decode((Int, Int64, Int64, Int64, Bool, String?).self) {
-            let message = batch[position - 1]
-            committed[position - 1] = CommittedMessage(
-                chatID: chat, seq: seq, senderID: message.senderID, cid: message.cid, text: text ?? message.text,
-                sentAtMilliseconds: sentAt, isNew: isNew
-            )
+        // The function's errors (a value refused by an index, say) arrive with its rows: translated like the query's.
+        try await database.translatingErrors {
+            for try await (position, chat, seq, sentAt, isNew, text) in rows.decode((Int, Int64, Int64, Int64, Bool, String?).self) {
+                let message = batch[position - 1]
+                committed[position - 1] = CommittedMessage(
+                    chatID: chat, seq: seq, senderID: message.senderID, cid: message.cid, text: text ?? message.text,
+                    sentAtMilliseconds: sentAt, isNew: isNew
+                )
+            }
         }
         return try committed.map { message in
             guard let message else { throw ZvonokError.unavailable("the group commit did not answer for every message") }
