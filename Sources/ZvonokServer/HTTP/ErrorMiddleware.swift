@@ -24,7 +24,8 @@ struct ErrorMiddleware: RouterMiddleware {
         } catch is DecodingError {
             return Self.response(for: .invalidArgument("the request body is not the JSON this endpoint expects"))
         } catch {
-            logger.error("Request failed", metadata: ["path": "\(request.uri.path)", "error": "\(error)"])
+            // The route's pattern, never the path: a path can hold a secret (`/v1/invites/{code}/activate`).
+            logger.error("Request failed", metadata: ["route": "\(request.method) \(context.endpointPath ?? "unmatched")", "error": "\(error)"])
             return Self.response(for: ZvonokError(.internal, "internal error"))
         }
     }
