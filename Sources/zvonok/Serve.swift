@@ -53,6 +53,9 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "WebSocket connections one person may hold open on this node. [env: ZVONOK_CONNECTIONS_PER_PERSON] (default: 10)")
     var connectionsPerPerson: Int?
 
+    @Option(help: "Seconds a database statement may run before PostgreSQL cancels it (and the request answers 503); 0: no limit. [env: ZVONOK_STATEMENT_TIMEOUT] (default: 30)")
+    var statementTimeout: Double?
+
     @Option(help: "The weekly rating's weights for schoolsShare, teachersShare and teachersActiveShare, adding up to 1. [env: ZVONOK_RATING_WEIGHTS] (default: 0.3,0.3,0.4)")
     var ratingWeights: String?
 
@@ -92,6 +95,12 @@ struct Serve: AsyncParsableCommand {
             do { configuration.ratingFormula = try RatingFormula(parsing: weights) } catch { throw ValidationError(error.message) }
         }
 
+        var timeouts = Database.Timeouts()
+        if let seconds = statementTimeout ?? environment["ZVONOK_STATEMENT_TIMEOUT"].flatMap(Double.init) {
+            guard seconds >= 0 else { throw ValidationError("the statement timeout cannot be negative") }
+            timeouts.statement = .seconds(seconds)
+        }
+
         let session = try await common.openDatabase(logger: logger)
         logger.notice("Database ready; connect with: psql \"\(session.url)\"")
         if demo {
@@ -103,7 +112,7 @@ struct Serve: AsyncParsableCommand {
                 throw error
             }
         }
-        let database = Database(url: session.url, logger: logger)
+        let database = Database(url: session.url, logger: logger, timeouts: timeouts)
         do {
             let services = try ZvonokApplication.services(configuration: configuration, database: database, logger: logger)
             let group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))

@@ -22,12 +22,23 @@ extension Database {
     /// Runs one statement outside a transaction, timed, with failures turned into the contract's errors.
     ///
     /// The pool's own `query` keeps its lease until the rows are read, which a lent connection cannot, so the wait
-    /// for a connection is bounded by a reachability check just before (see `withLeasedConnection`).
+    /// for a connection is bounded by a reachability check just before (see `withLeasedConnection`), and the wait
+    /// for the answer by `timeouts.operation`: a frozen server's answer is given up on (`unavailable`), and the
+    /// statement, abandoned, ends when the server answers or its connection dies.
     @discardableResult
     public func query(_ query: PostgresQuery) async throws -> PostgresRowSequence {
         try await translatingErrors {
             try await awaitReachable()
-            return try await timed { try await client.query(query, logger: logger) }
+            let client = self.client, logger = self.logger
+            return try await timed {
+                guard let limit = timeouts.operation else { return try await client.query(query, logger: logger) }
+                do {
+                    return try await withTimeout(limit) { try await client.query(query, logger: logger) }
+                } catch is TimeoutError {
+                    logger.warning("Database unavailable", metadata: ["error": "no answer within \(limit)"])
+                    throw ZvonokError.unavailable()
+                }
+            }
         }
     }
 
