@@ -66,13 +66,6 @@ public struct Database: Sendable {
         logger.info("Database schema is current", metadata: ["appliedNow": "\(applied)", "latest": "\(migrations.last?.version ?? 0)"])
         try await ensureMessagePartitions()
     }
-
-    /// Creates the monthly history partitions from last month to three months ahead; idempotent.
-    public func ensureMessagePartitions() async throws {
-        try await timed {
-            _ = try await client.query("SELECT zvonok_ensure_message_partitions((now() AT TIME ZONE 'UTC')::date - 31, 5)", logger: logger)
-        }
-    }
 }
 
 extension Duration {
