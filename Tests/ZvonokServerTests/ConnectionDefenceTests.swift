@@ -91,9 +91,10 @@ import ZvonokServer
             }
             // Their places freed (once the server has seen them close), a newcomer is served.
             let deadline = ContinuousClock.now + .seconds(5)
+            let request = "GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
             var later = RawConnection.Outcome(received: "", closedAfter: nil)
             while !later.received.hasPrefix("HTTP/1.1 200"), ContinuousClock.now < deadline {
-                later = try await RawConnection.send("GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n", port: port, patience: .seconds(5))
+                later = try await RawConnection.send(request, port: port, patience: .seconds(5))
             }
             #expect(later.received.hasPrefix("HTTP/1.1 200"))
         }

@@ -72,7 +72,9 @@ public struct PrivateCluster: Sendable {
         let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
         return entries.compactMap { pid_t($0) }.filter { pid in
             // `pid (name) state ppid …`: the name may hold spaces, so the fields are counted from its closing parenthesis.
-            guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8), let end = stat.lastIndex(of: ")") else { return false }
+            guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8), let end = stat.lastIndex(of: ")") else {
+                return false
+            }
             let fields = stat[stat.index(after: end)...].split(separator: " ")
             return fields.count > 1 && pid_t(fields[1]) == parent
         }

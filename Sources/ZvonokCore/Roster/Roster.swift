@@ -87,7 +87,10 @@ public struct Roster: Sendable, Equatable {
                 )
             case "guardian":
                 guardians.append(
-                    GuardianRow(line: row.line, externalID: try row.externalID(), name: try Validation.name(try row.text("name")), students: try row.distinctList("students", each: "student"))
+                    GuardianRow(
+                        line: row.line, externalID: try row.externalID(), name: try Validation.name(try row.text("name")),
+                        students: try row.distinctList("students", each: "student")
+                    )
                 )
             default:
                 throw ZvonokError.invalidArgument("type must be class, staff, student or guardian")

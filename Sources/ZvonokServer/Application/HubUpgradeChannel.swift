@@ -43,7 +43,10 @@ where UpgradeResponder.Context == ZvonokRequestContext {
     /// a later request too slowly. It never reaches an upgraded connection, whose pipeline has no HTTP handlers.
     let http1: HTTP1Channel.Configuration
 
-    init(responder: @escaping HTTPChannelHandler.Responder, upgradeResponder: UpgradeResponder, hub: MessagingHub, http1: HTTP1Channel.Configuration) {
+    init(
+        responder: @escaping HTTPChannelHandler.Responder, upgradeResponder: UpgradeResponder, hub: MessagingHub,
+        http1: HTTP1Channel.Configuration
+    ) {
         self.responder = Self.redirectingLateUpgrades(responder)
         self.upgradeResponder = upgradeResponder
         self.hub = hub

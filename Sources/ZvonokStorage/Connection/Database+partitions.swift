@@ -26,13 +26,17 @@ extension Database {
                 let exists = try await transaction.query("SELECT to_regclass(\(partition.name)) IS NOT NULL", logger: logger)
                 guard try await exists.decode(Bool.self).first(where: { _ in true }) == false else { return }
                 let stranded = try await transaction.query(
-                    "SELECT EXISTS (SELECT 1 FROM messages_default WHERE sent_at >= \(partition.start)::timestamptz AND sent_at < \(partition.end)::timestamptz)",
+                    """
+                    SELECT EXISTS (SELECT 1 FROM messages_default
+                                   WHERE sent_at >= \(partition.start)::timestamptz AND sent_at < \(partition.end)::timestamptz)
+                    """,
                     logger: logger
                 )
                 let statements = try await stranded.decode(Bool.self).first(where: { _ in true }) == true
                     ? partition.creationMovingStrandedRows : [partition.creation]
                 for statement in statements { try await transaction.query(PostgresQuery(unsafeSQL: statement), logger: logger) }
-                logger.info("Created a history partition", metadata: ["partition": "\(partition.name)", "movedFromDefault": "\(statements.count > 1)"])
+                let moved = statements.count > 1
+                logger.info("Created a history partition", metadata: ["partition": "\(partition.name)", "movedFromDefault": "\(moved)"])
             }
         }
     }
