@@ -42,11 +42,9 @@ extension Database {
         }
     }
 
-    /// Unique violations become 409, missing references 404, other values PostgreSQL refuses 400 (a data exception,
-    /// an integrity violation, a program limit such as an index entry over its size), an unreachable server or a
-    /// statement cancelled by `statement_timeout` 503; Zvonok's own errors pass. Input is validated before it gets
-    /// here, so a 400 from this point is a limit validation missed — and the group commit's cue to retry its batch in
-    /// halves (`ZvonokError.blamesInput`).
+    /// Turns a server's error into the contract's (`DatabaseErrorText.contractError`), logged; Zvonok's own errors
+    /// pass. Input is validated before it gets here, so a 400 from this point is a limit validation missed — and the
+    /// group commit's cue to retry its batch in halves (`ZvonokError.blamesInput`).
     func translatingErrors<Result>(_ body: () async throws -> Result) async throws -> Result {
         do {
             return try await body()
@@ -58,23 +56,16 @@ extension Database {
     }
 
     private func translated(_ error: PSQLError) -> any Error {
-        let state = error.serverInfo?[.sqlState]
-        switch state {
-        case "23505": return ZvonokError.conflict("already exists: \(error.serverInfo?[.detail] ?? "a duplicate")")
-        case "23503": return ZvonokError.notFound("a referenced object does not exist")
-        // Text PostgreSQL cannot store (the NUL character) in a query parameter, say: the caller's input.
-        case "22021": return ZvonokError.invalidArgument("a text holds a character that cannot be stored (NUL)")
-        case let state? where ["22", "23", "54"].contains(state.prefix(2)):
-            // Only the code: the server's message and detail may quote the value, a message's text say.
-            logger.notice("Database refused a value", metadata: ["sqlState": "\(state)"])
-            return ZvonokError.invalidArgument("a value was refused by the database (too long or malformed)")
-        case let state where state == nil || state!.hasPrefix("08") || ["57014", "57P01", "57P02", "57P03"].contains(state!):
-            // No answer, a lost connection, a statement over its time limit, or a server shutting down or starting up.
-            logger.warning("Database unavailable", metadata: ["error": "\(error.code)"])
-            return ZvonokError.unavailable()
-        default:
+        guard let known = DatabaseErrorText.contractError(for: error) else {
             logger.error("Database error", metadata: ["error": "\(DatabaseErrorText.describe(error))"])
             return error
         }
+        switch known.code {
+        case .unavailable: logger.warning("Database unavailable", metadata: ["error": "\(error.code)"])
+        // Only the code: the server's message and detail may quote the value, a message's text say.
+        case .invalidArgument: logger.notice("Database refused a value", metadata: ["sqlState": "\(DatabaseErrorText.sqlState(error) ?? "")"])
+        default: break
+        }
+        return known
     }
 }

@@ -19,6 +19,10 @@ public struct Database: Sendable {
             self.statement = statement
         }
 
+        /// No statement timeout and no bound on an operation, for one-off commands that may run for minutes
+        /// (`zvonok demo-data`); waiting for a lease is still bounded.
+        public static var unlimitedStatements: Timeouts { Timeouts(statement: .zero) }
+
         /// How long one operation (a query, a transaction) may wait for the server's answers before Zvonok closes its
         /// connection: the statement timeout plus `lease` for the server to report it; nil without a statement timeout.
         var operation: Duration? { statement > .zero ? statement + lease : nil }
