@@ -37,7 +37,8 @@ struct DemoDataCommand: AsyncParsableCommand {
         do { try options.validate() } catch { throw ValidationError(error.message) }
 
         let session = try await common.openDatabase(logger: logger)
-        let database = Database(url: session.url, logger: logger)
+        // A large world is made in one transaction of minutes: the time limits are for serving.
+        let database = Database(url: session.url, logger: logger, timeouts: .unlimitedStatements)
         let clock = ContinuousClock()
         let started = clock.now
         let summary = try await session.withRunningClient(database) {

@@ -59,6 +59,18 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "WebSocket connections one person may hold open on this node. [env: ZVONOK_CONNECTIONS_PER_PERSON] (default: 10)")
     var connectionsPerPerson: Int?
 
+    @Option(help: "Seconds a new connection has to send its first request's head (TLS handshake included) before it is closed. [env: ZVONOK_HEADER_TIMEOUT] (default: 10)")
+    var headerTimeout: Double?
+
+    @Option(help: "Seconds a kept-alive HTTP connection may stay idle before it is closed (never a WebSocket). [env: ZVONOK_IDLE_TIMEOUT] (default: 60)")
+    var idleTimeout: Double?
+
+    @Option(help: "Connections one address may hold open at once; 0 lifts the limit (not applied with --trust-proxy). [env: ZVONOK_CONNECTIONS_PER_ADDRESS] (default: 5000)")
+    var connectionsPerAddress: Int?
+
+    @Option(help: "Seconds a database statement may run before PostgreSQL cancels it (and the request answers 503); 0: no limit. [env: ZVONOK_STATEMENT_TIMEOUT] (default: 30)")
+    var statementTimeout: Double?
+
     @Option(help: "The weekly rating's weights for schoolsShare, teachersShare and teachersActiveShare, adding up to 1. [env: ZVONOK_RATING_WEIGHTS] (default: 0.3,0.3,0.4)")
     var ratingWeights: String?
 
@@ -92,15 +104,24 @@ struct Serve: AsyncParsableCommand {
         if let burst = try count(sendBurst, "ZVONOK_SEND_BURST", "the send burst") { configuration.sendBurst = burst }
         if let inFlight = try count(commitsInFlight, "ZVONOK_COMMITS_IN_FLIGHT", "commits in flight") { configuration.commitsInFlight = inFlight }
         if let batch = try count(commitBatch, "ZVONOK_COMMIT_BATCH", "the commit batch") { configuration.commitBatch = batch }
-        if let seconds = activityInterval ?? environment["ZVONOK_ACTIVITY_INTERVAL"].flatMap(Double.init) {
-            guard seconds > 0 else { throw ValidationError("the activity interval must be above 0") }
-            configuration.activityInterval = .seconds(seconds)
+        if let interval = try seconds(activityInterval, "ZVONOK_ACTIVITY_INTERVAL", "the activity interval") { configuration.activityInterval = interval }
+        if let timeout = try seconds(headerTimeout, "ZVONOK_HEADER_TIMEOUT", "the header timeout") { configuration.headerTimeout = timeout }
+        if let timeout = try seconds(idleTimeout, "ZVONOK_IDLE_TIMEOUT", "the idle timeout") { configuration.idleTimeout = timeout }
+        if let limit = connectionsPerAddress ?? environment["ZVONOK_CONNECTIONS_PER_ADDRESS"].flatMap(Int.init) {
+            guard limit >= 0 else { throw ValidationError("connections per address cannot be negative") }
+            configuration.maximumConnectionsPerAddress = limit
         }
         if let limit = try count(connectionsPerPerson, "ZVONOK_CONNECTIONS_PER_PERSON", "connections per person") {
             configuration.maximumConnectionsPerPerson = limit
         }
         if let weights = ratingWeights ?? environment["ZVONOK_RATING_WEIGHTS"] {
             do { configuration.ratingFormula = try RatingFormula(parsing: weights) } catch { throw ValidationError(error.message) }
+        }
+
+        var timeouts = Database.Timeouts()
+        if let seconds = statementTimeout ?? environment["ZVONOK_STATEMENT_TIMEOUT"].flatMap(Double.init) {
+            guard seconds >= 0 else { throw ValidationError("the statement timeout cannot be negative") }
+            timeouts.statement = .seconds(seconds)
         }
 
         let session = try await common.openDatabase(logger: logger)
@@ -114,7 +135,7 @@ struct Serve: AsyncParsableCommand {
                 throw error
             }
         }
-        let database = Database(url: session.url, logger: logger)
+        let database = Database(url: session.url, logger: logger, timeouts: timeouts)
         do {
             let services = try ZvonokApplication.services(configuration: configuration, database: database, logger: logger)
             let group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
@@ -131,6 +152,13 @@ struct Serve: AsyncParsableCommand {
         guard let value = option ?? ProcessInfo.processInfo.environment[variable].flatMap(Int.init) else { return nil }
         guard value >= 1 else { throw ValidationError("\(what) must be at least 1") }
         return value
+    }
+
+    /// A duration in seconds: the option's value, else the environment variable's, else nil; above 0.
+    private func seconds(_ option: Double?, _ variable: String, _ what: String) throws -> Duration? {
+        guard let value = option ?? ProcessInfo.processInfo.environment[variable].flatMap(Double.init) else { return nil }
+        guard value > 0 else { throw ValidationError("\(what) must be above 0") }
+        return .seconds(value)
     }
 
     /// The server owns the embedded cluster it serves from, so it stops it on the way out.

@@ -5,7 +5,14 @@ import Testing
 @Suite struct GroupCommitterTests {
     /// A stand-in for the database: numbers messages per chat and records each batch.
     final class FakeStore: Sendable {
-        let state = Mutex<(batches: [Int], seq: [Int64: Int64], failNext: Bool)>(([], [:], false))
+        let state = Mutex<(batches: [Int], seq: [Int64: Int64], failNext: Bool, attempts: Int)>(([], [:], false, 0))
+        /// A batch holding a message with this cid is refused as the database refuses a value it cannot index.
+        let poison: String?
+
+        init(poison: String? = nil) {
+            self.poison = poison
+        }
+
         /// Transactions running now, and the most that ever ran at once.
         let concurrency = Mutex<(now: Int, most: Int)>((0, 0))
 
@@ -14,6 +21,8 @@ import Testing
             defer { concurrency.withLock { $0.now -= 1 } }
             try await Task.sleep(for: .milliseconds(5))
             return try state.withLock { state in
+                state.attempts += 1
+                if batch.contains(where: { $0.cid == poison }) { throw ZvonokError.invalidArgument("index row size exceeds the maximum") }
                 if state.failNext {
                     state.failNext = false
                     throw ZvonokError.unavailable()
@@ -75,5 +84,50 @@ import Testing
         }
         let ack = try await committer.submit(PendingMessage(chatID: 1, senderID: 1, cid: "b", text: "x"))
         #expect(ack.seq == 1)
+    }
+
+    /// Submits `count` messages with cids "0", "1", … at once, behind one already committing, so they share batches.
+    private func submitCrowd(_ count: Int, to committer: GroupCommitter) async -> [String: Result<CommittedMessage, ZvonokError>] {
+        await withTaskGroup(of: (String, Result<CommittedMessage, ZvonokError>).self) { group in
+            for cid in ["first"] + (0..<count).map(String.init) {
+                group.addTask {
+                    do {
+                        return (cid, .success(try await committer.submit(PendingMessage(chatID: 1, senderID: 1, cid: cid, text: "x"))))
+                    } catch {
+                        return (cid, .failure(error as! ZvonokError))
+                    }
+                }
+                if cid == "first" { try? await Task.sleep(for: .milliseconds(1)) }
+            }
+            return await group.reduce(into: [:]) { $0[$1.0] = $1.1 }
+        }
+    }
+
+    /// Hole 3 of issue 15: one message the database refuses made every sender of its batch fail.
+    @Test func aMessageTheDatabaseRefusesFailsAloneAndTheRestOfItsBatchCommits() async throws {
+        let store = FakeStore(poison: "17")
+        let committer = GroupCommitter(maximumBatch: 50, commit: store.commit) { _ in }
+        let results = await submitCrowd(40, to: committer)
+        guard case .failure(let error) = results["17"] else { Issue.record("the refused message was acked"); return }
+        #expect(error.code == .invalidArgument)
+        let acked = results.values.compactMap { try? $0.get() }
+        #expect(acked.count == 40)
+        #expect(Set(acked.map(\.seq)) == Set(1...40))
+        // The 40 shared one batch; halving it found the one message in about 2·log2(40) more attempts.
+        #expect(store.state.withLock { $0.attempts } <= 14)
+    }
+
+    /// A lost database is nobody's fault in the batch: everyone is told, nothing is retried on a guess.
+    @Test func anUnreachableDatabaseFailsTheWholeBatchWithoutRetrying() async throws {
+        let store = FakeStore()
+        let committer = GroupCommitter(maximumBatch: 50, commit: { batch in
+            if batch.count > 1 { throw ZvonokError.unavailable() }
+            return try await store.commit(batch)
+        }) { _ in }
+        let results = await submitCrowd(20, to: committer)
+        let failures = results.values.compactMap { result -> ErrorCode? in
+            if case .failure(let error) = result { error.code } else { nil }
+        }
+        #expect(failures == Array(repeating: .unavailable, count: 20))
     }
 }

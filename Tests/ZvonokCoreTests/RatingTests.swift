@@ -96,6 +96,24 @@ import Testing
         #expect(text.hasSuffix("\r\n"))
     }
 
+    /// Hole 7 of issue 15: Russian-locale spreadsheets split on `;`, so `Школа;=2+5;Y` came out as three cells,
+    /// the second a formula. Every text cell is guarded, not only names; the numbers stay numbers.
+    @Test func csvIsSafeInASemicolonLocaleInEveryTextCell() throws {
+        let units = [
+            RatingUnit(key: "7", name: "Школа;=2+5;Y", regionCode: "55", municipalityID: 3),
+            RatingUnit(key: "8", name: "\tтабуляция", regionCode: "+55", municipalityID: 3),
+            RatingUnit(key: "9", name: "-1 школа", regionCode: "@55", municipalityID: 3),
+        ]
+        let text = try #require(String(data: try rate(.school, units).csv.dropFirst(3), encoding: .utf8))
+        let lines = text.components(separatedBy: "\r\n")
+        for expected in ["s7,\"Школа;=2+5;Y\",55,m3,0,0,0.0000,", "s8,'\tтабуляция,'+55,m3,0,", "s9,'-1 школа,'@55,m3,0,"] {
+            #expect(lines.contains { $0.hasPrefix(expected) }, "\(expected)")
+        }
+        #expect(Rating.csvField("0.3333") == "0.3333")
+        #expect(Rating.csvField("=1;2") == "\"'=1;2\"")
+        #expect(Rating.csvField("\rx") == "\"'\rx\"")
+    }
+
     @Test func textOfDecimalsIsFixedAndLocaleFree() {
         #expect(Rating.text(Decimal(string: "0.5")!, places: 4) == "0.5000")
         #expect(Rating.text(Decimal(string: "66.67")!, places: 2) == "66.67")

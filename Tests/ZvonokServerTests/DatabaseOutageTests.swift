@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import Testing
 import ZvonokServer
+import ZvonokStorage
 import ZvonokTestSupport
 
 /// PostgreSQL stopped in the middle of traffic and started again (issue 8): no false ack, no hang, `/health` tells,
@@ -37,6 +38,39 @@ import ZvonokTestSupport
                     #expect(acked.sorted() == Array(1...8), "every message once, gap-free")
                     let seqs = try await reader.collect(8, "msg", in: chat).map { $0.seq! }
                     #expect(seqs == Array(1...8), "the reader got each once, in order")
+                }
+            }
+        }
+    }
+
+    /// Issue 15: a frozen PostgreSQL (every process stopped with SIGSTOP: connections open, nothing answers) held
+    /// every commit and request with no answer, and a lease said to give up after 5 s waited 60. Now each waits at
+    /// most the lease timeout, or the statement timeout plus the lease timeout once it has its connection.
+    @Test func aFrozenDatabaseIsAnsweredWithinTheBoundAndServiceResumesAfterIt() async throws {
+        let timeouts = Database.Timeouts(lease: .seconds(1), statement: .seconds(2))
+        try await PrivateCluster.with { cluster in
+            try await withTestServer(on: cluster.url, configure: { $0.sendRate = 0 }, timeouts: timeouts) { api in
+                let school = try await SchoolFixture.build(api)
+                let chat = try await WebSocketOrderTests.classChat(api, school)
+                try await withSocket(api, token: school.token("teacher5")) { teacher, _ in
+                    #expect(try await Self.send(["b1"], in: chat, on: teacher).acked == [1])
+
+                    try cluster.freeze()
+                    defer { try? cluster.thaw() }
+                    let start = ContinuousClock.now
+                    let down = try await Self.send(["f1", "f2"], in: chat, on: teacher)
+                    #expect(down.refused == ["f1": "unavailable", "f2": "unavailable"])
+                    let request = try await api.get("/v1/me/chats", token: school.token("teacher5"))
+                    #expect(request.status == .serviceUnavailable)
+                    let waited = ContinuousClock.now - start
+                    // Three operations one after another, each bounded by lease + statement + lease (4 s here).
+                    #expect(waited < .seconds(15), "the sends and the request were answered in \(waited)")
+
+                    try cluster.thaw()
+                    try await Self.waitUntilHealthy(api)
+                    // Resent with the same cids: each lands once, whether or not its frozen commit went through.
+                    let after = try await Self.send(["f1", "f2", "a1"], in: chat, on: teacher).acked
+                    #expect(after.sorted() == [2, 3, 4])
                 }
             }
         }

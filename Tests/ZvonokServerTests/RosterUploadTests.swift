@@ -89,6 +89,31 @@ import Testing
         }
     }
 
+    /// Issue 15: a staff row listing one class twice answered 500 and applied nothing; an externalId short in
+    /// characters but long in bytes answered 500 too. Each is now its row's error, and the other rows apply.
+    @Test func duplicatesWithinARowAndByteLongIdsAreRowErrors() async throws {
+        try await withTestServer { api in
+            let school = try await SchoolFixture.build(api)
+            let path = "/v1/schools/\(school.id("school"))/roster"
+            var roster = Self.roster
+            let longID = "T" + String(repeating: "\u{301}", count: 200)
+            roster["staff"] = [
+                ["externalId": "T1", "name": "Иванова М. П.", "role": "teacher", "classes": [["class": "K5A", "homeroom": true], ["class": "K5A", "homeroom": false]]],
+                ["externalId": "A1", "name": "Завуч", "role": "school_admin", "classes": [] as [Any]],
+                ["externalId": longID, "name": "Длинный", "role": "teacher", "classes": [] as [Any]],
+            ]
+            roster["guardians"] = [["externalId": "G1", "name": "Петрова Анна", "students": ["S1", "S1"]]]
+            let answer = try await expect(api.call(.put, path, token: school.token("schoolAdmin"), json: roster), .ok)
+            let errors = try #require(answer["errors"] as? [[String: Any]])
+            #expect(errors.compactMap { $0["line"] as? Int } == [3, 5, 8])
+            #expect((errors[0]["message"] as? String)?.contains("K5A is listed twice") == true)
+            #expect((errors[1]["message"] as? String)?.contains("bytes") == true)
+            #expect(answer["failed"] as? Int == 3)
+            let invites = try #require(answer["invites"] as? [[String: Any]])
+            #expect(Set(invites.compactMap { $0["externalId"] as? String }) == ["A1", "S1", "S2"])
+        }
+    }
+
     @Test func rosterNeedsTheSchoolsAdmins() async throws {
         try await withTestServer { api in
             let school = try await SchoolFixture.build(api)

@@ -45,6 +45,25 @@ import ZvonokStorage
         }
     }
 
+    /// Issue 15: the line logged for a request that failed inside the server carried its path, which for activation
+    /// holds the invite code. The server runs at trace level, its most talkative.
+    @Test func aFailedActivationLogsItsRouteAndNeverItsCode() async throws {
+        try await withTestServer { api in
+            let school = try await SchoolFixture.build(api)
+            let student = try await api.post("/v1/classes/\(school.id("class5"))/students", token: school.token("schoolAdmin"), ["name": "Новенький"])
+            let code = try #require(student.string("inviteCode"))
+            let server = ServerProcess(databaseURL: api.databaseURL.description, port: try freeLoopbackPort(), logLevel: "trace")
+            try await server.start()
+            // With the invites table out of the way, activation fails with an error no rule translates: logged.
+            try await withRunningDatabase(api.databaseURL) { _ = try await $0.query("ALTER TABLE invites RENAME TO invites_away") }
+            _ = try await Self.json(.POST, "http://127.0.0.1:\(server.port)/v1/invites/\(code)/activate")
+            await server.stop()
+            #expect(server.log.contains("Request failed"), "the failure was logged")
+            #expect(server.log.contains("activate"), "with its route")
+            #expect(!server.log.contains(code), "the log holds the invite code")
+        }
+    }
+
     /// Sends one message over `?token=` (as browsers do) and waits for its ack.
     private static func post(_ text: String, in chat: String, port: Int, token: String) async throws {
         var logger = Logger(label: "zvonok.test-client")

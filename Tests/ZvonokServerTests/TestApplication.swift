@@ -20,12 +20,13 @@ func withTestServer<Result: Sendable>(
 func withTestServer<Result: Sendable>(
     on url: DatabaseURL,
     configure: (inout ServerConfiguration) -> Void = { _ in },
+    timeouts: Database.Timeouts = .init(),
     _ body: @Sendable @escaping (APIClient) async throws -> Result
 ) async throws -> Result {
     let ministryToken = try await withRunningDatabase(url) { database in
         try await CredentialStore(database: database).mintMinistryToken(name: "Министерство")
     }
-    let app = try makeTestApplication(url: url, configure: configure)
+    let app = try makeTestApplication(url: url, configure: configure, timeouts: timeouts)
     return try await app.test(.live) { client in try await body(APIClient(client: client, ministryToken: ministryToken, databaseURL: url)) }
 }
 
@@ -45,12 +46,14 @@ let testLogger: Logger = {
     return logger
 }()
 
-func makeTestApplication(url: DatabaseURL, configure: (inout ServerConfiguration) -> Void = { _ in }) throws -> some ApplicationProtocol {
+func makeTestApplication(
+    url: DatabaseURL, configure: (inout ServerConfiguration) -> Void = { _ in }, timeouts: Database.Timeouts = .init()
+) throws -> some ApplicationProtocol {
     var configuration = ServerConfiguration(host: "127.0.0.1", port: 0)
     configure(&configuration)
     return try ZvonokApplication.build(
         configuration: configuration,
-        database: Database(url: url, logger: testLogger, maximumConnections: 8),
+        database: Database(url: url, logger: testLogger, maximumConnections: 8, timeouts: timeouts),
         logger: testLogger
     )
 }

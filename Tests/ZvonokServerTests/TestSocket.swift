@@ -36,6 +36,17 @@ final class TestSocket: @unchecked Sendable {
         try await outbound.write(.text(String(decoding: data, as: UTF8.self)))
     }
 
+    /// The answers to `count` sends, by `cid` (by `ref` for errors): "ack", or the error's code.
+    func answers(_ count: Int) async throws -> [String: String] {
+        var answers: [String: String] = [:]
+        while answers.count < count {
+            let frame = try await next()
+            if frame.type == "ack" { answers[frame["cid"] as! String] = "ack" }
+            if frame.type == "error" { answers[frame["ref"] as! String] = frame["code"] as? String }
+        }
+        return answers
+    }
+
     func send(_ text: String) async throws {
         try await outbound.write(.text(text))
     }

@@ -32,6 +32,35 @@ import Testing
         }
     }
 
+    /// Issue 15: one letter and hundreds of combining marks is one character but many bytes; an `externalId` like it
+    /// answered 500. Names are bounded at 512 UTF-8 bytes, external ids at 256, class letters at 32.
+    @Test func valuesShortInCharactersButLongInBytesAre400() async throws {
+        try await withTestServer { api in
+            let school = try await SchoolFixture.build(api)
+            let admin = school.token("schoolAdmin")
+            let marks = { (count: Int) in "Я" + String(repeating: "\u{301}", count: count) }
+            let cases: [(String, String, [String: Any])] = [
+                (admin, "/v1/schools/\(school.id("school"))/staff", ["name": marks(300), "role": "teacher"]),
+                (admin, "/v1/schools/\(school.id("school"))/staff", ["name": "Учитель", "role": "teacher", "externalId": marks(130)]),
+                (admin, "/v1/schools/\(school.id("school"))/staff", ["name": "Учитель", "role": "teacher", "externalId": marks(9_000)]),
+                (admin, "/v1/schools/\(school.id("school"))/classes", ["grade": 5, "letter": marks(20), "year": "2026/2027"]),
+                (school.token("municipal"), "/v1/municipalities/\(school.id("municipality"))/schools", ["name": marks(300)]),
+                (school.token("regional"), "/v1/regions/55/municipalities", ["name": "Район", "externalId": marks(130)]),
+                (api.ministryToken, "/v1/regions", ["code": "77", "name": marks(300)]),
+            ]
+            for (token, path, body) in cases {
+                let answer = try await api.post(path, token: token, body)
+                #expect(answer.status == .badRequest, "\(path)")
+                #expect(answer.errorCode == "invalid_argument", "\(path)")
+            }
+            // At the bounds, accepted: 511 bytes of name, 256 of externalId.
+            try await expect(
+                api.post("/v1/schools/\(school.id("school"))/staff", token: admin, ["name": marks(254), "role": "teacher", "externalId": marks(127)]),
+                .created
+            )
+        }
+    }
+
     @Test func duplicatesAre409() async throws {
         try await withTestServer { api in
             let school = try await SchoolFixture.build(api)

@@ -1,4 +1,6 @@
+import Foundation
 import PostgresNIO
+import Synchronization
 import Testing
 import ZvonokCore
 import ZvonokStorage
@@ -155,6 +157,43 @@ import ZvonokTestSupport
             #expect(stored == 1)
             let receipts = try await database.client.query("SELECT count(*)::int FROM message_receipts").collectOne(Int.self)
             #expect(receipts == 1, "a refused cid stays free")
+        }
+    }
+
+    /// Hole 3 of issue 15, below validation: a cid whose index entry is over PostgreSQL's size limit (54000) used to
+    /// fail the whole group commit; now it fails alone and the rest of its batch is acked in order.
+    @Test func aMessageThePostgresIndexRefusesFailsAloneInItsGroupCommit() async throws {
+        try await withTestDatabase { database in
+            let (chat, _) = try await makeChats(database)
+            let store = MessageStore(database: database)
+            let attempts = Mutex<[Int]>([])
+            let committer = GroupCommitter(maximumBatch: 100, commit: { batch in
+                attempts.withLock { $0.append(batch.count) }
+                return try await store.commit(batch)
+            }) { _ in }
+            // Random hex does not compress: about 11 KB in the (sender, cid) index, four times its limit.
+            let poison = (0..<300).map { _ in UUID().uuidString }.joined()
+            let cids = (0..<30).map { "ok-\($0)" }
+            let replies = Mutex<[String: Result<CommittedMessage, any Error>]>([:])
+            let answered = AsyncStream.makeStream(of: Void.self)
+            for cid in cids[..<15] + [poison] + cids[15...] {
+                committer.submit(PendingMessage(chatID: chat, senderID: 1, cid: cid, text: "урок")) { result in
+                    let done = replies.withLock { replies in
+                        replies[cid] = result
+                        return replies.count == cids.count + 1
+                    }
+                    if done { answered.continuation.finish() }
+                }
+            }
+            for await _ in answered.stream {}
+            let results = replies.withLock { $0 }
+            #expect(throws: ZvonokError.self) { try results[poison]!.get() }
+            if case .failure(let error as ZvonokError) = results[poison] { #expect(error.code == .invalidArgument) }
+            let acked = try cids.map { try results[$0]!.get().seq }
+            #expect(acked == Array(1...30), "every other sender is acked, in submission order")
+            #expect(attempts.withLock { $0.contains { $0 > 1 } }, "the poisoned message shared a batch")
+            let stored = try await database.client.query("SELECT count(*)::int FROM messages WHERE chat_id = \(chat)")
+            for try await count in stored.decode(Int.self) { #expect(count == 30) }
         }
     }
 }

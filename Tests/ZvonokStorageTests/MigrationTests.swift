@@ -30,6 +30,33 @@ import ZvonokTestSupport
         }
     }
 
+    /// Issue 15: messages of a month with no partition land in the default one, and creating that month's partition
+    /// then failed — and with it the next start. Its rows are moved into the new partition now.
+    @Test func aMonthWhoseMessagesLandedInTheDefaultPartitionIsCreatedAroundThem() async throws {
+        try await withTestDatabase { database in
+            try await database.client.query(
+                """
+                INSERT INTO messages (chat_id, seq, sent_at, sender_id, cid, text, counted)
+                VALUES (1, 1, '2031-05-10 12:00:00+00', 1, 'a', 'привет', true), (1, 2, '2031-06-01 00:00:00+00', 1, 'b', 'пока', true)
+                """
+            )
+            let day = try #require(ISO8601DateFormatter().date(from: "2031-05-15T00:00:00Z"))
+            try await database.ensureMessagePartitions(around: day)
+            try await database.ensureMessagePartitions(around: day)
+            var homes: [String] = []
+            for try await home in try await database.client.query("SELECT tableoid::regclass::text FROM messages ORDER BY seq").decode(String.self) {
+                homes.append(home)
+            }
+            #expect(homes == ["messages_2031_05", "messages_2031_06"])
+            let left = try await database.client.query("SELECT count(*)::int FROM messages_default").collectOne(Int.self)
+            #expect(left == 0)
+            let months = try await database.client.query(
+                "SELECT count(*)::int FROM pg_inherits WHERE inhparent = 'messages'::regclass AND inhrelid::regclass::text LIKE 'messages_2031_%'"
+            ).collectOne(Int.self)
+            #expect(months == 5, "April to August")
+        }
+    }
+
     @Test func changedMigrationIsRefused() async throws {
         try await withTestDatabase(empty: true) { database in
             let migrator = Migrator(client: database.client, logger: database.logger)

@@ -48,4 +48,35 @@ public struct PrivateCluster: Sendable {
     public func start() async throws {
         try await embedded.start()
     }
+
+    /// Freezes every process of the cluster with SIGSTOP until `thaw()`: its socket still takes connections and
+    /// nothing answers, as a server stalled on a dead disk looks from outside.
+    public func freeze() throws {
+        try signalEveryProcess(SIGSTOP)
+    }
+
+    public func thaw() throws {
+        try signalEveryProcess(SIGCONT)
+    }
+
+    /// Signals the postmaster (its pid is the first line of `postmaster.pid`, in the folder the URL's socket is in)
+    /// and each of its children.
+    private func signalEveryProcess(_ signal: Int32) throws {
+        let folder = URLComponents(string: embedded.url)?.queryItems?.first { $0.name == "host" }?.value ?? ""
+        let pidFile = try String(contentsOfFile: folder + "/postmaster.pid", encoding: .utf8)
+        guard let postmaster = pid_t(pidFile.prefix { $0 != "\n" }) else { throw CocoaError(.fileReadCorruptFile) }
+        for pid in [postmaster] + Self.children(of: postmaster) { kill(pid, signal) }
+    }
+
+    private static func children(of parent: pid_t) -> [pid_t] {
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        return entries.compactMap { pid_t($0) }.filter { pid in
+            // `pid (name) state ppid …`: the name may hold spaces, so the fields are counted from its closing parenthesis.
+            guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8), let end = stat.lastIndex(of: ")") else {
+                return false
+            }
+            let fields = stat[stat.index(after: end)...].split(separator: " ")
+            return fields.count > 1 && pid_t(fields[1]) == parent
+        }
+    }
 }

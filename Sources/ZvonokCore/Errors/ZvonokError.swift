@@ -24,6 +24,15 @@ public struct ZvonokError: Error, Sendable, Equatable, CustomStringConvertible {
 
     public var description: String { "\(code.rawValue): \(message)" }
 
+    /// Whether what was sent caused the error (a refused value, a duplicate, a missing reference), so that the same
+    /// operation without it could succeed; never true of `unavailable` or `internal`.
+    public var blamesInput: Bool {
+        switch code {
+        case .invalidArgument, .notFound, .conflict, .payloadTooLarge: true
+        case .forbidden, .unauthenticated, .rateLimited, .unavailable, .internal: false
+        }
+    }
+
     public static func invalidArgument(_ message: String) -> Self { Self(.invalidArgument, message) }
     public static func notFound(_ message: String = "not found") -> Self { Self(.notFound, message) }
     public static func forbidden(_ message: String = "not allowed") -> Self { Self(.forbidden, message) }

@@ -18,6 +18,11 @@ import Synchronization
 /// With `maximumInFlight` above 1, several batches commit at once (the database orders each chat's messages by its
 /// row lock); their `committed` hand-offs may then overlap or come out of commit order, so the receiver must put
 /// each chat back in `seq` order (the hub does, with `ChatSequencer`).
+///
+/// One message must never fail the others: a commit that throws an error blaming the input (`ZvonokError.blamesInput`:
+/// the database refused a value, say an index entry over its size limit) is retried in halves, recursively, so every
+/// other sender gets its ack and only the offending message gets the error. Any other error (the database cannot be
+/// reached) answers the whole batch, as no retry could tell which message, if any, was at fault.
 public final class GroupCommitter: Sendable {
     /// Makes a batch durable: each message committed, or refused on its own (its sender may not post there).
     public typealias Commit = @Sendable ([PendingMessage]) async throws -> [Result<CommittedMessage, ZvonokError>]
@@ -71,14 +76,21 @@ public final class GroupCommitter: Sendable {
     }
 
     private func flush() async {
-        while let batch = nextBatch() {
-            do {
-                let results = try await commit(batch.map(\.message))
-                for (entry, result) in zip(batch, results) { entry.reply(result.mapError { $0 }) }
-                await committed(results.compactMap { try? $0.get() })
-            } catch {
-                for entry in batch { entry.reply(.failure(error)) }
-            }
+        while let batch = nextBatch() { await commitOrBisect(batch[...]) }
+    }
+
+    /// Commits a batch and answers its senders; when the input is to blame, commits each half on its own instead.
+    private func commitOrBisect(_ batch: ArraySlice<(message: PendingMessage, reply: Reply)>) async {
+        do {
+            let results = try await commit(batch.map(\.message))
+            for (entry, result) in zip(batch, results) { entry.reply(result.mapError { $0 }) }
+            await committed(results.compactMap { try? $0.get() })
+        } catch let error as ZvonokError where error.blamesInput && batch.count > 1 {
+            let middle = batch.startIndex + batch.count / 2
+            await commitOrBisect(batch[..<middle])
+            await commitOrBisect(batch[middle...])
+        } catch {
+            for entry in batch { entry.reply(.failure(error)) }
         }
     }
 

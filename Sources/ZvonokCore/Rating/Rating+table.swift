@@ -56,23 +56,24 @@ extension Rating {
     }
 
     /// RFC 4180 CSV: UTF-8 with a byte order mark (so that spreadsheet programs read Cyrillic right), a header
-    /// row, `,` between fields, CRLF after each row; a field holding a comma, quote or line break is quoted, its
-    /// quotes doubled. A name starting with `=`, `+`, `-` or `@` is prefixed with `'` so that a spreadsheet shows
-    /// it rather than running it as a formula.
+    /// row, `,` between fields, CRLF after each row. Safe in every locale: a field holding `,`, `;` (the separator
+    /// of Russian-locale spreadsheets), a quote or a line break is quoted, its quotes doubled; and any field starting
+    /// with `=`, `+`, `-`, `@`, a tab or CR is prefixed with `'`, so that a spreadsheet shows it rather than running
+    /// it as a formula. The numbers of the rating never start with one of those, so they stay numbers.
     public var csv: Data {
         let (header, rows) = table
         var text = "\u{FEFF}"
         for row in [header] + rows {
-            text += row.enumerated().map { index, field in Self.csvField(field, isName: index == 1) }.joined(separator: ",")
+            text += row.map(Self.csvField).joined(separator: ",")
             text += "\r\n"
         }
         return Data(text.utf8)
     }
 
-    static func csvField(_ field: String, isName: Bool) -> String {
+    static func csvField(_ field: String) -> String {
         var value = field
-        if isName, let first = value.unicodeScalars.first, "=+-@\t\r".unicodeScalars.contains(first) { value = "'" + value }
-        guard value.contains(where: { $0 == "," || $0 == "\"" || $0 == "\r" || $0 == "\n" || $0 == "\r\n" }) else { return value }
+        if let first = value.unicodeScalars.first, "=+-@\t\r".unicodeScalars.contains(first) { value = "'" + value }
+        guard value.unicodeScalars.contains(where: { ",;\"\r\n".unicodeScalars.contains($0) }) else { return value }
         return "\"" + value.replacingOccurrences(of: "\"", with: "\"\"") + "\""
     }
 }

@@ -75,7 +75,7 @@ public struct Roster: Sendable, Equatable {
                 guard let role = Role(rawValue: try row.text("role")), role.isStaff else {
                     throw ZvonokError.invalidArgument("role must be teacher or school_admin")
                 }
-                let classes = row.list("classes")
+                let classes = try row.distinctList("classes", each: "class")
                 let homeroom = Set(row.list("homeroom"))
                 guard homeroom.isSubset(of: classes) else { throw ZvonokError.invalidArgument("a homeroom class must also be in classes") }
                 staff.append(
@@ -87,7 +87,10 @@ public struct Roster: Sendable, Equatable {
                 )
             case "guardian":
                 guardians.append(
-                    GuardianRow(line: row.line, externalID: try row.externalID(), name: try Validation.name(try row.text("name")), students: row.list("students"))
+                    GuardianRow(
+                        line: row.line, externalID: try row.externalID(), name: try Validation.name(try row.text("name")),
+                        students: try row.distinctList("students", each: "student")
+                    )
                 )
             default:
                 throw ZvonokError.invalidArgument("type must be class, staff, student or guardian")
@@ -124,5 +127,14 @@ struct RawRow {
 
     func list(_ field: String) -> [String] {
         (lists[field] ?? []).map(Validation.trimmed).filter { !$0.isEmpty }
+    }
+
+    /// A list that names each item once: a class listed twice for one teacher would be two assignments of the same
+    /// pair, which the upload's set-based insert cannot apply.
+    func distinctList(_ field: String, each item: String) throws(ZvonokError) -> [String] {
+        let items = list(field)
+        var seen: Set<String> = []
+        if let twice = items.first(where: { !seen.insert($0).inserted }) { throw .invalidArgument("\(item) \(twice) is listed twice") }
+        return items
     }
 }

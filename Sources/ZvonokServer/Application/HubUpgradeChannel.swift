@@ -40,12 +40,18 @@ where UpgradeResponder.Context == ZvonokRequestContext {
     let responder: HTTPChannelHandler.Responder
     let upgradeResponder: UpgradeResponder
     let hub: MessagingHub
-    let http1 = HTTP1Channel.Configuration()
+    /// Hummingbird's HTTP/1.1 settings; its `idleTimeout` closes a kept-alive connection that stays idle, or sends
+    /// a later request too slowly. It never reaches an upgraded connection, whose pipeline has no HTTP handlers.
+    let http1: HTTP1Channel.Configuration
 
-    init(responder: @escaping HTTPChannelHandler.Responder, upgradeResponder: UpgradeResponder, hub: MessagingHub) {
+    init(
+        responder: @escaping HTTPChannelHandler.Responder, upgradeResponder: UpgradeResponder, hub: MessagingHub,
+        http1: HTTP1Channel.Configuration
+    ) {
         self.responder = Self.redirectingLateUpgrades(responder)
         self.upgradeResponder = upgradeResponder
         self.hub = hub
+        self.http1 = http1
     }
 
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {

@@ -47,6 +47,16 @@ public struct ServerConfiguration: Sendable {
     public var clusterHeartbeat: Duration = .seconds(5)
     /// How long a closing connection has to take its last frames and answer the close frame before it is cut off.
     public var closeGrace: Duration = .seconds(5)
+    /// How long a new connection has to deliver the head of its first request — TLS handshake included — before it
+    /// is closed: a client that sends a request line and a header and then nothing holds no socket for long.
+    public var headerTimeout: Duration = .seconds(10)
+    /// How long a kept-alive HTTP connection may stay idle, or take over a later request, before it is closed. Never
+    /// applies to a WebSocket, which the hub pings instead.
+    public var idleTimeout: Duration = .seconds(60)
+    /// Connections one remote address may hold open at once; more are closed on arrival. A whole school may sit
+    /// behind one NAT address (a thousand people, each with a phone and a laptop), hence the high default. 0 lifts
+    /// the limit; it does not apply with `trustProxyHeaders`, where every connection comes from the proxy.
+    public var maximumConnectionsPerAddress: Int = 5000
 
     public init(host: String = "127.0.0.1", port: Int = 8080) {
         self.host = host

@@ -1,21 +1,23 @@
 public import Hummingbird
 import HummingbirdCore
 import HummingbirdTLS
+import NIOCore
 public import Logging
 public import ServiceLifecycle
 public import ZvonokStorage
 
 /// Builds the Zvonok server: routes, middleware and the services it runs (the database pool among them).
 public enum ZvonokApplication {
-    /// What `serve` runs, in start order. A service group shuts its services down in reverse order, so the activity
-    /// applier stops first, then the hub's drain — open WebSockets are closed with 1001 (going away) — and the server
-    /// (with the database pool) after them.
+    /// What `serve` runs, in start order. A service group shuts its services down in reverse order, so the partition
+    /// keeper and the activity applier stop first, then the hub's drain — open WebSockets are closed with 1001 (going
+    /// away) — and the server (with the database pool) after them.
     /// Throws `TLSSetupError` when the TLS certificate or key cannot be read.
     public static func services(configuration: ServerConfiguration, database: Database, logger: Logger) throws -> [any Service] {
         let hub = MessagingHub(database: database, configuration: configuration, logger: logger)
         return [
             try build(configuration: configuration, database: database, logger: logger, hub: hub), HubDrain(hub: hub),
             ActivityApplier(database: database, interval: configuration.activityInterval, logger: logger),
+            MessagePartitionKeeper(database: database, logger: logger),
         ]
     }
 
@@ -45,8 +47,15 @@ public enum ZvonokApplication {
     /// HTTP/1.1 with the upgrade to the hub's WebSocket, inside TLS (HTTPS and WSS) when a certificate is configured.
     static func server(configuration: ServerConfiguration, router: Router<ZvonokRequestContext>, hub: MessagingHub) throws -> HTTPServerBuilder {
         let upgradeResponder = router.buildResponder()
+        // Behind a proxy every connection comes from the proxy's address: counting them would cap the whole server.
+        let addresses = configuration.trustProxyHeaders || configuration.maximumConnectionsPerAddress == 0
+            ? nil : ConnectionsPerAddress(limit: configuration.maximumConnectionsPerAddress)
+        let http1 = HTTP1Channel.Configuration(idleTimeout: TimeAmount(configuration.idleTimeout))
         let plain = HTTPServerBuilder { responder in
-            SmallReceiveBuffers(base: HubUpgradeChannel(responder: responder, upgradeResponder: upgradeResponder, hub: hub))
+            ConnectionGuard(
+                base: SmallReceiveBuffers(base: HubUpgradeChannel(responder: responder, upgradeResponder: upgradeResponder, hub: hub, http1: http1)),
+                headerTimeout: configuration.headerTimeout, addresses: addresses
+            )
         }
         guard let tls = try configuration.tlsConfiguration() else { return plain }
         return try .tls(plain, tlsConfiguration: tls)

@@ -3,6 +3,7 @@ import Hummingbird
 import Logging
 import NIOCore
 import ZvonokCore
+import ZvonokStorage
 
 /// Gives every failed request the contract's error body, `{"error": {"code": …, "message": …}}`: Zvonok's own
 /// errors, Hummingbird's (unknown route, body too large), undecodable bodies, and — logged, never shown — the rest.
@@ -24,7 +25,11 @@ struct ErrorMiddleware: RouterMiddleware {
         } catch is DecodingError {
             return Self.response(for: .invalidArgument("the request body is not the JSON this endpoint expects"))
         } catch {
-            logger.error("Request failed", metadata: ["path": "\(request.uri.path)", "error": "\(error)"])
+            // A database error met while reading rows, after the query itself answered (a statement cancelled by its
+            // timeout, say), is the contract's error as much as one the query threw.
+            if let known = DatabaseErrorText.contractError(for: error) { return Self.response(for: known) }
+            // The route's pattern, never the path: a path can hold a secret (`/v1/invites/{code}/activate`).
+            logger.error("Request failed", metadata: ["route": "\(request.method) \(context.endpointPath ?? "unmatched")", "error": "\(error)"])
             return Self.response(for: ZvonokError(.internal, "internal error"))
         }
     }

@@ -48,8 +48,8 @@ enum HubFrames {
     private static func inbound(_ object: [String: Any]) throws(ZvonokError) -> Inbound {
         switch object["type"] as? String {
         case "send":
-            guard let cid = object["cid"] as? String, (1...100).contains(cid.count) else { throw .invalidArgument("cid must be 1 to 100 characters") }
-            return .send(chat: try chat(in: object), cid: try Validation.storable(cid, field: "cid"), text: try text(in: object))
+            guard let cid = object["cid"] as? String else { throw .invalidArgument("a send needs a cid") }
+            return .send(chat: try chat(in: object), cid: try Validation.clientID(cid), text: try text(in: object))
         case "sync":
             return .sync(chat: try chat(in: object), after: try seq(in: object, "after", from: 0))
         case "read":

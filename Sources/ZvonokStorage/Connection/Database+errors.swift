@@ -22,36 +22,50 @@ extension Database {
     /// Runs one statement outside a transaction, timed, with failures turned into the contract's errors.
     ///
     /// The pool's own `query` keeps its lease until the rows are read, which a lent connection cannot, so the wait
-    /// for a connection is bounded by a reachability check just before (see `withLeasedConnection`).
+    /// for a connection is bounded by a reachability check just before (see `withLeasedConnection`), and the wait
+    /// for the answer by `timeouts.operation`: a frozen server's answer is given up on (`unavailable`), and the
+    /// statement, abandoned, ends when the server answers or its connection dies.
     @discardableResult
     public func query(_ query: PostgresQuery) async throws -> PostgresRowSequence {
         try await translatingErrors {
             try await awaitReachable()
-            return try await timed { try await client.query(query, logger: logger) }
+            let client = self.client, logger = self.logger
+            return try await timed {
+                guard let limit = timeouts.operation else { return try await client.query(query, logger: logger) }
+                do {
+                    return try await withTimeout(limit) { try await client.query(query, logger: logger) }
+                } catch is TimeoutError {
+                    logger.warning("Database unavailable", metadata: ["error": "no answer within \(limit)"])
+                    throw ZvonokError.unavailable()
+                }
+            }
         }
     }
 
-    /// Unique violations become 409, missing references 404, text PostgreSQL cannot store 400, an unreachable server
-    /// 503; Zvonok's own errors pass.
+    /// Turns a server's error into the contract's (`DatabaseErrorText.contractError`), logged; Zvonok's own errors
+    /// pass. Input is validated before it gets here, so a 400 from this point is a limit validation missed — and the
+    /// group commit's cue to retry its batch in halves (`ZvonokError.blamesInput`).
     func translatingErrors<Result>(_ body: () async throws -> Result) async throws -> Result {
         do {
             return try await body()
         } catch let error as ZvonokError {
             throw error
         } catch let error as PSQLError {
-            switch error.serverInfo?[.sqlState] {
-            case "23505": throw ZvonokError.conflict("already exists: \(error.serverInfo?[.detail] ?? "a duplicate")")
-            case "23503": throw ZvonokError.notFound("a referenced object does not exist")
-            // Text PostgreSQL cannot store (the NUL character) in a query parameter, say: the caller's input.
-            case "22021": throw ZvonokError.invalidArgument("a text holds a character that cannot be stored (NUL)")
-            case let state where state == nil || state!.hasPrefix("08") || ["57P01", "57P02", "57P03"].contains(state!):
-                // No answer, a lost connection, or a server shutting down or starting up.
-                logger.warning("Database unavailable", metadata: ["error": "\(error.code)"])
-                throw ZvonokError.unavailable()
-            default:
-                logger.error("Database error", metadata: ["error": "\(DatabaseErrorText.describe(error))"])
-                throw error
-            }
+            throw translated(error)
         }
+    }
+
+    private func translated(_ error: PSQLError) -> any Error {
+        guard let known = DatabaseErrorText.contractError(for: error) else {
+            logger.error("Database error", metadata: ["error": "\(DatabaseErrorText.describe(error))"])
+            return error
+        }
+        switch known.code {
+        case .unavailable: logger.warning("Database unavailable", metadata: ["error": "\(error.code)"])
+        // Only the code: the server's message and detail may quote the value, a message's text say.
+        case .invalidArgument: logger.notice("Database refused a value", metadata: ["sqlState": "\(DatabaseErrorText.sqlState(error) ?? "")"])
+        default: break
+        }
+        return known
     }
 }

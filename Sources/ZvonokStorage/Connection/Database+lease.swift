@@ -1,23 +1,21 @@
-import NIOCore
-import NIOPosix
 import PostgresNIO
 import Synchronization
 import ZvonokCore
 
 extension Database {
-    /// Leases a pooled connection for `body`, giving up with `unavailable` when the database cannot be reached.
+    /// Leases a pooled connection for `body`, giving up with `unavailable` when none comes within `timeouts.lease`;
+    /// a server that stops answering while `body` runs has the connection closed after `timeouts.operation`, which
+    /// fails `body` instead of holding it forever.
     ///
     /// While the database is down, postgres-nio's pool queues a lease until it comes back (or until its circuit
-    /// breaker opens, after a minute), and a client would wait as long. So a wait longer than `leaseTimeout` asks
-    /// whether the server still accepts connections at all, and gives up when it does not — or, however busy, after
-    /// twelve such periods. A busy pool under load is waited for; a server that is gone is not. Giving up is safe
-    /// only before the lease: a lease given up on has sent nothing, so `unavailable` tells the truth, which a
-    /// timeout around a running commit could not. The pool has no such bound of its own, hence this hand-over: a
-    /// helper task takes the lease and lends the connection to the caller, or is cancelled when the caller stops
-    /// waiting.
+    /// breaker opens, after a minute), and a client would wait as long; a frozen server (its sockets still accept
+    /// connections, its processes answer nothing) held it for good. Giving up is safe before the lease: a lease given
+    /// up on has sent nothing, so `unavailable` tells the truth. The pool has no such bound of its own, hence this
+    /// hand-over: a helper task takes the lease and lends the connection to the caller, or is cancelled when the
+    /// caller stops waiting. A busy pool is waited for as long as a dead one: the bound is one, whatever the cause.
     func withLeasedConnection<Result>(_ body: (PostgresConnection) async throws -> Result) async throws -> Result {
         let handoff = LeaseHandoff()
-        let client = self.client, logger = self.logger
+        let client = self.client, logger = self.logger, limit = timeouts.lease
         let lender = Task {
             do {
                 try await client.withConnection { connection in await handoff.lend(connection) }
@@ -29,15 +27,9 @@ extension Database {
             }
         }
         let timer = Task {
-            let deadline = ContinuousClock.now + leaseTimeout * 12
-            while true {
-                try await Task.sleep(for: leaseTimeout)
-                let reachable = await isServerListening()
-                if !reachable || ContinuousClock.now >= deadline {
-                    handoff.giveUp()
-                    return
-                }
-            }
+            try await Task.sleep(for: limit)
+            logger.warning("Database unavailable", metadata: ["error": "no pooled connection within \(limit)"])
+            handoff.giveUp()
         }
         defer { timer.cancel() }
         let lease = await withTaskCancellationHandler { await handoff.borrow() } onCancel: { handoff.giveUp() }
@@ -50,7 +42,7 @@ extension Database {
             throw error
         }
         defer { handoff.giveBack() }
-        return try await body(connection)
+        return try await closingWhenSilent(connection) { try await body(connection) }
     }
 
     /// Waits until the pool can lend a connection; `unavailable` when the database cannot be reached.
@@ -58,19 +50,18 @@ extension Database {
         try await withLeasedConnection { _ in }
     }
 
-    /// Whether the server accepts a connection at all (a socket, no PostgreSQL handshake), within two seconds.
-    func isServerListening() async -> Bool {
-        let bootstrap = ClientBootstrap(group: PostgresConnection.defaultEventLoopGroup).connectTimeout(.seconds(2))
-        do {
-            let channel = try await {
-                if let path = endpoint.socketPath { return try await bootstrap.connect(unixDomainSocketPath: path).get() }
-                return try await bootstrap.connect(host: endpoint.host ?? "localhost", port: endpoint.port ?? 5432).get()
-            }()
-            try? await channel.close()
-            return true
-        } catch {
-            return false
+    /// Runs `body`, closing `connection` if it has not finished within `timeouts.operation`: PostgreSQL's own
+    /// `statement_timeout` ends a long statement sooner, so only a server that answers nothing at all gets here.
+    private func closingWhenSilent<Result>(_ connection: PostgresConnection, _ body: () async throws -> Result) async throws -> Result {
+        guard let limit = timeouts.operation else { return try await body() }
+        let logger = self.logger
+        let watchdog = Task {
+            try await Task.sleep(for: limit)
+            logger.warning("Database unavailable", metadata: ["error": "no answer within \(limit); closing the connection"])
+            try? await connection.close()
         }
+        defer { watchdog.cancel() }
+        return try await body()
     }
 }
 

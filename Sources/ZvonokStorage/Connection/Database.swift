@@ -5,23 +5,44 @@ public import PostgresNIO
 
 /// The PostgreSQL connection pool that Zvonok's stores share. Run `client` as a service (it is one).
 public struct Database: Sendable {
+    /// How long Zvonok waits on the database before it answers `unavailable` instead.
+    public struct Timeouts: Sendable {
+        /// The longest wait for a pooled connection (see `withLeasedConnection`).
+        public var lease: Duration = .seconds(5)
+        /// The longest a statement may run: PostgreSQL cancels it after this (`statement_timeout`, set for every
+        /// pooled connection), and a server that does not even answer that (frozen) has its connection closed by
+        /// Zvonok once `lease` more has passed. Zero: no limit on either side.
+        public var statement: Duration = .seconds(30)
+
+        public init(lease: Duration = .seconds(5), statement: Duration = .seconds(30)) {
+            self.lease = lease
+            self.statement = statement
+        }
+
+        /// No statement timeout and no bound on an operation, for one-off commands that may run for minutes
+        /// (`zvonok demo-data`); waiting for a lease is still bounded.
+        public static var unlimitedStatements: Timeouts { Timeouts(statement: .zero) }
+
+        /// How long one operation (a query, a transaction) may wait for the server's answers before Zvonok closes its
+        /// connection: the statement timeout plus `lease` for the server to report it; nil without a statement timeout.
+        var operation: Duration? { statement > .zero ? statement + lease : nil }
+    }
+
     public let client: PostgresClient
     public let logger: Logger
-    /// How often an operation waiting for a pooled connection checks that the server still accepts connections;
-    /// when it does not, the operation fails with `unavailable` (see `withLeasedConnection`).
-    public let leaseTimeout: Duration
-    /// Where the server listens, for that check.
-    let endpoint: (host: String?, port: Int?, socketPath: String?)
+    public let timeouts: Timeouts
     private let queryTimer = Timer(label: "zvonok_db_query_duration_seconds")
 
-    public init(url: DatabaseURL, logger: Logger, maximumConnections: Int = 40, leaseTimeout: Duration = .seconds(5)) {
+    public init(url: DatabaseURL, logger: Logger, maximumConnections: Int = 40, timeouts: Timeouts = Timeouts()) {
         var configuration = url.configuration
         configuration.options.maximumConnections = maximumConnections
         configuration.options.minimumConnections = min(2, maximumConnections)
+        if timeouts.statement > .zero {
+            configuration.options.additionalStartupParameters.append(("statement_timeout", "\(timeouts.statement.milliseconds)"))
+        }
         self.client = PostgresClient(configuration: configuration, backgroundLogger: logger)
-        self.endpoint = (configuration.host, configuration.port, configuration.unixSocketPath)
         self.logger = logger
-        self.leaseTimeout = leaseTimeout
+        self.timeouts = timeouts
     }
 
     /// Runs the connection pool until the calling task is cancelled; queries progress only while it runs.
@@ -49,13 +70,6 @@ public struct Database: Sendable {
         logger.info("Database schema is current", metadata: ["appliedNow": "\(applied)", "latest": "\(migrations.last?.version ?? 0)"])
         try await ensureMessagePartitions()
     }
-
-    /// Creates the monthly history partitions from last month to three months ahead; idempotent.
-    public func ensureMessagePartitions() async throws {
-        try await timed {
-            _ = try await client.query("SELECT zvonok_ensure_message_partitions((now() AT TIME ZONE 'UTC')::date - 31, 5)", logger: logger)
-        }
-    }
 }
 
 extension Duration {
@@ -63,4 +77,6 @@ extension Duration {
         let (seconds, attoseconds) = components
         return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
     }
+
+    var milliseconds: Int64 { nanoseconds / 1_000_000 }
 }

@@ -33,14 +33,17 @@ public struct MessageStore: Sendable {
             """
         )
         var committed = [Result<CommittedMessage, ZvonokError>?](repeating: nil, count: batch.count)
-        for try await (position, chat, seq, sentAt, isNew, text, refused) in rows.decode((Int, Int64, Int64, Int64, Bool, String?, Bool).self) {
-            let message = batch[position - 1]
-            committed[position - 1] = refused
-                ? .failure(.forbidden("you can no longer post in this chat"))
-                : .success(CommittedMessage(
-                    chatID: chat, seq: seq, senderID: message.senderID, cid: message.cid, text: text ?? message.text,
-                    sentAtMilliseconds: sentAt, isNew: isNew
-                ))
+        // The function's errors (a value refused by an index, say) arrive with its rows: translated like the query's.
+        try await database.translatingErrors {
+            for try await (position, chat, seq, sentAt, isNew, text, refused) in rows.decode((Int, Int64, Int64, Int64, Bool, String?, Bool).self) {
+                let message = batch[position - 1]
+                committed[position - 1] = refused
+                    ? .failure(.forbidden("you can no longer post in this chat"))
+                    : .success(CommittedMessage(
+                        chatID: chat, seq: seq, senderID: message.senderID, cid: message.cid, text: text ?? message.text,
+                        sentAtMilliseconds: sentAt, isNew: isNew
+                    ))
+            }
         }
         return try committed.map { message in
             guard let message else { throw ZvonokError.unavailable("the group commit did not answer for every message") }
