@@ -54,6 +54,13 @@ import Testing
     @Test func validationCleansAndRefuses() throws {
         #expect(try Validation.name("  Школа №1 ") == "Школа №1")
         #expect(throws: ZvonokError.self) { try Validation.name("a\u{202E}b") }
+        for refused in ["   ", "a\nb", "a\u{85}b", "a\u{2028}b", "a\u{2067}b", String(repeating: "я", count: 198) + "   "] {
+            #expect(throws: ZvonokError.self, "\(refused.unicodeScalars.map(\.value))") { try Validation.name(refused) }
+        }
+        // Emoji joined with U+200D, private-use and not-yet-assigned code points are names' business, not ours.
+        for accepted in ["Семья 👨‍👩‍👧", "a\u{E000}b", "a\u{0378}b", String(repeating: "я", count: 200)] {
+            #expect(try Validation.name(accepted) == accepted)
+        }
         #expect(try Validation.schoolYear("2026/2027") == "2026/2027")
         #expect(throws: ZvonokError.self) { try Validation.schoolYear("2026-2027") }
         #expect(PublicID.decode(.school, "s12") == 12)

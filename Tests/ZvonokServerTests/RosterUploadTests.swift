@@ -107,7 +107,7 @@ import Testing
             let errors = try #require(answer["errors"] as? [[String: Any]])
             #expect(errors.compactMap { $0["line"] as? Int } == [3, 5, 8])
             #expect((errors[0]["message"] as? String)?.contains("K5A is listed twice") == true)
-            #expect((errors[1]["message"] as? String)?.contains("bytes") == true)
+            #expect((errors[1]["message"] as? String)?.contains("externalId must be 1 to 100") == true)
             #expect(answer["failed"] as? Int == 3)
             let invites = try #require(answer["invites"] as? [[String: Any]])
             #expect(Set(invites.compactMap { $0["externalId"] as? String }) == ["A1", "S1", "S2"])

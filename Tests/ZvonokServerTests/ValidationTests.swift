@@ -53,11 +53,33 @@ import Testing
                 #expect(answer.status == .badRequest, "\(path)")
                 #expect(answer.errorCode == "invalid_argument", "\(path)")
             }
-            // At the bounds, accepted: 511 bytes of name, 256 of externalId.
+            // At the bounds, accepted: 200 code points of name, 100 of externalId, as the document's maxLength counts.
             try await expect(
-                api.post("/v1/schools/\(school.id("school"))/staff", token: admin, ["name": marks(254), "role": "teacher", "externalId": marks(127)]),
+                api.post("/v1/schools/\(school.id("school"))/staff", token: admin, ["name": marks(199), "role": "teacher", "externalId": marks(99)]),
                 .created
             )
+        }
+    }
+
+    /// What the API document forbids, the server refuses: `null` for a field that may only be left out, a boolean
+    /// query parameter that is no boolean (schemathesis found both accepted).
+    @Test func nullFieldsAndNonBooleanFlagsAre400() async throws {
+        try await withTestServer { api in
+            let school = try await SchoolFixture.build(api)
+            let admin = school.token("schoolAdmin")
+            for (path, body) in [
+                ("/v1/schools/\(school.id("school"))/staff", ["name": "Учитель", "role": "teacher", "externalId": NSNull()] as [String: Any]),
+                ("/v1/schools/\(school.id("school"))/classes", ["grade": 7, "letter": "В", "year": "2026/2027", "externalId": NSNull()]),
+                ("/v1/classes/\(school.id("class5"))/teachers", ["staffId": school.id("teacher6"), "homeroom": NSNull()]),
+            ] {
+                #expect(try await api.post(path, token: admin, body).status == .badRequest, "\(path)")
+            }
+            let rename = try await api.call(.patch, "/v1/people/\(school.id("student1"))", token: admin, json: ["name": NSNull()])
+            #expect(rename.status == .badRequest)
+            let roster = try await api.call(.put, "/v1/schools/\(school.id("school"))/roster?atomic=null", token: admin, json: ["classes": []])
+            #expect(roster.status == .badRequest)
+            // Left out, they are simply absent.
+            try await expect(api.post("/v1/schools/\(school.id("school"))/staff", token: admin, ["name": "Учитель", "role": "teacher"]), .created)
         }
     }
 

@@ -1,14 +1,21 @@
 /// The contract's rules for what clients send: region codes, names, grades, class letters, school years, external ids.
 /// Each check returns the cleaned value or throws `invalid_argument` naming the field.
 ///
-/// Lengths are bounded in characters (what a person sees) and in UTF-8 bytes (what is stored and indexed): one letter
-/// followed by thousands of combining marks is one character but kilobytes, and an index entry over PostgreSQL's
-/// size limit would fail the statement — for a message, the whole group commit it shares.
+/// Lengths are bounded in UTF-8 bytes (what is stored and indexed) as well as in characters: one letter followed by
+/// thousands of combining marks looks like one character but is kilobytes, and an index entry over PostgreSQL's size
+/// limit would fail the statement — for a message, the whole group commit it shares. Names and external ids count
+/// characters as Unicode code points, as the API document's `maxLength` does, before trimming, so that the document
+/// states exactly what is accepted; their byte bounds are four bytes a code point.
 public enum Validation {
-    /// The most UTF-8 bytes of a name (region, municipality, school, person).
-    public static let nameBytes = 512
+    /// The most characters (code points) of a name (region, municipality, school, person): room for a school's full
+    /// official name.
+    public static let nameCharacters = 200
+    /// The most UTF-8 bytes of a name.
+    public static let nameBytes = 4 * nameCharacters
+    /// The most characters (code points) of an `externalId`.
+    public static let externalIDCharacters = 100
     /// The most UTF-8 bytes of an `externalId`.
-    public static let externalIDBytes = 256
+    public static let externalIDBytes = 4 * externalIDCharacters
     /// The most UTF-8 bytes of a message's client id (`cid`).
     public static let clientIDBytes = 128
     /// The most UTF-8 bytes of a class letter.
@@ -22,13 +29,14 @@ public enum Validation {
         return code
     }
 
-    /// 1–200 characters (at most 512 UTF-8 bytes) of printable Unicode, surrounding spaces trimmed.
+    /// Up to 200 characters (code points, so at most 800 UTF-8 bytes) of printable text, not only spaces; surrounding
+    /// spaces are trimmed.
     public static func name(_ name: String, field: String = "name") throws(ZvonokError) -> String {
         let trimmed = trimmed(name)
-        guard (1...200).contains(trimmed.count), trimmed.utf8.count <= nameBytes else {
-            throw .invalidArgument("\(field) must be 1 to 200 characters and at most \(nameBytes) bytes")
+        guard !trimmed.isEmpty, name.unicodeScalars.count <= nameCharacters, name.utf8.count <= nameBytes else {
+            throw .invalidArgument("\(field) must be 1 to \(nameCharacters) characters, not only spaces")
         }
-        guard isPrintable(trimmed) else { throw .invalidArgument("\(field) must hold printable characters only") }
+        guard isPrintable(name) else { throw .invalidArgument("\(field) must hold no control, line-separator or text-direction characters") }
         return trimmed
     }
 
@@ -57,12 +65,13 @@ public enum Validation {
         return year
     }
 
-    /// An id from the regional information system: 1–100 printable characters (at most 256 UTF-8 bytes), or absent.
+    /// An id from the regional information system: up to 100 printable characters (code points, at most 400 UTF-8
+    /// bytes), not only spaces, surrounding spaces trimmed; or absent.
     public static func externalID(_ id: String?) throws(ZvonokError) -> String? {
         guard let id else { return nil }
         let trimmed = trimmed(id)
-        guard (1...100).contains(trimmed.count), trimmed.utf8.count <= externalIDBytes, isPrintable(trimmed) else {
-            throw .invalidArgument("externalId must be 1 to 100 printable characters and at most \(externalIDBytes) bytes")
+        guard !trimmed.isEmpty, id.unicodeScalars.count <= externalIDCharacters, id.utf8.count <= externalIDBytes, isPrintable(id) else {
+            throw .invalidArgument("externalId must be 1 to \(externalIDCharacters) printable characters, not only spaces")
         }
         return trimmed
     }
@@ -90,11 +99,14 @@ public enum Validation {
         return String(scalars[first...last])
     }
 
-    /// No control, format, surrogate, private-use or unassigned code points.
+    /// No control characters (C0, DEL, C1), no line or paragraph separators, and none of the characters that
+    /// override the text's direction (U+202A–U+202E, U+2066–U+2069: a name must not display as another); the API
+    /// document's pattern for names says the same. Everything else passes, emoji joined with U+200D and characters
+    /// newer than this server's Unicode tables among them.
     static func isPrintable(_ text: String) -> Bool {
         text.unicodeScalars.allSatisfy { scalar in
-            switch scalar.properties.generalCategory {
-            case .control, .format, .surrogate, .privateUse, .unassigned, .lineSeparator, .paragraphSeparator: false
+            switch scalar.value {
+            case 0x00...0x1F, 0x7F...0x9F, 0x2028, 0x2029, 0x202A...0x202E, 0x2066...0x2069: false
             default: true
             }
         }

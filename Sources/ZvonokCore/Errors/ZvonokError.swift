@@ -29,7 +29,7 @@ public struct ZvonokError: Error, Sendable, Equatable, CustomStringConvertible {
     public var blamesInput: Bool {
         switch code {
         case .invalidArgument, .notFound, .conflict, .payloadTooLarge: true
-        case .forbidden, .unauthenticated, .rateLimited, .unavailable, .internal: false
+        case .forbidden, .unauthenticated, .rateLimited, .methodNotAllowed, .unavailable, .internal: false
         }
     }
 

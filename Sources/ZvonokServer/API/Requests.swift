@@ -1,15 +1,39 @@
 import Hummingbird
 import ZvonokCore
 
-/// What the HTTP API accepts. Fields are checked by `Validation` where they are used.
+/// What the HTTP API accepts. Fields are checked by `Validation` where they are used. Optional fields may be left
+/// out, never sent as `null` (`Omittable`), as the API document says.
 enum Body {
     struct NewRegion: Decodable { let code: String; let name: String }
-    struct NewNamed: Decodable { let name: String; let externalId: String? }
-    struct NewClass: Decodable { let grade: Int; let letter: String; let year: String; let externalId: String? }
-    struct NewStaff: Decodable { let name: String; let role: String; let externalId: String? }
-    struct Assignment: Decodable { let staffId: String; let homeroom: Bool? }
-    struct PersonChange: Decodable { let name: String?; let classId: String? }
+    struct NewNamed: Decodable { let name: String; @Omittable var externalId: String? }
+    struct NewClass: Decodable { let grade: Int; let letter: String; let year: String; @Omittable var externalId: String? }
+    struct NewStaff: Decodable { let name: String; let role: String; @Omittable var externalId: String? }
+    struct Assignment: Decodable { let staffId: String; @Omittable var homeroom: Bool? }
+    struct PersonChange: Decodable { @Omittable var name: String?; @Omittable var classId: String? }
     struct DirectChat: Decodable { let userId: String }
+}
+
+/// A body field that may be left out but, when present, holds a value: `null` is refused (400) like any other wrong
+/// type, where Swift's optionals would take it for "left out".
+@propertyWrapper
+struct Omittable<Value: Decodable>: Decodable {
+    var wrappedValue: Value?
+
+    init(wrappedValue: Value?) {
+        self.wrappedValue = wrappedValue
+    }
+
+    init(from decoder: any Decoder) throws {
+        wrappedValue = try decoder.singleValueContainer().decode(Value.self)
+    }
+}
+
+extension KeyedDecodingContainer {
+    /// A missing key is a field left out; a present one must decode, `null` included (which fails).
+    func decode<Value>(_ type: Omittable<Value>.Type, forKey key: Key) throws -> Omittable<Value> {
+        guard contains(key) else { return Omittable(wrappedValue: nil) }
+        return try Omittable(from: superDecoder(forKey: key))
+    }
 }
 
 extension Request {

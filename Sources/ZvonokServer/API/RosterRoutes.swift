@@ -32,7 +32,12 @@ struct RosterRoutes {
         let school = try await api.school(try request.id("id", .school, context: context))
         try caller.requireAdministers(school.placement)
         let roster = try await parse(request)
-        let atomic = request.uri.queryParameters.get("atomic") == "true"
+        let atomic: Bool
+        switch request.uri.queryParameters.get("atomic") {
+        case nil, "false": atomic = false
+        case "true": atomic = true
+        default: throw ZvonokError.invalidArgument("atomic must be true or false")
+        }
         do {
             let outcome = try await rosters.upload(roster, to: school, atomic: atomic, inviteLifetime: api.configuration.inviteLifetime, by: caller)
             await api.connections.membershipChanged(outcome.changes)
