@@ -66,15 +66,21 @@ extension MessageStore {
     }
 
     /// Moves the member's read mark forward to `seq` (never back, never past the chat's last message); returns the
-    /// mark before and after.
+    /// mark before and after. A mark that would not move is not written at all: the statement changes no row, so
+    /// the transaction takes no id and commits without a WAL flush (a client may send `read` on every view).
     public func markRead(chat: Int64, by person: Int64, through seq: Int64) async throws -> (before: Int64, after: Int64) {
         let rows = try await database.query(
             """
-            WITH old AS (SELECT read_seq FROM chat_members WHERE chat_id = \(chat) AND person_id = \(person) FOR UPDATE)
-            UPDATE chat_members m SET read_seq = GREATEST(m.read_seq, LEAST(\(seq), c.last_seq))
-            FROM chats c, old
-            WHERE c.id = m.chat_id AND m.chat_id = \(chat) AND m.person_id = \(person)
-            RETURNING old.read_seq, m.read_seq
+            WITH target AS (
+                SELECT m.read_seq AS before, LEAST(\(seq), c.last_seq) AS mark
+                FROM chat_members m JOIN chats c ON c.id = m.chat_id
+                WHERE m.chat_id = \(chat) AND m.person_id = \(person)
+            ), moved AS (
+                UPDATE chat_members m SET read_seq = target.mark FROM target
+                WHERE m.chat_id = \(chat) AND m.person_id = \(person) AND m.read_seq < target.mark
+                RETURNING m.read_seq
+            )
+            SELECT target.before, COALESCE((SELECT read_seq FROM moved), target.before) FROM target
             """
         )
         guard let marks = try await rows.decode((Int64, Int64).self).first(where: { _ in true }) else {
