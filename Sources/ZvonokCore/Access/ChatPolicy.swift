@@ -21,4 +21,10 @@ public enum ChatPolicy {
     public static func mayModerate(role: Role) -> Bool {
         role.isStaff || role == .municipalAdmin
     }
+
+    /// Whether members of a chat of this kind in `role` see only its staff in the member list: students and
+    /// guardians in school-wide and municipality chats (need to know; they still learn how many members there are).
+    public static func seesOnlyStaff(role: Role, in kind: ChatKind) -> Bool {
+        (role == .student || role == .guardian) && [.school, .schoolStaff, .municipality].contains(kind)
+    }
 }
