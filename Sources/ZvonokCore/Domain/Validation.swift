@@ -52,6 +52,15 @@ public enum Validation {
         return trimmed
     }
 
+    /// A report's reason: 1–1,000 characters and at most 4 KiB of UTF-8 once trimmed, with no NUL.
+    public static func reportReason(_ reason: String) throws(ZvonokError) -> String {
+        let trimmed = trimmed(reason)
+        guard (1...1000).contains(trimmed.count), trimmed.utf8.count <= 4096 else {
+            throw .invalidArgument("reason must be 1 to 1,000 characters and at most 4 KiB")
+        }
+        return try storable(trimmed, field: "reason")
+    }
+
     /// Text PostgreSQL can store: anything but the NUL character, which a `text` value cannot hold (a statement
     /// carrying one fails, and with it a whole group commit).
     public static func storable(_ text: String, field: String) throws(ZvonokError) -> String {

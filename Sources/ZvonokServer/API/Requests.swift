@@ -10,6 +10,7 @@ enum Body {
     struct Assignment: Decodable { let staffId: String; let homeroom: Bool? }
     struct PersonChange: Decodable { let name: String?; let classId: String? }
     struct DirectChat: Decodable { let userId: String }
+    struct NewReport: Decodable { let reason: String }
 }
 
 extension Request {

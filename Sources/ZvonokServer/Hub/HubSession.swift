@@ -68,7 +68,7 @@ struct HubSession {
             hub.broadcast(HubFrames.edited(change))
         case .delete(let chat, let seq):
             _ = try await kind(of: chat)
-            let change = try await hub.messages.delete(chat: chat, seq: seq, by: identity.personID, asModerator: ChatPolicy.mayModerate(role: identity.role))
+            let change = try await hub.messages.delete(chat: chat, seq: seq, by: identity)
             if change.changed { hub.broadcast(HubFrames.deleted(change)) }
         case .typing(let chat):
             guard ChatPolicy.mayPost(role: identity.role, in: try await kind(of: chat)) else { return }
