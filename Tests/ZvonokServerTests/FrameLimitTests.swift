@@ -19,9 +19,10 @@ import ZvonokStorage
             let school = try await SchoolFixture.build(api)
             let chat = try await WebSocketOrderTests.classChat(api, school)
             try await withSocket(api, token: school.token("student1")) { student, _ in
-                try await withSocket(api, token: school.token("teacher5")) { teacher, _ in
+                let accepted = try await withSocket(api, token: school.token("teacher5")) { teacher, _ in
                     try await teacher.send(["type": "send", "chat": chat, "cid": "m1", "text": "Домашнее задание"])
                     _ = try await teacher.next("ack")
+                    let start = ContinuousClock.now
                     for index in 0..<200 {
                         let text = "Исправление \(index): " + String(repeating: "длинный текст ", count: 70 + index % 40)
                         try await teacher.send(["type": "edit", "chat": chat, "seq": 1, "text": text, "ref": "e\(index)"])
@@ -29,14 +30,16 @@ import ZvonokStorage
                     try await teacher.send(["type": "ping"])
                     let refused = try await teacher.frames(until: "pong").filter { $0.type == "error" }
                     #expect(refused.allSatisfy { $0["code"] as? String == "rate_limited" && ($0["ref"] as? String)?.hasPrefix("e") == true })
-                    // 10 at once, then one a second (the burst takes well under 10 s even here).
-                    #expect(refused.count >= 180, "\(200 - refused.count) of 200 edits accepted")
+                    // 10 at once, then one a second.
+                    let allowance = Self.allowance(burst: 10, perSecond: 1, since: start)
+                    #expect(200 - refused.count <= allowance, "\(200 - refused.count) of 200 edits accepted; \(allowance) allowed")
                     try await teacher.send(["type": "send", "chat": chat, "cid": "m2", "text": "конец"])
                     _ = try await teacher.next("ack")
-                }
+                    return 200 - refused.count
+                }.result
+                // The class got exactly the accepted edits.
                 _ = try await student.next("msg")
-                let edited = try await student.frames(until: "msg").count { $0.type == "edited" }
-                #expect((1...20).contains(edited), "\(edited) edited frames reached the class")
+                #expect(try await student.frames(until: "msg").count { $0.type == "edited" } == accepted)
             }
         }
     }
@@ -47,11 +50,13 @@ import ZvonokStorage
             let school = try await SchoolFixture.build(api)
             let chat = try await WebSocketOrderTests.classChat(api, school)
             try await withSocket(api, token: school.token("student1")) { student, _ in
+                let start = ContinuousClock.now
                 for index in 0..<200 { try await student.send(["type": "read", "chat": chat, "seq": index, "ref": "r\(index)"]) }
                 try await student.send(["type": "send", "chat": chat, "cid": "after", "text": "ещё тут"])
                 let refused = try await student.frames(until: "ack").filter { $0.type == "error" && $0["code"] as? String == "rate_limited" }.map { $0["ref"] as? String ?? "" }
                 // 50 at once, then five a second.
-                #expect(refused.count >= 140, "\(200 - refused.count) of 200 read marks accepted")
+                let allowance = Self.allowance(burst: 50, perSecond: 5, since: start)
+                #expect(200 - refused.count <= allowance, "\(200 - refused.count) of 200 read marks accepted; \(allowance) allowed")
                 #expect(refused.allSatisfy { $0.hasPrefix("r") })
             }
         }
@@ -126,6 +131,13 @@ import ZvonokStorage
         }
     }
 
+    /// The most frames a bucket of `burst`, refilled at `perSecond`, lets through from `start` until now (plus one
+    /// for the refill under way): a slow machine stretches the burst, so the bound follows the time it took.
+    static func allowance(burst: Int, perSecond: Double, since start: ContinuousClock.Instant) -> Int {
+        let elapsed = ContinuousClock.now - start
+        return burst + Int((Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18) * perSecond) + 1
+    }
+
     /// WebSocket pings are answered through the connection's bounded queue: a client that pings and never reads is
     /// closed with 4008 instead of the answers piling up in the server's memory.
     @Test func aClientThatPingsAndNeverReadsIsClosedWith4008() async throws {
@@ -139,7 +151,7 @@ import ZvonokStorage
                     var frames = inbound.messages(maxSize: 1 << 20).makeAsyncIterator()
                     _ = try await frames.next()  // ready
                     // Far more answers than the socket buffers and the 4,096-frame queue hold together.
-                    for _ in 0..<120_000 { try await outbound.write(.custom(WebSocketFrame(fin: true, opcode: .ping, data: payload))) }
+                    for _ in 0..<60_000 { try await outbound.write(.custom(WebSocketFrame(fin: true, opcode: .ping, data: payload))) }
                     while try await frames.next() != nil {}
                 }
             }
