@@ -47,6 +47,21 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Messages one person may send at once before --send-rate applies. [env: ZVONOK_SEND_BURST] (default: 20)")
     var sendBurst: Int?
 
+    @Option(help: "Edits one person may make: RATE/BURST, or 0 for no limit. [env: ZVONOK_EDIT_LIMIT] (default: 1/10)")
+    var editLimit: String?
+
+    @Option(help: "Deletions one person may make: RATE/BURST, or 0 for no limit. [env: ZVONOK_DELETE_LIMIT] (default: 2/20)")
+    var deleteLimit: String?
+
+    @Option(help: "Read marks one person may send: RATE/BURST, or 0 for no limit. [env: ZVONOK_READ_LIMIT] (default: 5/50)")
+    var readLimit: String?
+
+    @Option(help: "Syncs one person may ask for: RATE/BURST, or 0 for no limit. [env: ZVONOK_SYNC_LIMIT] (default: 5/100)")
+    var syncLimit: String?
+
+    @Option(help: "Protocol pings one person may send: RATE/BURST, or 0 for no limit. [env: ZVONOK_PING_LIMIT] (default: 2/100)")
+    var pingLimit: String?
+
     @Option(help: "Group commits that may run at once. [env: ZVONOK_COMMITS_IN_FLIGHT] (default: 4)")
     var commitsInFlight: Int?
 
@@ -102,6 +117,7 @@ struct Serve: AsyncParsableCommand {
             configuration.sendRate = rate
         }
         if let burst = try count(sendBurst, "ZVONOK_SEND_BURST", "the send burst") { configuration.sendBurst = burst }
+        try applyFrameLimits(to: &configuration)
         if let inFlight = try count(commitsInFlight, "ZVONOK_COMMITS_IN_FLIGHT", "commits in flight") { configuration.commitsInFlight = inFlight }
         if let batch = try count(commitBatch, "ZVONOK_COMMIT_BATCH", "the commit batch") { configuration.commitBatch = batch }
         if let interval = try seconds(activityInterval, "ZVONOK_ACTIVITY_INTERVAL", "the activity interval") { configuration.activityInterval = interval }
@@ -145,6 +161,15 @@ struct Serve: AsyncParsableCommand {
             throw error
         }
         await stopEmbedded(session, logger: logger)
+    }
+
+    /// `--edit-limit` … `--ping-limit` (or their variables) over the defaults of `FrameRate.defaults`.
+    private func applyFrameLimits(to configuration: inout ServerConfiguration) throws {
+        let options: [(FrameKind, String?)] = [(.edit, editLimit), (.delete, deleteLimit), (.read, readLimit), (.sync, syncLimit), (.ping, pingLimit)]
+        for (kind, option) in options {
+            guard let text = option ?? ProcessInfo.processInfo.environment["ZVONOK_\(kind.rawValue.uppercased())_LIMIT"] else { continue }
+            do { configuration.frameRates[kind] = try FrameRate(parsing: text) } catch { throw ValidationError("--\(kind.rawValue)-limit: \(error.message)") }
+        }
     }
 
     /// A whole-number setting: the option's value, else the environment variable's, else nil; at least 1.

@@ -27,8 +27,6 @@ import Testing
         #expect(!ChatPolicy.mayPost(role: .guardian, in: .school))
         #expect(ChatPolicy.mayPost(role: .guardian, in: .classParents))
         #expect(ChatPolicy.mayPost(role: .student, in: .class))
-        #expect(ChatPolicy.mayModerate(role: .teacher) && ChatPolicy.mayModerate(role: .schoolAdmin))
-        #expect(!ChatPolicy.mayModerate(role: .student))
 
         let teacher = person(1, .teacher), guardian = person(2, .guardian), student = person(3, .student)
         #expect(ChatPolicy.mayOpenDirect(teacher, guardian))
@@ -39,6 +37,27 @@ import Testing
         #expect(!ChatPolicy.mayOpenDirect(guardian, student))
         #expect(!ChatPolicy.mayOpenDirect(teacher, person(7, .guardian, school: 99)))
         #expect(!ChatPolicy.mayOpenDirect(teacher, teacher))
+    }
+
+    @Test func deletingAnothersMessageNeedsStaffOfThatChatAndAnAdminsNeedsAnAdmin() {
+        let school = Placement(regionCode: "55", municipalityID: 1, schoolID: 10)
+        let classChat = ModeratedChat(kind: .class, placement: school, callerTeachesClass: true)
+        let notTheirClass = ModeratedChat(kind: .class, placement: school, callerTeachesClass: false)
+        let channel = ModeratedChat(kind: .school, placement: school, callerTeachesClass: false)
+        let municipality = ModeratedChat(kind: .municipality, placement: Placement(regionCode: "55", municipalityID: 1), callerTeachesClass: false)
+        let teacher = person(1, .teacher), admin = person(2, .schoolAdmin), municipal = person(3, .municipalAdmin, school: nil)
+        #expect(ChatPolicy.mayDelete(authoredBy: 9, role: .student, in: classChat, by: teacher))
+        #expect(!ChatPolicy.mayDelete(authoredBy: 9, role: .student, in: notTheirClass, by: teacher))
+        #expect(!ChatPolicy.mayDelete(authoredBy: 2, role: .schoolAdmin, in: classChat, by: teacher))
+        #expect(!ChatPolicy.mayDelete(authoredBy: 2, role: .schoolAdmin, in: channel, by: teacher))
+        #expect(ChatPolicy.mayDelete(authoredBy: 1, role: .teacher, in: channel, by: admin))
+        #expect(ChatPolicy.mayDelete(authoredBy: 1, role: .teacher, in: channel, by: teacher))
+        #expect(!ChatPolicy.mayDelete(authoredBy: 3, role: .municipalAdmin, in: municipality, by: admin))
+        #expect(ChatPolicy.mayDelete(authoredBy: 2, role: .schoolAdmin, in: municipality, by: municipal))
+        #expect(!ChatPolicy.mayDelete(authoredBy: 1, role: .teacher, in: ModeratedChat(kind: .direct, placement: school, callerTeachesClass: false), by: admin))
+        #expect(ChatPolicy.mayReview(channel, by: admin) && ChatPolicy.mayReview(channel, by: municipal) && !ChatPolicy.mayReview(channel, by: teacher))
+        #expect(ChatPolicy.seesOnlyStaff(role: .guardian, in: .school) && !ChatPolicy.seesOnlyStaff(role: .guardian, in: .classParents))
+        #expect(!ChatPolicy.seesOnlyStaff(role: .teacher, in: .school))
     }
 
     @Test func inviteCodesNormalizeWhatPeopleType() {

@@ -21,6 +21,8 @@ import ZvonokTestSupport
         var fresh: Fresh? = nil
         let allowed: Set<String>
         var refusal = Refusal.forbidden
+        /// Callers who get 404 instead of the row's refusal: those who may not know the thing exists.
+        var hidden: Set<String> = []
 
         /// Whether `answer` is what `caller` must get.
         func holds(for caller: String, _ answer: Answer) -> Bool {
@@ -28,6 +30,7 @@ import ZvonokTestSupport
                 return (200..<300).contains(answer.status.code) && accept.map { answer.contentType?.hasPrefix($0) == true } ?? true
             }
             guard AuthorizationMatrixTests.roles.contains(caller) else { return answer.status == .unauthorized }
+            let refusal = hidden.contains(caller) ? Refusal.notFound : refusal
             return answer.status == refusal.status && answer.errorCode == refusal.code
         }
     }
@@ -153,6 +156,15 @@ import ZvonokTestSupport
               refusal: .notFound),
         .init(name: "list class chat members", method: .get, path: { "/v1/chats/\($0.id("class5Chat"))/members" }, allowed: ["teacher5", "student1"],
               refusal: .notFound),
+        // What moderation keeps and who may close what is ModerationTests's; here, who may ask. Members of the chat who
+        // are not admins over it are refused; anyone else cannot tell the chat exists.
+        .init(name: "read a message's revisions", method: .get, path: { "/v1/chats/\($0.id("class5Chat"))/messages/1/revisions" },
+              allowed: admins, hidden: ["ministry", "otherRegional", "guardian1"]),
+        .init(name: "report a message", method: .post, path: { "/v1/chats/\($0.id("class5Chat"))/messages/1/reports" }, body: { _ in ["reason": "спам"] },
+              allowed: ["teacher5", "student1"], refusal: .notFound),
+        .init(name: "list a school's open reports", method: .get, path: { "/v1/schools/\($0.id("school"))/reports" }, allowed: admins),
+        .init(name: "list open reports elsewhere", method: .get, path: { "/v1/schools/\($0.id("otherSchool"))/reports" }, allowed: ["regional"]),
+        .init(name: "close a report", method: .post, path: { "/v1/reports/\($0.id("fresh"))/close" }, body: { _ in [:] }, fresh: newReport, allowed: admins),
         // Which rows each caller sees is WeeklyRatingTests.whoSeesWhat's.
         .init(name: "rating of regions", method: .get, path: { _ in "/v1/ratings/weekly?level=region" },
               allowed: ["ministry", "regional", "otherRegional"]),
@@ -206,7 +218,21 @@ import ZvonokTestSupport
         school.ids["otherClass"] = otherClass.string("id")
         try await school.person("otherTeacher", api.post("\(elsewhere)/staff", token: regional, ["name": "Чужой учитель", "role": "teacher"]), api)
         school.ids["class5Chat"] = try await WebSocketOrderTests.classChat(api, school)
+        let chat = school.id("class5Chat")
+        try await withSocket(api, token: school.token("teacher5")) { teacher, _ in
+            for index in 1...callers.count + 1 { try await teacher.send(["type": "send", "chat": chat, "cid": "m\(index)", "text": "сообщение"]) }
+            _ = try await teacher.collect(callers.count + 1, "ack", in: chat)
+        }
         return school
+    }
+
+    /// An open report made anew for each attempt, as `fresh`: of the class chat's message after the caller's
+    /// place, by its student or its teacher in turn (so that neither reaches the reports' rate limit).
+    static let newReport: Fresh = { attempt, api in
+        let reporter = attempt.index.isMultiple(of: 2) ? "student1" : "teacher5"
+        let path = "/v1/chats/\(attempt.id("class5Chat"))/messages/\(attempt.index + 2)/reports"
+        let report = try await expect(api.post(path, token: attempt.school.token(reporter), ["reason": "проверка"]), .created)
+        attempt.school.ids["fresh"] = report.string("id")
     }
 
     /// Someone `admin` lists anew at `collection` for each attempt, as `fresh`, with their invite code as `freshInvite`.

@@ -3,14 +3,17 @@ import Hummingbird
 import Testing
 import ZvonokServer
 
-/// Every role against every chat operation — history and members over HTTP, and `sync`, `send`, `read`, `typing`, `edit`,
-/// `delete` over the WebSocket — in each kind of chat of a school, and in a chat id guessed at random (issue 8).
-/// Members get exactly their rights (only staff post in the school channel; only the author edits; the author,
-/// teachers and admins delete); everyone else gets `not_found`, as for a chat that does not exist.
+/// Every role against every chat operation — history, members, revisions and reports over HTTP, and `sync`, `send`,
+/// `read`, `typing`, `edit`, `delete` over the WebSocket — in each kind of chat of a school, and in a chat id guessed at
+/// random (issue 8). Members get exactly their rights (only staff post in the school channel; only the author edits;
+/// the author and the chat's staff delete — its class's teachers and the admins over it, an admin's message only
+/// those admins; issue 15); revisions are the admins' over the chat; everyone else gets `not_found`, as for a chat that
+/// does not exist.
 @Suite struct ChatAccessMatrixTests {
     static let roles = ["ministry", "regional", "municipal", "schoolAdmin", "teacher5", "teacher6", "student1", "student3", "guardian1"]
     static let staff: Set<String> = ["schoolAdmin", "teacher5", "teacher6"]
-    static let moderators = staff.union(["municipal"])
+    /// The admins over the school's chats; over the municipality chat, only the municipal and regional admins.
+    static let schoolAdmins: Set<String> = ["regional", "municipal", "schoolAdmin"]
 
     /// One chat of the fixture: who is in it, whether only staff post, and who wrote its first message.
     struct ChatCase: Sendable {
@@ -19,6 +22,10 @@ import ZvonokServer
         let members: Set<String>
         let staffOnly: Bool
         let author: String?
+        /// Who may delete the author's message besides the author.
+        var moderators: Set<String> = []
+        /// Who reads the chat's revisions.
+        var reviewers: Set<String> = []
     }
 
     @Test func everyRoleGetsExactlyItsRightsInEveryChat() async throws {
@@ -26,7 +33,7 @@ import ZvonokServer
             let school = try await SchoolFixture.build(api)
             let chats = try await Self.chats(api, school)
             var failures: [String] = []
-            for phase in [["history", "members", "sync", "read", "typing", "send", "edit"], ["delete"]] {
+            for phase in [["history", "members", "revisions", "report", "sync", "read", "typing", "send", "edit"], ["delete"]] {
                 for role in Self.roles {
                     failures += try await Self.check(phase, as: role, in: chats, api, school)
                 }
@@ -42,7 +49,7 @@ import ZvonokServer
             for chat in chats {
                 for operation in operations {
                     let outcome = Self.overHTTP.contains(operation)
-                        ? String(try await api.get("/v1/chats/\(chat.id)/\(operation == "history" ? "messages" : "members")", token: school.token(role)).status.code)
+                        ? String(try await Self.request(operation, in: chat.id, api, token: school.token(role)).status.code)
                         : try await Self.attempt(operation, in: chat.id, on: socket, ref: "\(role)-\(operation)-\(chat.name)")
                     let expected = Self.expected(operation, role: role, in: chat)
                     if outcome != expected { failures.append("\(operation) in \(chat.name) as \(role): \(outcome), expected \(expected)") }
@@ -52,17 +59,29 @@ import ZvonokServer
         }.result
     }
 
-    /// The operations asked over HTTP (`GET /v1/chats/{id}/messages` and `…/members`); the others are frames.
-    static let overHTTP: Set<String> = ["history", "members"]
+    /// The operations asked over HTTP (`GET /v1/chats/{id}/messages`, `…/members`, `…/messages/1/revisions` and
+    /// `POST …/messages/1/reports`); the others are frames.
+    static let overHTTP: Set<String> = ["history", "members", "revisions", "report"]
+
+    private static func request(_ operation: String, in chat: String, _ api: APIClient, token: String) async throws -> Answer {
+        switch operation {
+        case "revisions": return try await api.get("/v1/chats/\(chat)/messages/1/revisions", token: token)
+        case "report": return try await api.post("/v1/chats/\(chat)/messages/1/reports", token: token, ["reason": "проверка"])
+        default: return try await api.get("/v1/chats/\(chat)/\(operation == "history" ? "messages" : "members")", token: token)
+        }
+    }
 
     static func expected(_ operation: String, role: String, in chat: ChatCase) -> String {
+        if operation == "revisions", chat.reviewers.contains(role) { return "200" }
         guard chat.members.contains(role) else { return overHTTP.contains(operation) ? "404" : "error:not_found" }
         switch operation {
         case "history", "members": return "200"
+        case "revisions": return "403"
+        case "report": return chat.name == "municipality" ? "403" : "201"
         case "sync": return "synced"
         case "send": return chat.staffOnly && !staff.contains(role) ? "error:forbidden" : "ack"
         case "edit": return role == chat.author ? "ok" : "error:forbidden"
-        case "delete": return role == chat.author || moderators.contains(role) ? "ok" : "error:forbidden"
+        case "delete": return role == chat.author || chat.moderators.contains(role) ? "ok" : "error:forbidden"
         default: return "ok"
         }
     }
@@ -105,11 +124,17 @@ import ZvonokServer
             try #require(chats.first { $0["kind"] as? String == kind }?["id"] as? String, "no \(kind) chat")
         }
         let cases = [
-            ChatCase(name: "class", id: try id("class", in: teacherChats), members: ["teacher5", "student1"], staffOnly: false, author: "student1"),
-            ChatCase(name: "class_parents", id: try id("class_parents", in: teacherChats), members: ["teacher5", "guardian1"], staffOnly: false, author: "guardian1"),
-            ChatCase(name: "school_staff", id: try id("school_staff", in: teacherChats), members: staff, staffOnly: false, author: "teacher6"),
-            ChatCase(name: "school", id: try id("school", in: teacherChats), members: staff.union(["student1", "student3", "guardian1"]), staffOnly: true, author: "schoolAdmin"),
-            ChatCase(name: "municipality", id: try id("municipality", in: municipalChats), members: ["municipal", "schoolAdmin"], staffOnly: false, author: "municipal"),
+            ChatCase(name: "class", id: try id("class", in: teacherChats), members: ["teacher5", "student1"], staffOnly: false, author: "student1",
+                     moderators: ["teacher5"], reviewers: schoolAdmins),
+            ChatCase(name: "class_parents", id: try id("class_parents", in: teacherChats), members: ["teacher5", "guardian1"], staffOnly: false,
+                     author: "guardian1", moderators: ["teacher5"], reviewers: schoolAdmins),
+            // Teachers are peers in the staff room and the school channel: only the school's admins moderate there.
+            ChatCase(name: "school_staff", id: try id("school_staff", in: teacherChats), members: staff, staffOnly: false, author: "teacher6",
+                     moderators: ["schoolAdmin"], reviewers: schoolAdmins),
+            ChatCase(name: "school", id: try id("school", in: teacherChats), members: staff.union(["student1", "student3", "guardian1"]), staffOnly: true,
+                     author: "schoolAdmin", reviewers: schoolAdmins),
+            ChatCase(name: "municipality", id: try id("municipality", in: municipalChats), members: ["municipal", "schoolAdmin"], staffOnly: false,
+                     author: "municipal", reviewers: ["regional", "municipal"]),
             ChatCase(name: "guessed", id: "c987654321", members: [], staffOnly: false, author: nil),
         ]
         for chat in cases {

@@ -75,6 +75,16 @@ final class TestSocket: @unchecked Sendable {
         }
     }
 
+    /// The frames that come before the next one of type `end` (which is taken too).
+    func frames(until end: String) async throws -> [Frame] {
+        var frames: [Frame] = []
+        while true {
+            let frame = try await next()
+            if frame.type == end { return frames }
+            frames.append(frame)
+        }
+    }
+
     /// The next `count` frames of `type` about `chat`, skipping others.
     func collect(_ count: Int, _ type: String, in chat: String) async throws -> [Frame] {
         var collected: [Frame] = []

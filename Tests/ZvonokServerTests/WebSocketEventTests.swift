@@ -85,12 +85,7 @@ import ZvonokTestSupport
                     _ = try await student.next("ack")
                 }
                 // The message follows the notices on the teacher's connection: count what came before it.
-                var notices = 0
-                while true {
-                    let frame = try await teacher.next()
-                    if frame.type == "msg" { break }
-                    if frame.type == "typing" { notices += 1 }
-                }
+                let notices = try await teacher.frames(until: "msg").count { $0.type == "typing" }
                 #expect((1...2).contains(notices), "500 typing frames in well under two seconds: \(notices) notices passed on")
             }
         }

@@ -63,11 +63,17 @@ import ZvonokServer
                     try await socket.send(raw: WebSocketFrame(fin: false, opcode: .continuation, data: ByteBuffer(string: parts[1])))
                     try await socket.send(raw: WebSocketFrame(fin: true, opcode: .continuation, data: ByteBuffer(string: parts[2])))
                     _ = try await socket.next("pong")
-                    // Floods of protocol pings and of WebSocket pings: every protocol ping answered, the connection lives.
+                    // Floods of protocol pings and of WebSocket pings: every protocol ping answered — with a pong, or with
+                    // `rate_limited` beyond the person's allowance — and the connection lives.
                     for _ in 0..<2_000 { try await socket.send(raw: WebSocketFrame(fin: true, opcode: .ping, data: ByteBuffer(string: "p"))) }
                     for _ in 0..<2_000 { try await socket.send(#"{"type":"ping"}"#) }
-                    var pongs = 0
-                    while pongs < 2_000 { if try await socket.next().type == "pong" { pongs += 1 } }
+                    var answers: [String: Int] = [:]
+                    while answers.values.reduce(0, +) < 2_000 {
+                        let frame = try await socket.next()
+                        if frame.type == "pong" { answers["pong", default: 0] += 1 }
+                        if frame.type == "error" { answers[frame["code"] as? String ?? "?", default: 0] += 1 }
+                    }
+                    #expect(answers.keys.sorted() == ["pong", "rate_limited"], "\(answers)")
                 }
                 // Invalid UTF-8 in a text frame closes that connection with 1007.
                 let close = try await api.client.ws("/v1/ws", configuration: .init(additionalHeaders: [.authorization: "Bearer \(school.token("student1"))"])) { inbound, outbound, _ in

@@ -92,6 +92,11 @@ import ZvonokTestSupport
         return binds
     }
 
+    /// A teacher as the author of their own messages' deletions.
+    static func author(_ teacher: Int64) -> Identity {
+        Identity(personID: teacher, role: .teacher, name: "", regionCode: nil, municipalityID: nil, schoolID: nil, classID: nil)
+    }
+
     static func chat(_ db: Database, classID: String, kind: String = "class") async throws -> Int64 {
         let rows = try await db.query("SELECT id FROM chats WHERE class_id = \(Int64(classID.dropFirst())!) AND kind = \(kind)")
         for try await id in rows.decode(Int64.self) { return id }
@@ -269,14 +274,15 @@ import ZvonokTestSupport
                 let class6 = try await Self.chat(db, classID: fixture.id("class6"))
                 let teacher5 = Int64(fixture.id("teacher5").dropFirst())!, teacher6 = Int64(fixture.id("teacher6").dropFirst())!
                 let store = MessageStore(database: db)
+                let (author5, author6) = (Self.author(teacher5), Self.author(teacher6))
                 let sent = try await store.commitAccepted([
                     PendingMessage(chatID: class5, senderID: teacher5, cid: "1", text: "Первое"),
                     PendingMessage(chatID: class5, senderID: teacher5, cid: "2", text: "Второе"),
                     PendingMessage(chatID: class6, senderID: teacher6, cid: "3", text: "Единственное"),
                 ])
                 // Deleted within the week they were sent in: teacher5 keeps one message, teacher6 none.
-                _ = try await store.delete(chat: class5, seq: sent[1].seq, by: teacher5, asModerator: false)
-                _ = try await store.delete(chat: class6, seq: sent[2].seq, by: teacher6, asModerator: false)
+                _ = try await store.delete(chat: class5, seq: sent[1].seq, by: author5)
+                _ = try await store.delete(chat: class6, seq: sent[2].seq, by: author6)
                 // Sent last week (stored as the group commit stored it then) and deleted now, after its week. The
                 // school has to have been there last week to be rated for it.
                 let lastWeek = current.previous
@@ -288,7 +294,7 @@ import ZvonokTestSupport
                     """
                 )
                 try await db.query("INSERT INTO activity_daily (day, chat_id, person_id, messages, counted) VALUES (\(lastWeek.firstDayText)::date, \(class6), \(teacher6), 1, 1)")
-                _ = try await store.delete(chat: class6, seq: 1000, by: teacher6, asModerator: false)
+                _ = try await store.delete(chat: class6, seq: 1000, by: author6)
             }
             let now = try expect(await rating(api, "week=\(current)&level=school&region=55", token: api.ministryToken), .ok)
             let school = try item(now, fixture.id("school"))

@@ -105,6 +105,7 @@ import ZvonokTestSupport
     @Test func editsAndDeletionsOfQueuedMessagesNetOut() async throws {
         try await withTestDatabase { database in
             let chat = try await makeChats(database, count: 1)[0]
+            try await MessageAuthor.create(in: database)
             let store = MessageStore(database: database)
             _ = try await store.commitAccepted([
                 PendingMessage(chatID: chat, senderID: 1, cid: "a", text: "Контрольная в пятницу"),
@@ -113,7 +114,7 @@ import ZvonokTestSupport
             ])
             _ = try await store.edit(chat: chat, seq: 2, by: 1, text: "Понял, спасибо")
             _ = try await store.edit(chat: chat, seq: 3, by: 1, text: "🙂")
-            _ = try await store.delete(chat: chat, seq: 1, by: 1, asModerator: false)
+            _ = try await store.delete(chat: chat, seq: 1, by: MessageAuthor.identity)
             #expect(try await total(database, "SELECT count(*)::int FROM activity_daily") == 0, "nothing applied yet")
             try await ActivityStore(database: database).applyQueued()
             // Three sent; of the counted, "a" was deleted and "c" edited to an emoji, "b" edited into words.

@@ -14,6 +14,7 @@ import ZvonokTestSupport
     }
 
     func chat(_ database: Database) async throws -> Int64 {
+        try await MessageAuthor.create(in: database)
         let rows = try await database.client.query("INSERT INTO chats (kind, title) VALUES ('class', '5А') RETURNING id")
         let chat = try await rows.decode(Int64.self).first { _ in true }!
         try await enrol([1], in: [chat], on: database)
@@ -32,14 +33,14 @@ import ZvonokTestSupport
             // Emoji edited into words counts; words deleted stop counting.
             _ = try await store.edit(chat: chat, seq: 2, by: 1, text: "Понял, спасибо")
             #expect(try await counted(database, chat: chat) == 2)
-            let deleted = try await store.delete(chat: chat, seq: 1, by: 1, asModerator: false)
+            let deleted = try await store.delete(chat: chat, seq: 1, by: MessageAuthor.identity)
             #expect(deleted.changed)
             #expect(try await counted(database, chat: chat) == 1)
             // Deleting again changes nothing.
-            #expect(try await store.delete(chat: chat, seq: 1, by: 1, asModerator: false).changed == false)
+            #expect(try await store.delete(chat: chat, seq: 1, by: MessageAuthor.identity).changed == false)
             #expect(try await counted(database, chat: chat) == 1)
             await #expect(throws: ZvonokError.self) { try await store.edit(chat: chat, seq: 1, by: 1, text: "воскрес") }
-            await #expect(throws: ZvonokError.self) { try await store.delete(chat: chat, seq: 2, by: 99, asModerator: false) }
+            await #expect(throws: ZvonokError.self) { try await store.delete(chat: chat, seq: 2, by: MessageAuthor.stranger) }
         }
     }
 
@@ -52,7 +53,7 @@ import ZvonokTestSupport
             try await database.client.query("UPDATE messages SET sent_at = sent_at - interval '14 days' WHERE chat_id = \(chat)")
             try await ActivityStore(database: database).applyQueued()
             try await database.client.query("UPDATE activity_daily SET day = day - 14 WHERE chat_id = \(chat)")
-            _ = try await store.delete(chat: chat, seq: 1, by: 1, asModerator: false)
+            _ = try await store.delete(chat: chat, seq: 1, by: MessageAuthor.identity)
             #expect(try await counted(database, chat: chat) == 1)
         }
     }

@@ -10,6 +10,7 @@ public enum PublicID {
         case `class` = "k"
         case person = "p"
         case chat = "c"
+        case report = "r"
     }
 
     public static func encode(_ kind: Kind, _ id: Int64) -> String {

@@ -10,6 +10,9 @@ public enum Role: String, Sendable, Codable, CaseIterable {
 
     /// A school's staff: the people of `school_staff` chats, who post in the school channel.
     public var isStaff: Bool { self == .schoolAdmin || self == .teacher }
+
+    /// An administrator of part of the structure, whose messages only administrators moderate.
+    public var isAdmin: Bool { self == .schoolAdmin || self == .municipalAdmin || self == .regionalAdmin }
 }
 
 /// The kinds of chat (contract §4). The raw values are the contract's strings.

@@ -84,6 +84,16 @@ public enum Validation {
         return try storable(cid, field: "cid")
     }
 
+    /// A report's reason: up to 1,000 characters (code points, as the API document's `maxLength` counts them, so
+    /// at most 4,000 bytes of UTF-8), not only spaces, with no NUL; surrounding spaces trimmed.
+    public static func reportReason(_ reason: String) throws(ZvonokError) -> String {
+        let trimmed = trimmed(reason)
+        guard !trimmed.isEmpty, reason.unicodeScalars.count <= 1000 else {
+            throw .invalidArgument("reason must be 1 to 1,000 characters, not only spaces")
+        }
+        return try storable(trimmed, field: "reason")
+    }
+
     /// Text PostgreSQL can store: anything but the NUL character, which a `text` value cannot hold (a statement
     /// carrying one fails, and with it a whole group commit).
     public static func storable(_ text: String, field: String) throws(ZvonokError) -> String {

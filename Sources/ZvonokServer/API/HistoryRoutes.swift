@@ -13,23 +13,28 @@ struct HistoryRoutes {
         router.get("v1/chats/:id/members", use: members)
     }
 
-    @Sendable func members(_ request: Request, context: ZvonokRequestContext) async throws -> Page<Wire.MemberBody> {
-        let chatID = try await memberChat(request, context: context)
+    /// Students and guardians see only the staff of school-wide and municipality chats (`ChatPolicy.seesOnlyStaff`),
+    /// with the number of members; everyone else sees every member.
+    @Sendable func members(_ request: Request, context: ZvonokRequestContext) async throws -> MemberPage {
+        let (chatID, kind) = try await memberChat(request, context: context)
         let page = try PageRequest(request)
-        let members = try await chats.members(of: chatID, after: try page.afterID(), limit: page.limit)
-        return page.page(members, key: { String($0.id) }, wire: Wire.MemberBody.init)
+        let staffOnly = ChatPolicy.seesOnlyStaff(role: try context.requireIdentity().role, in: kind)
+        let members = try await chats.members(of: chatID, staffOnly: staffOnly, after: try page.afterID(), limit: page.limit)
+        return MemberPage(
+            page: page.page(members, key: { String($0.id) }, wire: Wire.MemberBody.init), memberCount: try await chats.memberCount(of: chatID)
+        )
     }
 
-    /// The chat of the path, when the caller is a member; otherwise it does not exist as far as they can tell.
-    private func memberChat(_ request: Request, context: ZvonokRequestContext) async throws -> Int64 {
+    /// The chat of the path and its kind, when the caller is a member; otherwise it does not exist as far as they can tell.
+    private func memberChat(_ request: Request, context: ZvonokRequestContext) async throws -> (Int64, ChatKind) {
         let caller = try context.requireIdentity()
         let chatID = try request.id("id", .chat, context: context)
-        guard try await messages.isMember(caller.personID, of: chatID) else { throw ZvonokError.notFound("no such chat") }
-        return chatID
+        guard let kind = try await messages.membershipKind(of: caller.personID, in: chatID) else { throw ZvonokError.notFound("no such chat") }
+        return (chatID, kind)
     }
 
     @Sendable func history(_ request: Request, context: ZvonokRequestContext) async throws -> Page<Wire.MessageBody> {
-        let chatID = try await memberChat(request, context: context)
+        let (chatID, _) = try await memberChat(request, context: context)
         let page = try PageRequest(request)
         var before = try page.after.map { key throws(ZvonokError) -> Int64 in
             guard let seq = Int64(key) else { throw .invalidArgument("cursor is not one this server gave") }

@@ -51,3 +51,18 @@ struct Page<Item: Encodable & Sendable>: ResponseEncodable {
         try container.encode(next, forKey: .next)
     }
 }
+
+/// A page of a chat's members with how many members the chat has in all: `{"items", "next", "memberCount"}` (a
+/// student sees only the staff of the school channel; how many people read it is no secret).
+struct MemberPage: ResponseEncodable {
+    let page: Page<Wire.MemberBody>
+    let memberCount: Int
+
+    enum CodingKeys: CodingKey { case memberCount }
+
+    func encode(to encoder: any Encoder) throws {
+        try page.encode(to: encoder)
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(memberCount, forKey: .memberCount)
+    }
+}

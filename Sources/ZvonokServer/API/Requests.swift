@@ -11,6 +11,7 @@ enum Body {
     struct Assignment: Decodable { let staffId: String; @Omittable var homeroom: Bool? }
     struct PersonChange: Decodable { @Omittable var name: String?; @Omittable var classId: String? }
     struct DirectChat: Decodable { let userId: String }
+    struct NewReport: Decodable { let reason: String }
 }
 
 /// A body field that may be left out but, when present, holds a value: `null` is refused (400) like any other wrong

@@ -152,6 +152,63 @@ enum Wire {
         "\(PublicID.encode(.chat, chat)).\(seq)"
     }
 
+    /// A message's earlier text: `{id, chat, seq, messageId, change, text, by, at}`.
+    struct RevisionBody: ResponseEncodable {
+        let id: String
+        let chat: String
+        let seq: Int64
+        let messageId: String
+        let change: String
+        let text: String
+        let by: String
+        let at: String
+
+        init(_ revision: ModerationStore.Revision) {
+            id = String(revision.id)
+            chat = PublicID.encode(.chat, revision.chatID)
+            seq = revision.seq
+            messageId = Wire.messageID(chat: revision.chatID, seq: revision.seq)
+            change = revision.change.rawValue
+            text = revision.text
+            by = PublicID.encode(.person, revision.byID)
+            at = Wire.timestamp(revision.at)
+        }
+    }
+
+    /// A report of a message. The admins who review it also get the message's author, text and whether it was
+    /// deleted; the reporter does not (a deleted message's text is no longer theirs to read).
+    struct ReportBody: ResponseEncodable {
+        let id: String
+        let chat: String
+        let seq: Int64
+        let messageId: String
+        let reporter: String
+        let reason: String
+        let status: String
+        let createdAt: String
+        let closedAt: String?
+        let closedBy: String?
+        let from: String?
+        let text: String?
+        let deleted: Bool?
+
+        init(_ report: ModerationStore.Report, showingText: Bool) {
+            id = PublicID.encode(.report, report.id)
+            chat = PublicID.encode(.chat, report.chatID)
+            seq = report.seq
+            messageId = Wire.messageID(chat: report.chatID, seq: report.seq)
+            reporter = PublicID.encode(.person, report.reporterID)
+            reason = report.reason
+            status = report.closedAt == nil ? "open" : "closed"
+            createdAt = Wire.timestamp(report.createdAt)
+            closedAt = report.closedAt.map(Wire.timestamp)
+            closedBy = report.closedByID.map { PublicID.encode(.person, $0) }
+            from = showingText ? PublicID.encode(.person, report.senderID) : nil
+            text = showingText ? report.text : nil
+            deleted = showingText ? report.deleted : nil
+        }
+    }
+
     struct AssignmentBody: ResponseEncodable {
         let classId: String
         let staffId: String

@@ -31,6 +31,9 @@ public struct ServerConfiguration: Sendable {
     public var sendRate: Double = 5
     /// Messages one person may send at once before `sendRate` applies.
     public var sendBurst: Int = 20
+    /// Per-person limits of the other client frames (`edit`, `delete`, `read`, `sync`, `ping`); a kind left out is
+    /// not limited. Over the limit a frame is answered with `rate_limited`.
+    public var frameRates: [FrameKind: FrameRate] = FrameRate.defaults
     /// Group commits that may run at once: one keeps a database core busy, a few keep several busy.
     public var commitsInFlight: Int = 4
     /// The most messages one group commit takes.

@@ -54,8 +54,7 @@ final class HubChannelHandler: ChannelDuplexHandler, RemovableChannelHandler {
         case .none: break
         case .text(let text): inbox.receive(.text(text))
         case .binary: inbox.receive(.binary)
-        case .pong(let payload):
-            context.writeAndFlush(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .pong, data: payload)), promise: nil)
+        case .pong(let payload): connection.sendPong(payload)
         case .fail(let code): connection.close(code)
         case .closed(let code): connection.answerClose(code)
         }

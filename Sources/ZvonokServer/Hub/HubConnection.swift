@@ -15,6 +15,8 @@ import ZvonokCore
 /// or after `closeGrace`.
 ///
 /// Live chat frames pass a `ResumeGate` first, so that a `sync` joins the live stream without gap or duplicate.
+/// Every frame the hub writes but the close frame goes through the queue and its bounds, the answers to the client's
+/// WebSocket pings among them: a client that pings and never reads is closed with 4008 like any slow reader.
 final class HubConnection: FrameSink, Sendable {
     let personID: Int64
     /// The token the connection was opened with: revoking it closes the connection (4001).
@@ -31,7 +33,7 @@ final class HubConnection: FrameSink, Sendable {
     static let maximumBytes = 4 << 20
 
     private struct Outbox {
-        var queue = OutboundQueue<ByteBuffer>(maximumFrames: HubConnection.maximumFrames, maximumBytes: HubConnection.maximumBytes)
+        var queue = OutboundQueue<WebSocketFrame>(maximumFrames: HubConnection.maximumFrames, maximumBytes: HubConnection.maximumBytes)
         var gate = ResumeGate<ByteBuffer>(maximumHeld: HubConnection.maximumFrames)
         /// A `sync` waiting for the queue to drain before it reads the next batch.
         var roomWaiter: CheckedContinuation<Void, Never>?
@@ -53,16 +55,21 @@ final class HubConnection: FrameSink, Sendable {
         }
 
         /// Queues frames in order; the action for them all: overflow if any overflowed, else a drain if one is due.
-        mutating func enqueue(_ frames: some Sequence<ByteBuffer>) -> OutboundQueue<ByteBuffer>.EnqueueAction {
-            var action = OutboundQueue<ByteBuffer>.EnqueueAction.none
+        mutating func enqueue(frames: some Sequence<WebSocketFrame>) -> OutboundQueue<WebSocketFrame>.EnqueueAction {
+            var action = OutboundQueue<WebSocketFrame>.EnqueueAction.none
             for frame in frames {
-                switch queue.enqueue(frame, bytes: frame.readableBytes) {
+                switch queue.enqueue(frame, bytes: frame.length) {
                 case .overflow: action = .overflow
                 case .scheduleDrain where action == .none: action = .scheduleDrain
                 default: break
                 }
             }
             return action
+        }
+
+        /// Queues JSON text frames in order (see `enqueue(frames:)`).
+        mutating func enqueue(_ texts: some Sequence<ByteBuffer>) -> OutboundQueue<WebSocketFrame>.EnqueueAction {
+            enqueue(frames: texts.lazy.map { WebSocketFrame(fin: true, opcode: .text, data: $0) })
         }
 
         mutating func takeRoomWaiter() -> CheckedContinuation<Void, Never>? {
@@ -85,7 +92,7 @@ final class HubConnection: FrameSink, Sendable {
 
     /// A live frame of one of the person's chats, from the fan-out.
     func enqueue(_ frame: HubFrames.ChatFrame) {
-        let action = outbox.withLock { outbox -> OutboundQueue<ByteBuffer>.EnqueueAction in
+        let action = outbox.withLock { outbox -> OutboundQueue<WebSocketFrame>.EnqueueAction in
             if !outbox.gate.isOpen {
                 switch outbox.gate.admit(frame.bytes, chat: frame.chat, seq: frame.seq) {
                 case .deliver: break
@@ -93,7 +100,7 @@ final class HubConnection: FrameSink, Sendable {
                 case .overflow: return .overflow
                 }
             }
-            return outbox.queue.enqueue(frame.bytes, bytes: frame.bytes.readableBytes)
+            return outbox.enqueue(CollectionOfOne(frame.bytes))
         }
         act(on: action)
     }
@@ -101,10 +108,10 @@ final class HubConnection: FrameSink, Sendable {
     /// Sends `ready` ahead of everything queued since the connection was registered, and starts writing.
     func start(with ready: ByteBuffer) {
         let action = outbox.withLock { outbox in
-            var early = Deque<ByteBuffer>()
+            var early = Deque<WebSocketFrame>()
             outbox.queue.drain(into: &early)
             outbox.started = true
-            return outbox.enqueue([ready] + early)
+            return outbox.enqueue(frames: [WebSocketFrame(fin: true, opcode: .text, data: ready)] + early)
         }
         act(on: action)
     }
@@ -114,7 +121,12 @@ final class HubConnection: FrameSink, Sendable {
         act(on: outbox.withLock { $0.enqueue(CollectionOfOne(bytes)) })
     }
 
-    private func act(on action: OutboundQueue<ByteBuffer>.EnqueueAction) {
+    /// The answer to the client's WebSocket ping, queued behind what is already waiting.
+    func sendPong(_ payload: ByteBuffer) {
+        act(on: outbox.withLock { $0.enqueue(frames: CollectionOfOne(WebSocketFrame(fin: true, opcode: .pong, data: payload))) })
+    }
+
+    private func act(on action: OutboundQueue<WebSocketFrame>.EnqueueAction) {
         switch action {
         case .scheduleDrain: drains.schedule(self)
         case .overflow: close(HubCloseCode.tooSlow)
@@ -124,7 +136,7 @@ final class HubConnection: FrameSink, Sendable {
 
     /// On the event loop: writes what is queued as one burst, unless one is still on its way.
     func drain() {
-        var burst = Deque<ByteBuffer>()
+        var burst = Deque<WebSocketFrame>()
         let waiter = outbox.withLock { outbox -> CheckedContinuation<Void, Never>? in
             guard outbox.started, !outbox.writing, !outbox.closeSent, outbox.closeCode.map({ Self.writesQueue(before: $0) }) ?? true else {
                 return nil
@@ -136,8 +148,8 @@ final class HubConnection: FrameSink, Sendable {
         waiter?.resume()
         guard !burst.isEmpty else { return }
         let written = channel.eventLoop.makePromise(of: Void.self)
-        for (index, bytes) in burst.enumerated() {
-            channel.write(WebSocketFrame(fin: true, opcode: .text, data: bytes), promise: index == burst.count - 1 ? written : nil)
+        for (index, frame) in burst.enumerated() {
+            channel.write(frame, promise: index == burst.count - 1 ? written : nil)
         }
         channel.flush()
         written.futureResult.whenComplete { result in

@@ -15,6 +15,19 @@ enum HubFrames {
         case delete(chat: Int64, seq: Int64)
         case typing(chat: Int64)
         case ping
+
+        /// The per-person limit the frame counts against; nil for `typing`, which is coalesced instead.
+        var limitedKind: FrameKind? {
+            switch self {
+            case .send: .send
+            case .sync: .sync
+            case .read: .read
+            case .edit: .edit
+            case .delete: .delete
+            case .ping: .ping
+            case .typing: nil
+            }
+        }
     }
 
     /// A frame about one chat, encoded once for every recipient. `seq` is the message a `msg` frame carries; events

@@ -52,6 +52,7 @@ struct HubSession {
     }
 
     private mutating func handle(_ inbound: HubFrames.Inbound) async throws {
+        if let kind = inbound.limitedKind { try hub.frameLimiters.admit(kind, from: identity.personID) }
         switch inbound {
         case .ping:
             connection.send(HubFrames.pong)
@@ -67,7 +68,7 @@ struct HubSession {
             hub.broadcast(HubFrames.edited(change))
         case .delete(let chat, let seq):
             _ = try await kind(of: chat)
-            let change = try await hub.messages.delete(chat: chat, seq: seq, by: identity.personID, asModerator: ChatPolicy.mayModerate(role: identity.role))
+            let change = try await hub.messages.delete(chat: chat, seq: seq, by: identity)
             if change.changed { hub.broadcast(HubFrames.deleted(change)) }
         case .typing(let chat):
             guard ChatPolicy.mayPost(role: identity.role, in: try await kind(of: chat)) else { return }
@@ -76,11 +77,8 @@ struct HubSession {
         }
     }
 
-    /// Rate limit, membership and posting rights here; sequencing and durability in the group commit.
+    /// Membership and posting rights here; sequencing and durability in the group commit.
     private mutating func send(_ text: String, to chat: Int64, cid: String) async throws {
-        if let limiter = hub.sendLimiter, !limiter.allow(String(identity.personID)) {
-            throw ZvonokError.rateLimited("too many messages; wait a moment")
-        }
         guard ChatPolicy.mayPost(role: identity.role, in: try await kind(of: chat)) else {
             throw ZvonokError.forbidden("only staff post in the school channel")
         }

@@ -22,8 +22,8 @@ final class MessagingHub: OpenConnections, Sendable {
     let logger: Logger
     /// Fan-out to and from the other nodes.
     let relay: ClusterRelay
-    /// Sends per person; nil when unlimited.
-    let sendLimiter: RateLimiter?
+    /// Frames per person and kind (sends, edits, deletions, reads, syncs, pings).
+    let frameLimiters: FrameLimiters
     /// Typing notices per person and chat: one per two seconds reaches the others, the rest are coalesced away.
     let typingLimiter = RateLimiter(.init(capacity: 1, perSecond: 0.5))
     /// Open WebSocket connections on this node, for `/metrics`.
@@ -57,9 +57,7 @@ final class MessagingHub: OpenConnections, Sendable {
             heartbeat: configuration.clusterHeartbeat
         )
         self.relay = relay
-        self.sendLimiter = configuration.sendRate > 0
-            ? RateLimiter(.init(capacity: Double(configuration.sendBurst), perSecond: configuration.sendRate))
-            : nil
+        self.frameLimiters = FrameLimiters(configuration)
         // Committed batches fan out through the relay's per-chat watermarks, which restore seq order whichever
         // of the concurrent commits hands its batch on first. Retries are acked but never delivered again.
         let committed = Counter(label: "zvonok_messages_committed", dimensions: [("node", configuration.nodeName)])

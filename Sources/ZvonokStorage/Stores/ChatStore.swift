@@ -27,12 +27,14 @@ public struct ChatStore: Sendable {
         )
     }
 
-    /// A chat's current members in id order after `after`: who the senders of its messages are.
-    public func members(of chatID: Int64, after: Int64, limit: Int) async throws -> [Person] {
+    /// A chat's current members in id order after `after`: who the senders of its messages are; with `staffOnly`,
+    /// only those who are neither students nor guardians.
+    public func members(of chatID: Int64, staffOnly: Bool, after: Int64, limit: Int) async throws -> [Person] {
         let rows = try await database.query(
             """
             SELECT \(unescaped: PeopleStore.columns) FROM chat_members m JOIN people p ON p.id = m.person_id
             WHERE m.chat_id = \(chatID) AND p.id > \(after) AND p.removed_at IS NULL
+              AND NOT (\(staffOnly) AND p.role IN ('student', 'guardian'))
             ORDER BY p.id LIMIT \(limit)
             """
         )
@@ -41,6 +43,14 @@ public struct ChatStore: Sendable {
             result.append(PeopleStore.person(row.0, row.1, row.2, row.3, row.4, row.5, row.6, row.7, row.8))
         }
         return result
+    }
+
+    /// How many current members a chat has.
+    public func memberCount(of chatID: Int64) async throws -> Int {
+        let rows = try await database.query(
+            "SELECT count(*)::bigint FROM chat_members m JOIN people p ON p.id = m.person_id WHERE m.chat_id = \(chatID) AND p.removed_at IS NULL"
+        )
+        return Int(try await rows.decode(Int64.self).first { _ in true } ?? 0)
     }
 
     /// Opens the direct chat of two people, or finds the one they already have. Returns it as `first` sees it,
