@@ -18,8 +18,6 @@ public enum Validation {
     public static let externalIDBytes = 4 * externalIDCharacters
     /// The most UTF-8 bytes of a message's client id (`cid`).
     public static let clientIDBytes = 128
-    /// The most UTF-8 bytes of a class letter.
-    public static let classLetterBytes = 32
 
     /// "01" … "99".
     public static func regionCode(_ code: String) throws(ZvonokError) -> String {
@@ -45,13 +43,22 @@ public enum Validation {
         return grade
     }
 
-    /// A class letter such as "А" or "Б": 1–4 letters or digits (at most 32 UTF-8 bytes).
+    /// A class letter such as "А" or "Б": 1–4 letters or digits, counted as code points of the Unicode letter and
+    /// number categories (what the API document's pattern matches), surrounding spaces trimmed.
     public static func classLetter(_ letter: String) throws(ZvonokError) -> String {
         let trimmed = trimmed(letter)
-        guard (1...4).contains(trimmed.count), trimmed.utf8.count <= classLetterBytes, trimmed.allSatisfy({ $0.isLetter || $0.isNumber }) else {
-            throw .invalidArgument("letter must be 1 to 4 letters or digits, at most \(classLetterBytes) bytes")
+        guard (1...4).contains(trimmed.unicodeScalars.count), trimmed.unicodeScalars.allSatisfy(isLetterOrDigit) else {
+            throw .invalidArgument("letter must be 1 to 4 letters or digits")
         }
         return trimmed
+    }
+
+    private static func isLetterOrDigit(_ scalar: Unicode.Scalar) -> Bool {
+        switch scalar.properties.generalCategory {
+        case .uppercaseLetter, .lowercaseLetter, .titlecaseLetter, .modifierLetter, .otherLetter,
+            .decimalNumber, .letterNumber, .otherNumber: true
+        default: false
+        }
     }
 
     /// A school year "YYYY/YYYY+1", such as "2026/2027".

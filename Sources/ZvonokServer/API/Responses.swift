@@ -262,8 +262,14 @@ enum Wire {
         }
     }
 
-    /// An RFC 3339 time from a client, with or without fractional seconds; nil for anything else.
+    /// An RFC 3339 time from a client, with or without fractional seconds, `T` and `Z` in either case (as RFC 3339
+    /// allows), a leap second read as the second before it; nil for anything else.
     static func parseTimestamp(_ text: String) -> Date? {
+        var text = text.uppercased()
+        // 23:59:60 (a leap second) is a valid RFC 3339 time that Foundation's parser refuses.
+        if let seconds = text.range(of: #"T\d{2}:\d{2}:60"#, options: .regularExpression) {
+            text.replaceSubrange(text.index(seconds.upperBound, offsetBy: -2)..<seconds.upperBound, with: "59")
+        }
         let formatter = ISO8601DateFormatter()
         formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
         if let date = formatter.date(from: text) { return date }
