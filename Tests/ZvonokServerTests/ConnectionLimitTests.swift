@@ -4,6 +4,7 @@ import HummingbirdWSTesting
 import NIOWebSocket
 import Testing
 import WSClient
+import ZvonokCore
 import ZvonokServer
 
 /// A person may hold only so many connections open on a node (issue 8): the next upgrade is refused with 429 and
@@ -44,5 +45,23 @@ import ZvonokServer
             try await outbound.close(.normalClosure, reason: nil)
         }
         return upgraded == nil
+    }
+
+    /// Every request with a made-up token used to take a database connection for the look-up (issue 15's review):
+    /// now a string not shaped like a token is refused without one, and an address whose tokens keep failing is
+    /// answered 429 before the look-up.
+    @Test func madeUpTokensAreLimitedPerAddress() async throws {
+        try await withTestServer { api in
+            // 400 at once: the first 100 are looked up and refused, then (but for the few a second it refills) 429.
+            let answers = try await withThrowingTaskGroup(of: HTTPResponse.Status.self) { group in
+                for _ in 0..<400 { group.addTask { try await api.get("/v1/me", token: Secret.token()).status } }
+                return try await group.reduce(into: [HTTPResponse.Status: Int]()) { $0[$1, default: 0] += 1 }
+            }
+            #expect(answers[.unauthorized, default: 0] >= 100)
+            #expect(answers[.tooManyRequests, default: 0] >= 100, "\(answers)")
+            #expect(answers.keys.allSatisfy { [.unauthorized, .tooManyRequests].contains($0) }, "\(answers)")
+            // Not shaped like a token: refused at once, whatever the address has spent.
+            #expect(try await api.get("/v1/me", token: "not-a-token").status == .unauthorized)
+        }
     }
 }

@@ -25,7 +25,7 @@ struct AccountRoutes {
     }
 
     @Sendable func activate(_ request: Request, context: ZvonokRequestContext) async throws -> Wire.ActivationBody {
-        let address = clientAddress(request, context: context)
+        let address = context.clientAddress(of: request, trustingProxy: api.configuration.trustProxyHeaders)
         guard activationLimiter.hasCapacity(address) else {
             throw ZvonokError.rateLimited("too many failed activation attempts from this address; wait a minute")
         }
@@ -71,13 +71,5 @@ struct AccountRoutes {
         let (chat, created, changes) = try await api.chats.openDirect(caller, other.identity)
         await api.connections.membershipChanged(changes)
         return EditedResponse(status: created ? .created : .ok, response: Wire.ChatBody(chat))
-    }
-
-    /// The client's address: the socket's peer, or `X-Real-IP` when the server sits behind a trusted proxy.
-    private func clientAddress(_ request: Request, context: ZvonokRequestContext) -> String {
-        if api.configuration.trustProxyHeaders, let forwarded = request.headers[.init("X-Real-IP")!] {
-            return forwarded
-        }
-        return context.remoteAddress?.ipAddress ?? "unknown"
     }
 }

@@ -31,6 +31,15 @@ public struct ZvonokRequestContext: RequestContext, RemoteAddressRequestContext 
         try requireSession().identity
     }
 
+    /// The client's address for per-address limits: the socket's peer, or `X-Real-IP` when the server sits behind a
+    /// trusted proxy that sets it.
+    public func clientAddress(of request: Request, trustingProxy: Bool) -> String {
+        if trustingProxy, let forwarded = request.headers[.init("X-Real-IP")!] {
+            return forwarded
+        }
+        return remoteAddress?.ipAddress ?? "unknown"
+    }
+
     /// The caller's session, or 401 when the request carried no valid token.
     public func requireSession() throws(ZvonokError) -> CredentialStore.Session {
         guard let session else { throw .unauthenticated() }
