@@ -43,7 +43,8 @@ final class ClusterRelay: Sendable {
         nodeName: String, fanout: FanoutHub<HubConnection>, sessions: SessionGuard, messages: MessageStore, database: Database, logger: Logger,
         heartbeat: Duration
     ) {
-        self.node = "\(nodeName)-\(String(UInt32.random(in: .min ... .max), radix: 16))"
+        // `|` separates a payload's fields (`RelayMessage`), so it cannot stand in a node's name there.
+        self.node = "\(nodeName.replacingOccurrences(of: "|", with: "_"))-\(String(UInt32.random(in: .min ... .max), radix: 16))"
         self.fanout = fanout
         self.sessions = sessions
         self.messages = messages
@@ -120,8 +121,8 @@ final class ClusterRelay: Sendable {
             let range = ranges[message.chatID]
             ranges[message.chatID] = min(range?.lowerBound ?? message.seq, message.seq)...max(range?.upperBound ?? message.seq, message.seq)
         }
-        let announcement = ranges.map { "\($0.key):\($0.value.lowerBound)-\($0.value.upperBound)" }
-        announce("m", announcement.sorted(), separator: ",")
+        let announced = ranges.sorted { $0.key < $1.key }.map { RelayMessage.ChatRange(chat: $0.key, from: $0.value.lowerBound, through: $0.value.upperBound) }
+        announce(.messages(announced))
         return delivered
     }
 
@@ -159,13 +160,8 @@ final class ClusterRelay: Sendable {
     }
 
     /// Another node's messages: read back the watched chats' new rows and deliver them.
-    private func received(ranges text: Substring) async {
-        let wanted = text.split(separator: ",").compactMap { item -> (chat: Int64, after: Int64, through: Int64)? in
-            let parts = item.split(whereSeparator: { $0 == ":" || $0 == "-" })
-            guard parts.count == 3, let chat = Int64(parts[0]), let from = Int64(parts[1]), let through = Int64(parts[2]) else { return nil }
-            return behind(chat: chat, from: from, through: through)
-        }
-        await readBack(wanted)
+    private func received(_ ranges: [RelayMessage.ChatRange]) async {
+        await readBack(ranges.compactMap { behind(chat: $0.chat, from: $0.from, through: $0.through) })
     }
 
     private func readBack(_ wanted: [(chat: Int64, after: Int64, through: Int64)]) async {
@@ -212,112 +208,67 @@ final class ClusterRelay: Sendable {
 
     /// An event frame for a chat's members (edited, deleted, read, typing) on the other nodes.
     func announce(_ frame: HubFrames.ChatFrame) {
-        announce("e", ["\(frame.chat)|\(String(buffer: frame.bytes))"], separator: "")
+        announce(.chatEvent(chat: frame.chat, frame: String(buffer: frame.bytes)))
     }
 
     /// An event frame for one person's connections on the other nodes.
     func announce(_ frame: HubFrames.ChatFrame, toPerson person: Int64) {
-        announce("p", ["\(person)|\(String(buffer: frame.bytes))"], separator: "")
+        announce(.personEvent(person: person, frame: String(buffer: frame.bytes)))
     }
 
     /// People whose chats changed, for the other nodes to read their chats again.
-    func announceMembership(of people: some Sequence<Int64>) {
-        announce("k", people.map(String.init), separator: ",")
+    func announceMembership(of people: [Int64]) {
+        announce(.membershipChanged(people))
     }
 
     /// Sessions that ended — every session of `person`, or the one of `token` — for the other nodes to close.
     func announceEndedSessions(of person: Int64, token: Int64?) {
-        announce("r", [token.map { "\(person):\($0)" } ?? "\(person)"], separator: ",")
-    }
-
-    private func receivedEvent(_ kind: Character, _ body: Substring) async {
-        switch kind {
-        case "e", "p":
-            guard let bar = body.firstIndex(of: "|"), let target = Int64(body[..<bar]) else { return }
-            let frame = HubFrames.ChatFrame(bytes: ByteBuffer(string: String(body[body.index(after: bar)...])), chat: kind == "e" ? target : 0, seq: 0)
-            if kind == "e" {
-                fanout.deliver(frame, to: target)
-            } else {
-                fanout.deliver(frame, toPerson: target)
-            }
-        case "k":
-            await sessions.refreshMemberships(of: body.split(separator: ",").compactMap { Int64($0) })
-        case "r":
-            for item in body.split(separator: ",") {
-                let parts = item.split(separator: ":").map { Int64($0) }
-                guard let person = parts.first ?? nil, parts.allSatisfy({ $0 != nil }) else { continue }
-                sessions.endSessions(of: person, token: parts.count == 2 ? parts[1] : nil)
-            }
-        default:
-            break
-        }
+        announce(.sessionsEnded([RelayMessage.EndedSession(person: person, token: token)]))
     }
 
     // MARK: The channel
 
-    /// Packs items into as few payloads as fit (`kind|node|items`) and sends them without holding anyone up. An
-    /// item too long for one payload (an edit of a long text) is kept in the database and announced by its id
-    /// (`b|node|id`), for the other nodes to read back.
-    private func announce(_ kind: Character, _ items: [String], separator: String) {
-        guard !items.isEmpty else { return }
-        let head = "\(kind)|\(node)|"
-        var payloads: [String] = []
-        var current = ""
-        for item in items {
-            if head.utf8.count + item.utf8.count > Self.maximumPayload {
-                announceStored(head + item)
-                continue
-            }
-            if !current.isEmpty, head.utf8.count + current.utf8.count + separator.utf8.count + item.utf8.count > Self.maximumPayload {
-                payloads.append(head + current)
-                current = ""
-            }
-            current += current.isEmpty ? item : separator + item
-        }
-        if !current.isEmpty { payloads.append(head + current) }
-        let database = self.database, logger = self.logger
+    /// Sends a message to the other nodes without holding anyone up, in as few payloads as fit. An item too long for
+    /// one payload (an edit of a long text) is kept in the database and announced by its id, for the others to read
+    /// back.
+    private func announce(_ message: RelayMessage) {
+        let (payloads, tooLong) = message.payloads(from: node, maximum: Self.maximumPayload)
+        guard !payloads.isEmpty || !tooLong.isEmpty else { return }
+        let database = self.database, logger = self.logger, node = self.node
         Task {
             do {
-                try await database.notify(Self.channel, payloads)
+                var stored: [String] = []
+                for payload in tooLong {
+                    stored += RelayMessage.stored(try await database.storePayload(payload)).payloads(from: node, maximum: Self.maximumPayload).fitting
+                }
+                try await database.notify(Self.channel, payloads + stored)
             } catch {
                 logger.warning("Could not announce to other nodes", metadata: ["error": "\(error)"])
             }
         }
     }
 
-    /// Keeps a payload too long for NOTIFY in the database and announces its id.
-    private func announceStored(_ payload: String) {
-        let database = self.database, logger = self.logger, node = self.node
-        Task {
-            do {
-                let id = try await database.storePayload(payload)
-                try await database.notify(Self.channel, ["b|\(node)|\(id)"])
-            } catch {
-                logger.warning("Could not announce a long event to other nodes", metadata: ["error": "\(error)"])
-            }
-        }
-    }
-
+    /// A payload from the channel: the node's own heartbeat, or another node's message.
     private func received(_ payload: String) async {
-        let parts = payload.split(separator: "|", maxSplits: 2, omittingEmptySubsequences: false)
-        guard parts.count == 3, let kind = parts[0].first else { return }
-        if kind == "h" {
-            if parts[1] == node { lastHeard.withLock { $0 = .now } }
+        guard let received = RelayMessage.decode(payload) else { return }
+        if received.message == .heartbeat {
+            if received.node == node { lastHeard.withLock { $0 = .now } }
             return
         }
-        guard parts[1] != node else { return }
-        if kind == "b" {
-            await receivedStored(parts[2])
-        } else if kind == "m" {
-            await received(ranges: parts[2])
-        } else {
-            await receivedEvent(kind, parts[2])
+        guard received.node != node else { return }
+        switch received.message {
+        case .heartbeat: break
+        case .messages(let ranges): await self.received(ranges)
+        case .chatEvent(let chat, let frame): fanout.deliver(HubFrames.ChatFrame(bytes: ByteBuffer(string: frame), chat: chat, seq: 0), to: chat)
+        case .personEvent(let person, let frame): fanout.deliver(HubFrames.ChatFrame(bytes: ByteBuffer(string: frame), chat: 0, seq: 0), toPerson: person)
+        case .membershipChanged(let people): await sessions.refreshMemberships(of: people)
+        case .sessionsEnded(let ended): for session in ended { sessions.endSessions(of: session.person, token: session.token) }
+        case .stored(let id): await receivedStored(id)
         }
     }
 
     /// A long payload another node kept in the database: read it back and take it as if it had come itself.
-    private func receivedStored(_ id: Substring) async {
-        guard let id = Int64(id) else { return }
+    private func receivedStored(_ id: Int64) async {
         do {
             guard let payload = try await database.storedPayload(id) else { return }
             await received(payload)
@@ -374,7 +325,7 @@ final class ClusterRelay: Sendable {
             if Task.isCancelled { return }
             period += 1
             if isListening {
-                try? await database.notify(Self.channel, ["h|\(node)|"])
+                try? await database.notify(Self.channel, RelayMessage.heartbeat.payloads(from: node, maximum: Self.maximumPayload).fitting)
                 if period % 2 == 0 {
                     await sweep()
                     try? await database.pruneStoredPayloads(olderThan: .seconds(600))
