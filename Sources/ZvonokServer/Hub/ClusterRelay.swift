@@ -2,22 +2,19 @@ import Foundation
 import Logging
 import NIOCore
 import ServiceLifecycle
-import Synchronization
 import ZvonokCore
 import ZvonokStorage
 
-/// Fan-out across nodes through PostgreSQL LISTEN/NOTIFY: no broker, no cluster protocol of our own.
+/// Fan-out across nodes through PostgreSQL LISTEN/NOTIFY: no broker, no cluster protocol of our own. What the nodes
+/// say to each other is a `RelayMessage`; this type sends them and acts on those it receives.
 ///
-/// After each group commit a node announces the new messages as compact `chat:from-to` ranges (one NOTIFY
-/// statement per batch, outside the committing transaction); every node listens, reads the rows of chats its
-/// sessions watch back from the table, and delivers them. Local and announced messages alike pass a per-chat
-/// watermark (`ChatSequencer`), so each chat reaches sessions in `seq` order with no gap: a message that skips
-/// ahead waits while the gap is read from the table. When the listening connection drops, the node catches every
-/// watched chat up from its watermark once it listens again.
+/// After each group commit a node announces the new messages as compact seq ranges (one NOTIFY statement per batch,
+/// outside the committing transaction); every node reads the rows of the chats its connections watch back from the
+/// table and hands them to `OrderedDelivery`, which puts each chat in `seq` order. When the listening connection
+/// (`ClusterListener`) drops, the node catches every watched chat up from its watermark once it listens again.
 ///
 /// Events travel the same channel: edits, deletions, read marks and typing as the very frame the node sends its own
-/// sessions; people whose chats changed, for each node to read their chats again; sessions that ended, as
-/// `person` (all of them) or `person:token` (one), for each node to close their connections (`SessionGuard`).
+/// connections; people whose chats changed and sessions that ended, for each node's `SessionGuard`.
 final class ClusterRelay: Sendable {
     static let channel = "zvonok_hub"
     /// Room for a payload under PostgreSQL's 8,000-byte limit.
@@ -27,181 +24,33 @@ final class ClusterRelay: Sendable {
     /// announcements (and two nodes given the same name do not ignore each other).
     let node: String
     private let fanout: FanoutHub<HubConnection>
+    private let delivery: OrderedDelivery
     private let sessions: SessionGuard
-    private let messages: MessageStore
     private let database: Database
     private let logger: Logger
-    private let shards: [SequencerShard]
-    private let listening = Atomic<Bool>(false)
-    /// How often the node sends itself a heartbeat on the channel; three missed in a row mean the listening
-    /// connection went silent, and the node listens again.
-    private let heartbeat: Duration
-    /// When the node last heard its own heartbeat (or started listening).
-    private let lastHeard = Mutex(ContinuousClock.now)
+    private let listener: ClusterListener
 
     init(
-        nodeName: String, fanout: FanoutHub<HubConnection>, sessions: SessionGuard, messages: MessageStore, database: Database, logger: Logger,
-        heartbeat: Duration
+        nodeName: String, fanout: FanoutHub<HubConnection>, delivery: OrderedDelivery, sessions: SessionGuard, database: Database,
+        logger: Logger, heartbeat: Duration
     ) {
         // `|` separates a payload's fields (`RelayMessage`), so it cannot stand in a node's name there.
-        self.node = "\(nodeName.replacingOccurrences(of: "|", with: "_"))-\(String(UInt32.random(in: .min ... .max), radix: 16))"
+        let node = "\(nodeName.replacingOccurrences(of: "|", with: "_"))-\(String(UInt32.random(in: .min ... .max), radix: 16))"
+        self.node = node
         self.fanout = fanout
+        self.delivery = delivery
         self.sessions = sessions
-        self.messages = messages
         self.database = database
         self.logger = logger
-        self.heartbeat = heartbeat
-        self.shards = (0..<64).map { _ in SequencerShard() }
+        self.listener = ClusterListener(database: database, channel: Self.channel, node: node, heartbeat: heartbeat, logger: logger)
     }
 
     /// Whether the node hears the other nodes now (for `/health`).
-    var isListening: Bool { listening.load(ordering: .relaxed) }
+    var isListening: Bool { listener.isListening }
 
-    // MARK: Messages
-
-    /// Registers a connection in the fan-out core for its person's chats and returns, per chat, the last `seq` its
-    /// `ready` must announce (nil when the person has `limit` connections here already).
-    ///
-    /// That is the chat's watermark on this node, read while the chats' sequencer locks are held around the
-    /// registration, so no delivery slips between the two: the connection gets exactly the messages after what
-    /// `ready` announces, live, even when this node is behind the table reading announcements back. Locks are taken
-    /// in ascending shard order, as nowhere else takes more than one.
-    func register(_ connection: HubConnection, chats: [ChatSummary], version: Int64, limit: Int) -> [Int64: Int64]? {
-        let byShard = Dictionary(grouping: chats) { shardIndex($0.id) }
-        var announced: [Int64: Int64] = [:]
-        let registered = withShardsLocked(byShard.keys.sorted()[...], each: { index, sequencer in
-            for chat in byShard[index, default: []] {
-                announced[chat.id] = sequencer.watch(chat.id, from: chat.lastSeq, alreadyWatched: fanout.isWatched(chat.id))
-            }
-        }, then: {
-            fanout.register(connection, person: connection.personID, chats: chats.map(\.id), version: version, limit: limit)
-        })
-        return registered ? announced : nil
-    }
-
-    /// Holds the given shards' locks (ascending), running `each` on every shard's sequencer as its lock is taken and
-    /// `then` once all are held.
-    private func withShardsLocked(
-        _ indices: ArraySlice<Int>, each: (Int, inout ChatSequencer<HubFrames.ChatFrame>) -> Void, then: () -> Bool
-    ) -> Bool {
-        guard let index = indices.first else { return then() }
-        return shards[index].state.withLock { sequencer in
-            each(index, &sequencer)
-            return withShardsLocked(indices.dropFirst(), each: each, then: then)
-        }
-    }
-
-    /// Delivers what the table holds beyond this node's watermarks of `chats` — for a new connection, messages
-    /// committed while it registered, which no delivery brought yet, so that they do not wait for the chat's next
-    /// message; for `sweep`, announcements that never came.
-    func catchUp(_ chats: [Int64]) async {
-        do {
-            let last = try await messages.lastSeqs(of: chats)
-            await readBack(last.compactMap { behind(chat: $0.key, from: 1, through: $0.value) })
-        } catch {
-            logger.warning("Could not read chats' new messages back", metadata: ["error": "\(error)"])
-        }
-    }
-
-    /// The part of `from...through` of a watched chat that this node has not delivered yet.
-    private func behind(chat: Int64, from: Int64, through: Int64) -> (chat: Int64, after: Int64, through: Int64)? {
-        guard fanout.isWatched(chat) else { return nil }
-        let delivered = shard(chat).state.withLock { $0.delivered(chat) }
-        if let delivered, delivered >= through { return nil }
-        return (chat, max(from - 1, delivered ?? from - 1), through)
-    }
-
-    /// This node's committed batch: delivered through the watermarks, then announced to the other nodes. Returns
-    /// the number of deliveries.
-    func deliverCommitted(_ batch: [CommittedMessage]) async -> Int {
-        var delivered = 0
-        var ranges: [Int64: ClosedRange<Int64>] = [:]
-        for message in batch where message.isNew {
-            delivered += await offer(HubFrames.msg(message))
-            let range = ranges[message.chatID]
-            ranges[message.chatID] = min(range?.lowerBound ?? message.seq, message.seq)...max(range?.upperBound ?? message.seq, message.seq)
-        }
-        let announced = ranges.sorted { $0.key < $1.key }.map { RelayMessage.ChatRange(chat: $0.key, from: $0.value.lowerBound, through: $0.value.upperBound) }
-        announce(.messages(announced))
-        return delivered
-    }
-
-    /// Offers one message to its chat's watermark and delivers what that releases; reads a gap from the table.
-    @discardableResult
-    private func offer(_ frame: HubFrames.ChatFrame) async -> Int {
-        let (delivered, missing) = shard(frame.chat).state.withLock { sequencer -> (Int, ClosedRange<Int64>?) in
-            // Under the lock: a registration holds it while it starts the chat's watermark.
-            guard fanout.isWatched(frame.chat) else {
-                sequencer.forget(frame.chat)
-                return (0, nil)
-            }
-            let step = sequencer.offer(frame, chat: frame.chat, seq: frame.seq)
-            return (step.deliver.reduce(0) { $0 + fanout.deliver($1, to: frame.chat) }, step.missing)
-        }
-        guard let missing else { return delivered }
-        return delivered + (await readGap(missing, of: frame.chat))
-    }
-
-    /// Reads missing messages from the table and offers them; if that fails, gives the gap up (clients see it and
-    /// `sync`).
-    private func readGap(_ missing: ClosedRange<Int64>, of chat: Int64) async -> Int {
-        do {
-            var delivered = 0
-            for message in try await messages.messages(in: [(chat, missing.lowerBound - 1, missing.upperBound)]) {
-                delivered += await offer(Self.frame(message))
-            }
-            return delivered
-        } catch {
-            logger.warning("Could not read a gap of a chat; delivering past it", metadata: ["chat": "\(chat)", "error": "\(error)"])
-            return shard(chat).state.withLock { sequencer in
-                sequencer.skipGap(of: chat).reduce(0) { $0 + fanout.deliver($1, to: chat) }
-            }
-        }
-    }
-
-    /// Another node's messages: read back the watched chats' new rows and deliver them.
-    private func received(_ ranges: [RelayMessage.ChatRange]) async {
-        await readBack(ranges.compactMap { behind(chat: $0.chat, from: $0.from, through: $0.through) })
-    }
-
-    private func readBack(_ wanted: [(chat: Int64, after: Int64, through: Int64)]) async {
-        guard !wanted.isEmpty else { return }
-        do {
-            for message in try await messages.messages(in: wanted) { await offer(Self.frame(message)) }
-        } catch {
-            logger.warning("Could not read announced messages", metadata: ["error": "\(error)"])
-        }
-    }
-
-    /// Everything the watched chats hold beyond this node's watermarks: run after listening (again), and every other
-    /// heartbeat, so that announcements that never came — a node that crashed between its COMMIT and its NOTIFY, a
-    /// notification lost with a listener — hold a chat up for one sweep at most. One look-up of `last_seq` per
-    /// thousand watched chats; rows are read only for the chats that are behind.
-    private func sweep() async {
-        var watched: [Int64] = []
-        for shard in shards {
-            watched += shard.state.withLock { $0.watermarks.map(\.chat) }.filter { fanout.isWatched($0) }
-        }
-        for start in stride(from: 0, to: watched.count, by: 1_000) {
-            await catchUp(Array(watched[start..<min(start + 1_000, watched.count)]))
-        }
-    }
-
-    private static func frame(_ message: MessageStore.StoredMessage) -> HubFrames.ChatFrame {
-        HubFrames.ChatFrame(bytes: HubFrames.msg(message), chat: message.chatID, seq: message.seq)
-    }
-
-    private func shard(_ chat: Int64) -> SequencerShard {
-        shards[shardIndex(chat)]
-    }
-
-    private func shardIndex(_ chat: Int64) -> Int {
-        Int(UInt64(bitPattern: chat) % UInt64(shards.count))
-    }
-
-    /// One lock's worth of watermarks.
-    private final class SequencerShard: Sendable {
-        let state = Mutex(ChatSequencer<HubFrames.ChatFrame>())
+    /// This node's new messages, for the other nodes to read back.
+    func announceCommitted(_ ranges: [RelayMessage.ChatRange]) {
+        announce(.messages(ranges))
     }
 
     // MARK: Events
@@ -252,13 +101,13 @@ final class ClusterRelay: Sendable {
     private func received(_ payload: String) async {
         guard let received = RelayMessage.decode(payload) else { return }
         if received.message == .heartbeat {
-            if received.node == node { lastHeard.withLock { $0 = .now } }
+            if received.node == node { listener.heardOwnHeartbeat() }
             return
         }
         guard received.node != node else { return }
         switch received.message {
         case .heartbeat: break
-        case .messages(let ranges): await self.received(ranges)
+        case .messages(let ranges): await delivery.deliverAnnounced(ranges)
         case .chatEvent(let chat, let frame): fanout.deliver(HubFrames.ChatFrame(bytes: ByteBuffer(string: frame), chat: chat, seq: 0), to: chat)
         case .personEvent(let person, let frame): fanout.deliver(HubFrames.ChatFrame(bytes: ByteBuffer(string: frame), chat: 0, seq: 0), toPerson: person)
         case .membershipChanged(let people): await sessions.refreshMemberships(of: people)
@@ -277,65 +126,18 @@ final class ClusterRelay: Sendable {
         }
     }
 
-    /// Listens until the node shuts down, listening again (and catching up) whenever the connection drops or goes
-    /// silent.
-    ///
-    /// Each listening session runs in a task of its own, watched by a heartbeat: a LISTEN on a connection that died
-    /// unnoticed, or a `listen` that never returns (postgres-nio can leak its continuation when the connection
-    /// closes as it starts, vapor/postgres-nio#601), is left behind and replaced rather than waited for.
+    /// Listens until the node shuts down; catches every watched chat up whenever it listens (again), sweeps them and
+    /// prunes kept payloads every other heartbeat.
     func run() async {
-        var delay = Duration.milliseconds(100)
-        while !Task.isCancelled && !Task.isShuttingDownGracefully {
-            lastHeard.withLock { $0 = .now }
-            let (ended, end) = AsyncStream.makeStream(of: Void.self)
-            let session = Task {
-                do {
-                    try await database.listen(Self.channel, listening: {
-                        await self.sweep()
-                        self.listening.store(true, ordering: .relaxed)
-                        self.logger.info("Listening on the cluster channel", metadata: ["node": "\(self.node)"])
-                    }, handle: { await self.received($0) })
-                } catch {
-                    if !Task.isCancelled { self.logger.warning("Lost the cluster channel; listening again", metadata: ["error": "\(error)"]) }
-                }
-                end.yield()
+        let delivery = self.delivery, database = self.database
+        await listener.run(
+            onListening: { await delivery.sweep() },
+            handle: { await self.received($0) },
+            everyOtherHeartbeat: {
+                await delivery.sweep()
+                try? await database.pruneStoredPayloads(olderThan: .seconds(600))
             }
-            let watchdog = Task {
-                await self.watchHeartbeat()
-                end.yield()
-            }
-            var first = ended.makeAsyncIterator()
-            _ = await first.next()  // the session ended, the heartbeat stopped, or the node is shutting down
-            session.cancel()
-            watchdog.cancel()
-            listening.store(false, ordering: .relaxed)
-            if Task.isCancelled || Task.isShuttingDownGracefully { break }
-            try? await Task.sleep(for: delay)
-            delay = min(delay * 2, .seconds(5))
-        }
-        listening.store(false, ordering: .relaxed)
-    }
-
-    /// Sends the node's heartbeat every `heartbeat` while it listens; returns when none came back for three
-    /// periods (or the session never confirmed its LISTEN in that time). Sweeps the watched chats every other period.
-    private func watchHeartbeat() async {
-        var period = 0
-        while !Task.isCancelled {
-            try? await Task.sleep(for: heartbeat)
-            if Task.isCancelled { return }
-            period += 1
-            if isListening {
-                try? await database.notify(Self.channel, RelayMessage.heartbeat.payloads(from: node, maximum: Self.maximumPayload).fitting)
-                if period % 2 == 0 {
-                    await sweep()
-                    try? await database.pruneStoredPayloads(olderThan: .seconds(600))
-                }
-            }
-            if lastHeard.withLock({ ContinuousClock.now - $0 }) > heartbeat * 3 {
-                logger.warning("The cluster channel went silent; listening again", metadata: ["node": "\(node)"])
-                return
-            }
-        }
+        )
     }
 }
 

@@ -20,6 +20,8 @@ final class MessagingHub: OpenConnections, Sendable {
     /// Ends sessions and moves connections to changed chats, on notice and by a periodic check.
     let sessions: SessionGuard
     let logger: Logger
+    /// Delivery to this node's connections in seq order, whichever way a message comes.
+    let delivery: OrderedDelivery
     /// Fan-out to and from the other nodes.
     let relay: ClusterRelay
     /// Frames per person and kind (sends, edits, deletions, reads, syncs, pings).
@@ -52,19 +54,24 @@ final class MessagingHub: OpenConnections, Sendable {
             interval: configuration.sessionCheckInterval, logger: logger
         )
         self.sessions = sessions
+        let delivery = OrderedDelivery(fanout: fanout, messages: messages, logger: logger)
+        self.delivery = delivery
         let relay = ClusterRelay(
-            nodeName: configuration.nodeName, fanout: fanout, sessions: sessions, messages: messages, database: database, logger: logger,
+            nodeName: configuration.nodeName, fanout: fanout, delivery: delivery, sessions: sessions, database: database, logger: logger,
             heartbeat: configuration.clusterHeartbeat
         )
         self.relay = relay
         self.frameLimiters = FrameLimiters(configuration)
-        // Committed batches fan out through the relay's per-chat watermarks, which restore seq order whichever
-        // of the concurrent commits hands its batch on first. Retries are acked but never delivered again.
+        // Committed batches are delivered here through the per-chat watermarks, which restore seq order whichever of
+        // the concurrent commits hands its batch on first, then announced to the other nodes. Retries are acked but
+        // never delivered again.
         let committed = Counter(label: "zvonok_messages_committed", dimensions: [("node", configuration.nodeName)])
         let deliveries = Counter(label: "zvonok_message_deliveries", dimensions: [("node", configuration.nodeName)])
         self.committer = GroupCommitter(maximumBatch: configuration.commitBatch, maximumInFlight: configuration.commitsInFlight, commit: { try await messages.commit($0) }) { batch in
             committed.increment(by: batch.count { $0.isNew })
-            deliveries.increment(by: await relay.deliverCommitted(batch))
+            let (delivered, ranges) = await delivery.deliverCommitted(batch)
+            deliveries.increment(by: delivered)
+            relay.announceCommitted(ranges)
         }
     }
 
@@ -89,10 +96,10 @@ final class MessagingHub: OpenConnections, Sendable {
             guard page.count == 500, let last = page.last else { break }
             after = last.id
         }
-        guard let announced = relay.register(connection, chats: all, version: version, limit: connectionLimit) else { return nil }
+        guard let announced = delivery.register(connection, chats: all, version: version, limit: connectionLimit) else { return nil }
         connectionsGauge.increment()
         openConnections.add(1, ordering: .relaxed)
-        await relay.catchUp(all.map(\.id))
+        await delivery.catchUp(all.map(\.id))
         return all.map { chat in
             ChatSummary(id: chat.id, kind: chat.kind, title: chat.title, lastSeq: announced[chat.id] ?? chat.lastSeq, readSeq: chat.readSeq)
         }
