@@ -86,7 +86,7 @@ public enum ZvonokApplication {
         HistoryRoutes(messages: MessageStore(database: database), chats: ChatStore(database: database)).register(on: authenticated)
         AuditRoutes(audit: AuditStore(database: database)).register(on: authenticated)
         ModerationRoutes(api: api, moderation: ModerationStore(database: database)).register(on: authenticated)
-        RatingRoutes(api: api, ratings: RatingStore(database: database), formula: configuration.ratingFormula).register(on: authenticated)
+        RatingRoutes(ratings: WeeklyRatingService(database: database, formula: configuration.ratingFormula)).register(on: authenticated)
         WebSocketRoutes(hub: hub).register(on: authenticated)
         routeTable.load(router.routes)
         return router
