@@ -2,6 +2,7 @@ import Foundation
 import PostgresNIO
 import Testing
 import ZvonokCore
+import ZvonokDemo
 import ZvonokStorage
 import ZvonokTestSupport
 

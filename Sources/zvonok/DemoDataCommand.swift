@@ -1,6 +1,7 @@
 import ArgumentParser
 import Logging
 import ZvonokCore
+import ZvonokDemo
 import ZvonokStorage
 
 /// `zvonok demo-data`: fills the database with a deterministic world for demos and benchmarks (`DemoData`).

@@ -1,6 +1,7 @@
 import Logging
 import PostgresNIO
 public import ZvonokCore
+public import ZvonokStorage
 
 /// Fills a database with a realistic structure and weeks of activity, for demos and the rating's benchmark.
 ///
