@@ -62,7 +62,7 @@ struct RosterRoutes {
 }
 
 /// An atomic upload refused for its bad rows: 400 with the contract's error body, and the rows beside it.
-struct RosterRejection: HTTPResponseError {
+struct RosterRejection: ResponseCarryingError {
     let errors: [Roster.RowError]
     var status: HTTPResponse.Status { .badRequest }
 
