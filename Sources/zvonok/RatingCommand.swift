@@ -1,6 +1,6 @@
 import ArgumentParser
-import Logging
 import Foundation
+import Logging
 import ZvonokCore
 import ZvonokStorage
 
@@ -19,7 +19,10 @@ struct RatingCommand: AsyncParsableCommand {
     @Option(help: "region, municipality or school.")
     var level: String = "region"
 
-    @Option(help: "The region whose municipalities or schools are ranked (required below the region level unless --municipality is given); at the region level, only its row.")
+    @Option(
+        help:
+            "The region whose municipalities or schools are ranked (required below the region level unless --municipality is given); at the region level, only its row."
+    )
     var region: String?
 
     @Option(help: "Only this municipality (an id such as m12): its row, or its schools.")
@@ -35,20 +38,26 @@ struct RatingCommand: AsyncParsableCommand {
         var logger = common.makeLogger()
         logger.logLevel = max(logger.logLevel, .warning)
         let query: RatingQuery
-        do { query = try RatingQuery(level: level, week: week, region: region, municipality: municipality) } catch { throw ValidationError(error.message) }
-        let formula = try (weights ?? ProcessInfo.processInfo.environment["ZVONOK_RATING_WEIGHTS"]).map { try RatingFormula(parsing: $0) } ?? .contract
+        do { query = try RatingQuery(level: level, week: week, region: region, municipality: municipality) } catch {
+            throw ValidationError(error.message)
+        }
+        let formula =
+            try (weights ?? ProcessInfo.processInfo.environment["ZVONOK_RATING_WEIGHTS"]).map { try RatingFormula(parsing: $0) } ?? .contract
 
         let session = try await common.openDatabase(logger: logger)
         let database = Database(url: session.url, logger: logger)
         let rating = try await session.withRunningClient(database) {
-            let ministryView = Identity(personID: 0, role: .ministry, name: "operator", regionCode: nil, municipalityID: nil, schoolID: nil, classID: nil)
+            let ministryView = Identity(
+                personID: 0, role: .ministry, name: "operator", regionCode: nil, municipalityID: nil, schoolID: nil, classID: nil)
             return try await WeeklyRatingService(database: database, formula: formula).rating(query, for: ministryView)
         }
         if csv {
             FileHandle.standardOutput.write(rating.csv)
             return
         }
-        print("Week \(rating.week) (\(rating.week.firstDayText) – \(rating.week.lastDayText), Moscow time), level \(rating.level.rawValue)\(rating.partial ? ", in progress (partial)" : "")")
+        print(
+            "Week \(rating.week) (\(rating.week.firstDayText) – \(rating.week.lastDayText), Moscow time), level \(rating.level.rawValue)\(rating.partial ? ", in progress (partial)" : "")"
+        )
         print("Score = \(rating.formula)")
         print(Self.aligned(rating.table))
     }

@@ -76,7 +76,8 @@ struct RosterRejection: ResponseCarryingError {
 
     func response(from request: Request, context: some RequestContext) throws -> Response {
         let body = RejectionBody(
-            error: .init(code: ErrorCode.invalidArgument.rawValue, message: "\(errors.count) rows were refused; with atomic=true nothing was applied"),
+            error: .init(
+                code: ErrorCode.invalidArgument.rawValue, message: "\(errors.count) rows were refused; with atomic=true nothing was applied"),
             errors: errors.map { .init(line: $0.line, message: $0.message) }
         )
         return Response(

@@ -68,13 +68,16 @@ final class ClusterRelay: Sendable {
     func register(_ connection: HubConnection, chats: [ChatSummary], version: Int64, limit: Int) -> [Int64: Int64]? {
         let byShard = Dictionary(grouping: chats) { shardIndex($0.id) }
         var announced: [Int64: Int64] = [:]
-        let registered = withShardsLocked(byShard.keys.sorted()[...], each: { index, sequencer in
-            for chat in byShard[index, default: []] {
-                announced[chat.id] = sequencer.watch(chat.id, from: chat.lastSeq, alreadyWatched: fanout.isWatched(chat.id))
-            }
-        }, then: {
-            fanout.register(connection, person: connection.personID, chats: chats.map(\.id), version: version, limit: limit)
-        })
+        let registered = withShardsLocked(
+            byShard.keys.sorted()[...],
+            each: { index, sequencer in
+                for chat in byShard[index, default: []] {
+                    announced[chat.id] = sequencer.watch(chat.id, from: chat.lastSeq, alreadyWatched: fanout.isWatched(chat.id))
+                }
+            },
+            then: {
+                fanout.register(connection, person: connection.personID, chats: chats.map(\.id), version: version, limit: limit)
+            })
         return registered ? announced : nil
     }
 
@@ -234,7 +237,8 @@ final class ClusterRelay: Sendable {
         switch kind {
         case "e", "p":
             guard let bar = body.firstIndex(of: "|"), let target = Int64(body[..<bar]) else { return }
-            let frame = HubFrames.ChatFrame(bytes: ByteBuffer(string: String(body[body.index(after: bar)...])), chat: kind == "e" ? target : 0, seq: 0)
+            let frame = HubFrames.ChatFrame(
+                bytes: ByteBuffer(string: String(body[body.index(after: bar)...])), chat: kind == "e" ? target : 0, seq: 0)
             if kind == "e" {
                 fanout.deliver(frame, to: target)
             } else {
@@ -339,11 +343,13 @@ final class ClusterRelay: Sendable {
             let (ended, end) = AsyncStream.makeStream(of: Void.self)
             let session = Task {
                 do {
-                    try await database.listen(Self.channel, listening: {
-                        await self.sweep()
-                        self.listening.store(true, ordering: .relaxed)
-                        self.logger.info("Listening on the cluster channel", metadata: ["node": "\(self.node)"])
-                    }, handle: { await self.received($0) })
+                    try await database.listen(
+                        Self.channel,
+                        listening: {
+                            await self.sweep()
+                            self.listening.store(true, ordering: .relaxed)
+                            self.logger.info("Listening on the cluster channel", metadata: ["node": "\(self.node)"])
+                        }, handle: { await self.received($0) })
                 } catch {
                     if !Task.isCancelled { self.logger.warning("Lost the cluster channel; listening again", metadata: ["error": "\(error)"]) }
                 }
