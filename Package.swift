@@ -61,6 +61,18 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // Demo seeding, kept out of the production modules: the small demo region of `serve --demo` and the generated
+        // world of `demo-data`, made through the storage module's public API.
+        .target(
+            name: "ZvonokDemo",
+            dependencies: [
+                "ZvonokCore",
+                "ZvonokStorage",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // HTTP and WebSocket wiring on Hummingbird.
         .target(
             name: "ZvonokServer",
@@ -88,11 +100,12 @@ let package = Package(
             resources: [.copy("Public")],
             swiftSettings: swiftSettings
         ),
-        // The command-line tool: serve, migrate, token.
+        // The command-line tool: serve, demo, migrate, token, rating, demo-data.
         .executableTarget(
             name: "zvonok",
             dependencies: [
                 "ZvonokCore",
+                "ZvonokDemo",
                 "ZvonokServer",
                 "ZvonokStorage",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -156,6 +169,7 @@ let package = Package(
         .testTarget(
             name: "ZvonokStorageTests",
             dependencies: [
+                "ZvonokDemo",
                 "ZvonokStorage",
                 "ZvonokTestSupport",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
@@ -167,6 +181,7 @@ let package = Package(
             name: "ZvonokServerTests",
             dependencies: [
                 "ZvonokCore",
+                "ZvonokDemo",
                 "ZvonokServer",
                 "ZvonokStorage",
                 "ZvonokTestSupport",

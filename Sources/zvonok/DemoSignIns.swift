@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import ZvonokCore
+import ZvonokDemo
 import ZvonokStorage
 
 /// `serve --demo`: prepares the demo region before serving and prints a sign-in link for each demo person.

@@ -29,7 +29,8 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "PEM file of the TLS certificate's private key. [env: ZVONOK_TLS_KEY]")
     var tlsKey: String?
 
-    @Flag(help: "Take client addresses from X-Real-IP (set by a load balancer that overwrites it), for per-address limits. [env: ZVONOK_TRUST_PROXY=1]")
+    @Flag(
+        help: "Take client addresses from X-Real-IP (set by a load balancer that overwrites it), for per-address limits. [env: ZVONOK_TRUST_PROXY=1]")
     var trustProxy = false
 
     @Option(help: "Days an invite code stays valid. [env: ZVONOK_INVITE_DAYS] (default: 30)")
@@ -38,7 +39,9 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Days a token keeps working unused; each use slides it. [env: ZVONOK_TOKEN_DAYS] (default: 90)")
     var tokenDays: Int?
 
-    @Option(help: "Seconds between checks of open connections' sessions and chats against the database. [env: ZVONOK_SESSION_CHECK_INTERVAL] (default: 10)")
+    @Option(
+        help:
+            "Seconds between checks of open connections' sessions and chats against the database. [env: ZVONOK_SESSION_CHECK_INTERVAL] (default: 10)")
     var sessionCheckInterval: Double?
 
     @Option(help: "Messages per second one person may send; 0 lifts the limit. [env: ZVONOK_SEND_RATE] (default: 5)")
@@ -68,25 +71,41 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "The most messages one group commit takes. [env: ZVONOK_COMMIT_BATCH] (default: 2000)")
     var commitBatch: Int?
 
-    @Option(help: "Seconds between applications of the activity the group commits queue to the rating's counts. [env: ZVONOK_ACTIVITY_INTERVAL] (default: 1)")
+    @Option(
+        help:
+            "Seconds between applications of the activity the group commits queue to the rating's counts. [env: ZVONOK_ACTIVITY_INTERVAL] (default: 1)"
+    )
     var activityInterval: Double?
 
     @Option(help: "WebSocket connections one person may hold open on this node. [env: ZVONOK_CONNECTIONS_PER_PERSON] (default: 10)")
     var connectionsPerPerson: Int?
 
-    @Option(help: "Seconds a new connection has to send its first request's head (TLS handshake included) before it is closed. [env: ZVONOK_HEADER_TIMEOUT] (default: 10)")
+    @Option(
+        help:
+            "Seconds a new connection has to send its first request's head (TLS handshake included) before it is closed. [env: ZVONOK_HEADER_TIMEOUT] (default: 10)"
+    )
     var headerTimeout: Double?
 
-    @Option(help: "Seconds a kept-alive HTTP connection may stay idle before it is closed (never a WebSocket). [env: ZVONOK_IDLE_TIMEOUT] (default: 60)")
+    @Option(
+        help: "Seconds a kept-alive HTTP connection may stay idle before it is closed (never a WebSocket). [env: ZVONOK_IDLE_TIMEOUT] (default: 60)")
     var idleTimeout: Double?
 
-    @Option(help: "Connections one address may hold open at once; 0 lifts the limit (not applied with --trust-proxy). [env: ZVONOK_CONNECTIONS_PER_ADDRESS] (default: 5000)")
+    @Option(
+        help:
+            "Connections one address may hold open at once; 0 lifts the limit (not applied with --trust-proxy). [env: ZVONOK_CONNECTIONS_PER_ADDRESS] (default: 5000)"
+    )
     var connectionsPerAddress: Int?
 
-    @Option(help: "Seconds a database statement may run before PostgreSQL cancels it (and the request answers 503); 0: no limit. [env: ZVONOK_STATEMENT_TIMEOUT] (default: 30)")
+    @Option(
+        help:
+            "Seconds a database statement may run before PostgreSQL cancels it (and the request answers 503); 0: no limit. [env: ZVONOK_STATEMENT_TIMEOUT] (default: 30)"
+    )
     var statementTimeout: Double?
 
-    @Option(help: "The weekly rating's weights for schoolsShare, teachersShare and teachersActiveShare, adding up to 1. [env: ZVONOK_RATING_WEIGHTS] (default: 0.3,0.3,0.4)")
+    @Option(
+        help:
+            "The weekly rating's weights for schoolsShare, teachersShare and teachersActiveShare, adding up to 1. [env: ZVONOK_RATING_WEIGHTS] (default: 0.3,0.3,0.4)"
+    )
     var ratingWeights: String?
 
     @Flag(help: "Fill the database with a small demo region (made once) and print a sign-in link for each of its people.")
@@ -120,7 +139,9 @@ struct Serve: AsyncParsableCommand {
         try applyFrameLimits(to: &configuration)
         if let inFlight = try count(commitsInFlight, "ZVONOK_COMMITS_IN_FLIGHT", "commits in flight") { configuration.commitsInFlight = inFlight }
         if let batch = try count(commitBatch, "ZVONOK_COMMIT_BATCH", "the commit batch") { configuration.commitBatch = batch }
-        if let interval = try seconds(activityInterval, "ZVONOK_ACTIVITY_INTERVAL", "the activity interval") { configuration.activityInterval = interval }
+        if let interval = try seconds(activityInterval, "ZVONOK_ACTIVITY_INTERVAL", "the activity interval") {
+            configuration.activityInterval = interval
+        }
         if let timeout = try seconds(headerTimeout, "ZVONOK_HEADER_TIMEOUT", "the header timeout") { configuration.headerTimeout = timeout }
         if let timeout = try seconds(idleTimeout, "ZVONOK_IDLE_TIMEOUT", "the idle timeout") { configuration.idleTimeout = timeout }
         if let limit = connectionsPerAddress ?? environment["ZVONOK_CONNECTIONS_PER_ADDRESS"].flatMap(Int.init) {
@@ -165,10 +186,14 @@ struct Serve: AsyncParsableCommand {
 
     /// `--edit-limit` … `--ping-limit` (or their variables) over the defaults of `FrameRate.defaults`.
     private func applyFrameLimits(to configuration: inout ServerConfiguration) throws {
-        let options: [(FrameKind, String?)] = [(.edit, editLimit), (.delete, deleteLimit), (.read, readLimit), (.sync, syncLimit), (.ping, pingLimit)]
+        let options: [(FrameKind, String?)] = [
+            (.edit, editLimit), (.delete, deleteLimit), (.read, readLimit), (.sync, syncLimit), (.ping, pingLimit),
+        ]
         for (kind, option) in options {
             guard let text = option ?? ProcessInfo.processInfo.environment["ZVONOK_\(kind.rawValue.uppercased())_LIMIT"] else { continue }
-            do { configuration.frameRates[kind] = try FrameRate(parsing: text) } catch { throw ValidationError("--\(kind.rawValue)-limit: \(error.message)") }
+            do { configuration.frameRates[kind] = try FrameRate(parsing: text) } catch {
+                throw ValidationError("--\(kind.rawValue)-limit: \(error.message)")
+            }
         }
     }
 

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import ZvonokCore
 
 @Suite struct AccessTests {
@@ -54,8 +55,11 @@ import Testing
         #expect(ChatPolicy.mayDelete(authoredBy: 1, role: .teacher, in: channel, by: teacher))
         #expect(!ChatPolicy.mayDelete(authoredBy: 3, role: .municipalAdmin, in: municipality, by: admin))
         #expect(ChatPolicy.mayDelete(authoredBy: 2, role: .schoolAdmin, in: municipality, by: municipal))
-        #expect(!ChatPolicy.mayDelete(authoredBy: 1, role: .teacher, in: ModeratedChat(kind: .direct, placement: school, callerTeachesClass: false), by: admin))
-        #expect(ChatPolicy.mayReview(channel, by: admin) && ChatPolicy.mayReview(channel, by: municipal) && !ChatPolicy.mayReview(channel, by: teacher))
+        #expect(
+            !ChatPolicy.mayDelete(
+                authoredBy: 1, role: .teacher, in: ModeratedChat(kind: .direct, placement: school, callerTeachesClass: false), by: admin))
+        #expect(
+            ChatPolicy.mayReview(channel, by: admin) && ChatPolicy.mayReview(channel, by: municipal) && !ChatPolicy.mayReview(channel, by: teacher))
         #expect(ChatPolicy.seesOnlyStaff(role: .guardian, in: .school) && !ChatPolicy.seesOnlyStaff(role: .guardian, in: .classParents))
         #expect(!ChatPolicy.seesOnlyStaff(role: .teacher, in: .school))
     }

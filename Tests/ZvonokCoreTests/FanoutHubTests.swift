@@ -1,6 +1,7 @@
 import DequeModule
 import Synchronization
 import Testing
+
 @testable import ZvonokCore
 
 @Suite struct FanoutHubTests {
@@ -31,9 +32,10 @@ import Testing
         let phone = RecordingSink(), laptop = RecordingSink()
         hub.register(phone, person: 7, chats: [100, 101], version: 3)
         // Moved to another class: every connection of the person follows, and the change is reported.
-        #expect(hub.replaceChats(of: 7, with: [101, 200], version: 4) == [
-            MembershipChange(chatID: 100, personID: 7, joined: false), MembershipChange(chatID: 200, personID: 7, joined: true),
-        ])
+        #expect(
+            hub.replaceChats(of: 7, with: [101, 200], version: 4) == [
+                MembershipChange(chatID: 100, personID: 7, joined: false), MembershipChange(chatID: 200, personID: 7, joined: true),
+            ])
         // A read that raced the move and lost (version 3) changes nothing.
         #expect(hub.replaceChats(of: 7, with: [100, 101], version: 3).isEmpty)
         // A connection whose chats were read before the move follows the newer set.

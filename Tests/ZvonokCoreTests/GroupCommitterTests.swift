@@ -1,5 +1,6 @@
 import Synchronization
 import Testing
+
 @testable import ZvonokCore
 
 @Suite struct GroupCommitterTests {
@@ -17,7 +18,9 @@ import Testing
         let concurrency = Mutex<(now: Int, most: Int)>((0, 0))
 
         func commit(_ batch: [PendingMessage]) async throws -> [Result<CommittedMessage, ZvonokError>] {
-            concurrency.withLock { $0.now += 1; $0.most = max($0.most, $0.now) }
+            concurrency.withLock {
+                $0.now += 1; $0.most = max($0.most, $0.now)
+            }
             defer { concurrency.withLock { $0.now -= 1 } }
             try await Task.sleep(for: .milliseconds(5))
             return try state.withLock { state in
@@ -30,7 +33,10 @@ import Testing
                 state.batches.append(batch.count)
                 return batch.map { message in
                     state.seq[message.chatID, default: 0] += 1
-                    return .success(CommittedMessage(chatID: message.chatID, seq: state.seq[message.chatID]!, senderID: message.senderID, cid: message.cid, text: message.text, sentAtMilliseconds: 0, isNew: true))
+                    return .success(
+                        CommittedMessage(
+                            chatID: message.chatID, seq: state.seq[message.chatID]!, senderID: message.senderID, cid: message.cid, text: message.text,
+                            sentAtMilliseconds: 0, isNew: true))
                 }
             }
         }
@@ -120,10 +126,13 @@ import Testing
     /// A lost database is nobody's fault in the batch: everyone is told, nothing is retried on a guess.
     @Test func anUnreachableDatabaseFailsTheWholeBatchWithoutRetrying() async throws {
         let store = FakeStore()
-        let committer = GroupCommitter(maximumBatch: 50, commit: { batch in
-            if batch.count > 1 { throw ZvonokError.unavailable() }
-            return try await store.commit(batch)
-        }) { _ in }
+        let committer = GroupCommitter(
+            maximumBatch: 50,
+            commit: { batch in
+                if batch.count > 1 { throw ZvonokError.unavailable() }
+                return try await store.commit(batch)
+            }
+        ) { _ in }
         let results = await submitCrowd(20, to: committer)
         let failures = results.values.compactMap { result -> ErrorCode? in
             if case .failure(let error) = result { error.code } else { nil }

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import ZvonokCore
 
 @Suite struct MessageTextTests {

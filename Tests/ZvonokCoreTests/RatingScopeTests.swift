@@ -1,4 +1,5 @@
 import Testing
+
 @testable import ZvonokCore
 
 @Suite struct RatingScopeTests {
@@ -38,7 +39,8 @@ import Testing
             try RatingScope(caller: regional, level: .region, region: "77", municipality: nil)
         }
         #expect(throws: ZvonokError.self) {
-            try RatingScope(caller: regional, level: .school, region: nil, municipality: Municipality(id: 5, regionCode: "77", name: "М", externalID: nil))
+            try RatingScope(
+                caller: regional, level: .school, region: nil, municipality: Municipality(id: 5, regionCode: "77", name: "М", externalID: nil))
         }
     }
 

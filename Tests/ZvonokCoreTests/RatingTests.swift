@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import ZvonokCore
 
 @Suite struct RatingTests {
@@ -14,11 +15,15 @@ import Testing
     }
 
     @Test func sharesHaveFourDecimalsAndTheScoreUsesTheUnroundedOnes() throws {
-        let rating = try rate(.region, [unit("55") {
-            $0.schoolsListed = 3; $0.schoolsRegistered = 1
-            $0.teachersListed = 3; $0.teachersRegistered = 2
-            $0.teachersActive = 1; $0.teachersEngaged = 1; $0.schoolsActive = 2
-        }])
+        let rating = try rate(
+            .region,
+            [
+                unit("55") {
+                    $0.schoolsListed = 3; $0.schoolsRegistered = 1
+                    $0.teachersListed = 3; $0.teachersRegistered = 2
+                    $0.teachersActive = 1; $0.teachersEngaged = 1; $0.schoolsActive = 2
+                }
+            ])
         let item = try #require(rating.items.first)
         #expect(item.schoolsShare == Decimal(string: "0.3333"))
         #expect(item.teachersShare == Decimal(string: "0.6667"))
@@ -28,19 +33,35 @@ import Testing
         // 100 × (0.3·1/3 + 0.3·2/3 + 0.4·1/2) = 50 exactly.
         #expect(item.score == 50)
         // 100 × (0.3·2/3 + 0.3·1 + 0.4·2/3) = 76.666… → 76.67.
-        let twoThirds = try rate(.region, [unit("55") {
-            $0.schoolsListed = 3; $0.schoolsRegistered = 2; $0.teachersListed = 3; $0.teachersRegistered = 3; $0.teachersActive = 2
-        }])
+        let twoThirds = try rate(
+            .region,
+            [
+                unit("55") {
+                    $0.schoolsListed = 3; $0.schoolsRegistered = 2; $0.teachersListed = 3; $0.teachersRegistered = 3; $0.teachersActive = 2
+                }
+            ])
         #expect(twoThirds.items[0].score == Decimal(string: "76.67"))
     }
 
     @Test func scoreRoundsHalfUp() throws {
         // 100 × (0.3·1/8 + 0.3·0 + 0.4·0) = 3.75; 100 × 0.3 · 1/16 = 1.875 → 1.88.
-        let rating = try rate(.region, [unit("01") { $0.schoolsListed = 16; $0.schoolsRegistered = 1 }])
+        let rating = try rate(
+            .region,
+            [
+                unit("01") {
+                    $0.schoolsListed = 16; $0.schoolsRegistered = 1
+                }
+            ])
         #expect(rating.items[0].score == Decimal(string: "1.88"))
         #expect(rating.items[0].schoolsShare == Decimal(string: "0.0625"))
         // 1/32 = 0.03125 → 0.0313
-        let finer = try rate(.region, [unit("01") { $0.schoolsListed = 32; $0.schoolsRegistered = 1 }])
+        let finer = try rate(
+            .region,
+            [
+                unit("01") {
+                    $0.schoolsListed = 32; $0.schoolsRegistered = 1
+                }
+            ])
         #expect(finer.items[0].schoolsShare == Decimal(string: "0.0313"))
     }
 
@@ -52,11 +73,18 @@ import Testing
     }
 
     @Test func ranksFollowTheScoreAndTiesFollowTheKey() throws {
-        let half: (inout RatingCounts) -> Void = { $0.schoolsListed = 2; $0.schoolsRegistered = 1 }
-        let rating = try rate(.school, [
-            unit("10", half), unit("9", half), unit("3"), unit("100") { $0.schoolsListed = 1; $0.schoolsRegistered = 1 },
-            unit("2", region: "77", half), unit("1", region: "77"),
-        ])
+        let half: (inout RatingCounts) -> Void = {
+            $0.schoolsListed = 2; $0.schoolsRegistered = 1
+        }
+        let rating = try rate(
+            .school,
+            [
+                unit("10", half), unit("9", half), unit("3"),
+                unit("100") {
+                    $0.schoolsListed = 1; $0.schoolsRegistered = 1
+                },
+                unit("2", region: "77", half), unit("1", region: "77"),
+            ])
         #expect(rating.items.map(\.unit.key) == ["100", "9", "10", "3", "2", "1"])
         #expect(rating.items.map(\.rank) == [1, 2, 3, 4, 1, 2])
         let regions = try rate(.region, [unit("77", half), unit("05", half), unit("50")])
@@ -70,7 +98,13 @@ import Testing
         #expect(RatingFormula.contract.description == "v1: 100 × (0.3·schoolsShare + 0.3·teachersShare + 0.4·teachersActiveShare)")
         let formula = try RatingFormula(parsing: "0.5, 0.5, 0")
         #expect(formula.description == "v1: 100 × (0.5·schoolsShare + 0.5·teachersShare + 0·teachersActiveShare)")
-        let rating = try rate(.region, [unit("01") { $0.schoolsListed = 1; $0.schoolsRegistered = 1 }], formula: formula)
+        let rating = try rate(
+            .region,
+            [
+                unit("01") {
+                    $0.schoolsListed = 1; $0.schoolsRegistered = 1
+                }
+            ], formula: formula)
         #expect(rating.items[0].score == 50)
         for bad in ["0.5,0.5", "0.5,0.6,0", "-0.1,0.6,0.5", "a,b,c"] {
             #expect(throws: ZvonokError.self, "\(bad)") { try RatingFormula(parsing: bad) }

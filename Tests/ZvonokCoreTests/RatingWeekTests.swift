@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import ZvonokCore
 
 @Suite struct RatingWeekTests {

@@ -1,10 +1,12 @@
 import Foundation
 import Testing
+
 @testable import ZvonokCore
 
 @Suite struct RosterParsingTests {
     @Test func csvWithBOMSemicolonsAndQuotesParses() throws {
-        let csv = "\u{FEFF}type;externalId;name;role;grade;letter;year;class;classes;homeroom;students\r\n"
+        let csv =
+            "\u{FEFF}type;externalId;name;role;grade;letter;year;class;classes;homeroom;students\r\n"
             + "class;K5A;;;5;А;2026/2027;;;;\r\n"
             + "staff;T1;\"Иванова; Мария\";teacher;;;;;K5A|K6B;K5A;\r\n"
             + "student;S1;\"Петя \"\"Быстрый\"\"\";;;;;K5A;;;\r\n"

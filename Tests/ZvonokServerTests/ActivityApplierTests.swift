@@ -10,7 +10,10 @@ import ZvonokTestSupport
     @Test func queuedActivityIsAppliedInTheBackground() async throws {
         try await withTestDatabaseURL { url in
             try await withRunningDatabase(url) { database in
-                let chat = try #require(try await database.query("INSERT INTO chats (kind, title) VALUES ('school', 'A') RETURNING id").decode(Int64.self).first { _ in true })
+                let chat = try #require(
+                    try await database.query("INSERT INTO chats (kind, title) VALUES ('school', 'A') RETURNING id").decode(Int64.self).first { _ in
+                        true
+                    })
                 try await enrol([1], in: [chat], on: database)
                 _ = try await MessageStore(database: database).commitAccepted([PendingMessage(chatID: chat, senderID: 1, cid: "a", text: "Привет")])
                 #expect(try await appliedMessages(database) == 0)

@@ -76,108 +76,170 @@ import ZvonokTestSupport
     static let letters = ["А", "Б", "В", "Г", "Д", "Е", "Ж", "З", "И", "К"]
 
     static let operations: [Operation] = [
-        .init(name: "create region", method: .post, path: { _ in "/v1/regions" }, body: { ["code": String(format: "%02d", 60 + $0.index), "name": "R"] }, allowed: ["ministry"]),
+        .init(
+            name: "create region", method: .post, path: { _ in "/v1/regions" },
+            body: { ["code": String(format: "%02d", 60 + $0.index), "name": "R"] }, allowed: ["ministry"]),
         .init(name: "list regions", method: .get, path: { _ in "/v1/regions" }, allowed: ["ministry", "regional", "otherRegional"]),
         .init(name: "read region", method: .get, path: { _ in "/v1/regions/55" }, allowed: ["ministry", "regional"]),
-        .init(name: "create municipality", method: .post, path: { _ in "/v1/regions/55/municipalities" }, body: { _ in ["name": "M"] }, allowed: ["regional"]),
+        .init(
+            name: "create municipality", method: .post, path: { _ in "/v1/regions/55/municipalities" }, body: { _ in ["name": "M"] },
+            allowed: ["regional"]),
         .init(name: "list municipalities", method: .get, path: { _ in "/v1/regions/55/municipalities" }, allowed: ["ministry", "regional"]),
-        .init(name: "appoint regional admin", method: .post, path: { _ in "/v1/regions/55/admins" }, body: { _ in ["name": "A"] }, allowed: ["ministry"]),
+        .init(
+            name: "appoint regional admin", method: .post, path: { _ in "/v1/regions/55/admins" }, body: { _ in ["name": "A"] }, allowed: ["ministry"]
+        ),
         .init(name: "list regional admins", method: .get, path: { _ in "/v1/regions/55/admins" }, allowed: ["ministry", "regional"]),
-        .init(name: "appoint municipal admin", method: .post, path: { "/v1/municipalities/\($0.id("municipality"))/admins" }, body: { _ in ["name": "A"] }, allowed: ["regional"]),
-        .init(name: "create school", method: .post, path: { "/v1/municipalities/\($0.id("municipality"))/schools" }, body: { _ in ["name": "S"] }, allowed: ["regional", "municipal"]),
-        .init(name: "list schools", method: .get, path: { "/v1/municipalities/\($0.id("municipality"))/schools" }, allowed: ["ministry", "regional", "municipal"]),
-        .init(name: "list schools elsewhere", method: .get, path: { "/v1/municipalities/\($0.id("otherMunicipality"))/schools" }, allowed: ["ministry", "regional"]),
-        .init(name: "read municipality", method: .get, path: { "/v1/municipalities/\($0.id("municipality"))" },
-              allowed: ["ministry", "regional", "municipal"]),
-        .init(name: "read municipality elsewhere", method: .get, path: { "/v1/municipalities/\($0.id("otherMunicipality"))" },
-              allowed: ["ministry", "regional"]),
-        .init(name: "list municipal admins", method: .get, path: { "/v1/municipalities/\($0.id("municipality"))/admins" },
-              allowed: ["ministry", "regional", "municipal"]),
+        .init(
+            name: "appoint municipal admin", method: .post, path: { "/v1/municipalities/\($0.id("municipality"))/admins" },
+            body: { _ in ["name": "A"] }, allowed: ["regional"]),
+        .init(
+            name: "create school", method: .post, path: { "/v1/municipalities/\($0.id("municipality"))/schools" }, body: { _ in ["name": "S"] },
+            allowed: ["regional", "municipal"]),
+        .init(
+            name: "list schools", method: .get, path: { "/v1/municipalities/\($0.id("municipality"))/schools" },
+            allowed: ["ministry", "regional", "municipal"]),
+        .init(
+            name: "list schools elsewhere", method: .get, path: { "/v1/municipalities/\($0.id("otherMunicipality"))/schools" },
+            allowed: ["ministry", "regional"]),
+        .init(
+            name: "read municipality", method: .get, path: { "/v1/municipalities/\($0.id("municipality"))" },
+            allowed: ["ministry", "regional", "municipal"]),
+        .init(
+            name: "read municipality elsewhere", method: .get, path: { "/v1/municipalities/\($0.id("otherMunicipality"))" },
+            allowed: ["ministry", "regional"]),
+        .init(
+            name: "list municipal admins", method: .get, path: { "/v1/municipalities/\($0.id("municipality"))/admins" },
+            allowed: ["ministry", "regional", "municipal"]),
         .init(name: "read school", method: .get, path: { "/v1/schools/\($0.id("school"))" }, allowed: readers),
         .init(name: "read school elsewhere", method: .get, path: { "/v1/schools/\($0.id("otherSchool"))" }, allowed: ["ministry", "regional"]),
-        .init(name: "create class elsewhere", method: .post, path: { "/v1/schools/\($0.id("otherSchool"))/classes" }, body: { ["grade": 9, "letter": letters[$0.index], "year": "2026/2027"] }, allowed: ["regional"]),
-        .init(name: "create class", method: .post, path: { "/v1/schools/\($0.id("school"))/classes" }, body: { ["grade": 8, "letter": letters[$0.index], "year": "2026/2027"] }, allowed: admins),
+        .init(
+            name: "create class elsewhere", method: .post, path: { "/v1/schools/\($0.id("otherSchool"))/classes" },
+            body: { ["grade": 9, "letter": letters[$0.index], "year": "2026/2027"] }, allowed: ["regional"]),
+        .init(
+            name: "create class", method: .post, path: { "/v1/schools/\($0.id("school"))/classes" },
+            body: { ["grade": 8, "letter": letters[$0.index], "year": "2026/2027"] }, allowed: admins),
         .init(name: "list classes", method: .get, path: { "/v1/schools/\($0.id("school"))/classes" }, allowed: readers),
         .init(name: "read class", method: .get, path: { "/v1/classes/\($0.id("class5"))" }, allowed: readers),
-        .init(name: "create staff", method: .post, path: { "/v1/schools/\($0.id("school"))/staff" }, body: { _ in ["name": "T", "role": "teacher"] }, allowed: admins),
+        .init(
+            name: "create staff", method: .post, path: { "/v1/schools/\($0.id("school"))/staff" }, body: { _ in ["name": "T", "role": "teacher"] },
+            allowed: admins),
         .init(name: "list staff", method: .get, path: { "/v1/schools/\($0.id("school"))/staff" }, allowed: readers),
-        .init(name: "assign teacher", method: .post, path: { "/v1/classes/\($0.id("class6"))/teachers" }, body: { ["staffId": $0.id("teacher5"), "homeroom": false] }, allowed: admins),
-        .init(name: "unassign teacher", method: .delete, path: { "/v1/classes/\($0.id("class6"))/teachers/\($0.id("fresh"))" },
-              fresh: newClassTeacher(of: "class6", at: "school", by: "schoolAdmin"), allowed: admins),
-        .init(name: "unassign teacher elsewhere", method: .delete, path: { "/v1/classes/\($0.id("otherClass"))/teachers/\($0.id("fresh"))" },
-              fresh: newClassTeacher(of: "otherClass", at: "otherSchool", by: "regional"), allowed: ["regional"]),
+        .init(
+            name: "assign teacher", method: .post, path: { "/v1/classes/\($0.id("class6"))/teachers" },
+            body: { ["staffId": $0.id("teacher5"), "homeroom": false] }, allowed: admins),
+        .init(
+            name: "unassign teacher", method: .delete, path: { "/v1/classes/\($0.id("class6"))/teachers/\($0.id("fresh"))" },
+            fresh: newClassTeacher(of: "class6", at: "school", by: "schoolAdmin"), allowed: admins),
+        .init(
+            name: "unassign teacher elsewhere", method: .delete, path: { "/v1/classes/\($0.id("otherClass"))/teachers/\($0.id("fresh"))" },
+            fresh: newClassTeacher(of: "otherClass", at: "otherSchool", by: "regional"), allowed: ["regional"]),
         .init(name: "list class teachers", method: .get, path: { "/v1/classes/\($0.id("class5"))/teachers" }, allowed: readers),
-        .init(name: "create student", method: .post, path: { "/v1/classes/\($0.id("class5"))/students" }, body: { _ in ["name": "S"] }, allowed: admins),
+        .init(
+            name: "create student", method: .post, path: { "/v1/classes/\($0.id("class5"))/students" }, body: { _ in ["name": "S"] }, allowed: admins),
         .init(name: "list students", method: .get, path: { "/v1/classes/\($0.id("class5"))/students" }, allowed: readers),
-        .init(name: "create guardian", method: .post, path: { "/v1/students/\($0.id("student2"))/guardians" }, body: { _ in ["name": "G"] }, allowed: admins),
+        .init(
+            name: "create guardian", method: .post, path: { "/v1/students/\($0.id("student2"))/guardians" }, body: { _ in ["name": "G"] },
+            allowed: admins),
         .init(name: "list guardians", method: .get, path: { "/v1/students/\($0.id("student1"))/guardians" }, allowed: readers),
         // A teacher is no student: 404 for every person, and 401 without a token, which must not learn even that.
-        .init(name: "list guardians of a teacher", method: .get, path: { "/v1/students/\($0.id("teacher5"))/guardians" }, allowed: [],
-              refusal: .notFound),
+        .init(
+            name: "list guardians of a teacher", method: .get, path: { "/v1/students/\($0.id("teacher5"))/guardians" }, allowed: [],
+            refusal: .notFound),
         // A new invite ends the person's sessions, so these rows take a fresh person each.
-        .init(name: "reissue invite", method: .post, path: { "/v1/people/\($0.id("fresh"))/invite" }, body: { _ in [:] },
-              fresh: newPerson(at: { "/v1/schools/\($0.id("school"))/staff" }, by: "schoolAdmin", role: "teacher"), allowed: admins),
-        .init(name: "rename person", method: .patch, path: { "/v1/people/\($0.id("student3"))" }, body: { _ in ["name": "Renamed"] }, allowed: admins),
-        .init(name: "reissue municipal admin invite", method: .post, path: { "/v1/people/\($0.id("fresh"))/invite" }, body: { _ in [:] },
-              fresh: newPerson(at: { "/v1/municipalities/\($0.id("municipality"))/admins" }, by: "regional"), allowed: ["regional"]),
-        .init(name: "sign a student out everywhere", method: .delete, path: { "/v1/people/\($0.id("fresh"))/tokens" },
-              fresh: newPerson(at: { "/v1/classes/\($0.id("class6"))/students" }, by: "schoolAdmin"), allowed: admins),
-        .init(name: "sign a student out elsewhere", method: .delete, path: { "/v1/people/\($0.id("fresh"))/tokens" },
-              fresh: newPerson(at: { "/v1/classes/\($0.id("otherClass"))/students" }, by: "regional"), allowed: ["regional"]),
-        .init(name: "sign a municipal admin out everywhere", method: .delete, path: { "/v1/people/\($0.id("fresh"))/tokens" },
-              fresh: newPerson(at: { "/v1/municipalities/\($0.id("municipality"))/admins" }, by: "regional"), allowed: ["regional"]),
-        .init(name: "remove student", method: .delete, path: { "/v1/people/\($0.id("fresh"))" },
-              fresh: newPerson(at: { "/v1/classes/\($0.id("class6"))/students" }, by: "schoolAdmin"), allowed: admins),
-        .init(name: "remove student elsewhere", method: .delete, path: { "/v1/people/\($0.id("fresh"))" },
-              fresh: newPerson(at: { "/v1/classes/\($0.id("otherClass"))/students" }, by: "regional"), allowed: ["regional"]),
-        .init(name: "remove municipal admin", method: .delete, path: { "/v1/people/\($0.id("fresh"))" },
-              fresh: newPerson(at: { "/v1/municipalities/\($0.id("municipality"))/admins" }, by: "regional"), allowed: ["regional"]),
-        .init(name: "remove regional admin", method: .delete, path: { "/v1/people/\($0.id("fresh"))" },
-              fresh: newPerson(at: { _ in "/v1/regions/55/admins" }, by: "ministry"), allowed: ["ministry"]),
+        .init(
+            name: "reissue invite", method: .post, path: { "/v1/people/\($0.id("fresh"))/invite" }, body: { _ in [:] },
+            fresh: newPerson(at: { "/v1/schools/\($0.id("school"))/staff" }, by: "schoolAdmin", role: "teacher"), allowed: admins),
+        .init(
+            name: "rename person", method: .patch, path: { "/v1/people/\($0.id("student3"))" }, body: { _ in ["name": "Renamed"] }, allowed: admins),
+        .init(
+            name: "reissue municipal admin invite", method: .post, path: { "/v1/people/\($0.id("fresh"))/invite" }, body: { _ in [:] },
+            fresh: newPerson(at: { "/v1/municipalities/\($0.id("municipality"))/admins" }, by: "regional"), allowed: ["regional"]),
+        .init(
+            name: "sign a student out everywhere", method: .delete, path: { "/v1/people/\($0.id("fresh"))/tokens" },
+            fresh: newPerson(at: { "/v1/classes/\($0.id("class6"))/students" }, by: "schoolAdmin"), allowed: admins),
+        .init(
+            name: "sign a student out elsewhere", method: .delete, path: { "/v1/people/\($0.id("fresh"))/tokens" },
+            fresh: newPerson(at: { "/v1/classes/\($0.id("otherClass"))/students" }, by: "regional"), allowed: ["regional"]),
+        .init(
+            name: "sign a municipal admin out everywhere", method: .delete, path: { "/v1/people/\($0.id("fresh"))/tokens" },
+            fresh: newPerson(at: { "/v1/municipalities/\($0.id("municipality"))/admins" }, by: "regional"), allowed: ["regional"]),
+        .init(
+            name: "remove student", method: .delete, path: { "/v1/people/\($0.id("fresh"))" },
+            fresh: newPerson(at: { "/v1/classes/\($0.id("class6"))/students" }, by: "schoolAdmin"), allowed: admins),
+        .init(
+            name: "remove student elsewhere", method: .delete, path: { "/v1/people/\($0.id("fresh"))" },
+            fresh: newPerson(at: { "/v1/classes/\($0.id("otherClass"))/students" }, by: "regional"), allowed: ["regional"]),
+        .init(
+            name: "remove municipal admin", method: .delete, path: { "/v1/people/\($0.id("fresh"))" },
+            fresh: newPerson(at: { "/v1/municipalities/\($0.id("municipality"))/admins" }, by: "regional"), allowed: ["regional"]),
+        .init(
+            name: "remove regional admin", method: .delete, path: { "/v1/people/\($0.id("fresh"))" },
+            fresh: newPerson(at: { _ in "/v1/regions/55/admins" }, by: "ministry"), allowed: ["ministry"]),
         .init(name: "read a student", method: .get, path: { "/v1/people/\($0.id("student1"))" }, allowed: readers.union(["student1"])),
-        .init(name: "upload roster", method: .put, path: { "/v1/schools/\($0.id("school"))/roster" }, body: { _ in ["classes": [], "staff": [], "students": [], "guardians": []] }, allowed: admins),
-        .init(name: "upload roster elsewhere", method: .put, path: { "/v1/schools/\($0.id("otherSchool"))/roster" }, body: { _ in ["classes": []] }, allowed: ["regional"]),
+        .init(
+            name: "upload roster", method: .put, path: { "/v1/schools/\($0.id("school"))/roster" },
+            body: { _ in ["classes": [], "staff": [], "students": [], "guardians": []] }, allowed: admins),
+        .init(
+            name: "upload roster elsewhere", method: .put, path: { "/v1/schools/\($0.id("otherSchool"))/roster" }, body: { _ in ["classes": []] },
+            allowed: ["regional"]),
         // Every admin reads the audit log of their own subtree (AuditLogTests checks which entries).
         .init(name: "read the audit log", method: .get, path: { _ in "/v1/audit" }, allowed: readers.union(["otherRegional"])),
         .init(name: "me", method: .get, path: { _ in "/v1/me" }, allowed: everyone),
         .init(name: "my chats", method: .get, path: { _ in "/v1/me/chats" }, allowed: everyone),
         .init(name: "sign out", method: .delete, path: { _ in "/v1/me/token" }, fresh: secondToken, allowed: everyone),
-        .init(name: "activate an invite", method: .post, path: { "/v1/invites/\($0.id("freshInvite"))/activate" }, body: { _ in [:] },
-              fresh: newPerson(at: { "/v1/classes/\($0.id("class6"))/students" }, by: "schoolAdmin"), allowed: everyone.union(["anonymous"])),
+        .init(
+            name: "activate an invite", method: .post, path: { "/v1/invites/\($0.id("freshInvite"))/activate" }, body: { _ in [:] },
+            fresh: newPerson(at: { "/v1/classes/\($0.id("class6"))/students" }, by: "schoolAdmin"), allowed: everyone.union(["anonymous"])),
         // Which pairs may talk directly is RegistrationTests.directChatsFollowTheAllowedPairs's; here, who may ask.
-        .init(name: "open direct chat with a teacher", method: .post, path: { _ in "/v1/chats/direct" }, body: { ["userId": $0.id("teacher5")] },
-              allowed: ["schoolAdmin", "student1", "guardian1"]),
-        .init(name: "open direct chat with a student", method: .post, path: { _ in "/v1/chats/direct" }, body: { ["userId": $0.id("student2")] },
-              allowed: ["teacher5"]),
-        .init(name: "open direct chat elsewhere", method: .post, path: { _ in "/v1/chats/direct" }, body: { ["userId": $0.id("otherTeacher")] },
-              allowed: []),
+        .init(
+            name: "open direct chat with a teacher", method: .post, path: { _ in "/v1/chats/direct" }, body: { ["userId": $0.id("teacher5")] },
+            allowed: ["schoolAdmin", "student1", "guardian1"]),
+        .init(
+            name: "open direct chat with a student", method: .post, path: { _ in "/v1/chats/direct" }, body: { ["userId": $0.id("student2")] },
+            allowed: ["teacher5"]),
+        .init(
+            name: "open direct chat elsewhere", method: .post, path: { _ in "/v1/chats/direct" }, body: { ["userId": $0.id("otherTeacher")] },
+            allowed: []),
         // Every role in every kind of chat, over HTTP and the WebSocket, is ChatAccessMatrixTests's.
-        .init(name: "read class chat history", method: .get, path: { "/v1/chats/\($0.id("class5Chat"))/messages" }, allowed: ["teacher5", "student1"],
-              refusal: .notFound),
-        .init(name: "list class chat members", method: .get, path: { "/v1/chats/\($0.id("class5Chat"))/members" }, allowed: ["teacher5", "student1"],
-              refusal: .notFound),
+        .init(
+            name: "read class chat history", method: .get, path: { "/v1/chats/\($0.id("class5Chat"))/messages" }, allowed: ["teacher5", "student1"],
+            refusal: .notFound),
+        .init(
+            name: "list class chat members", method: .get, path: { "/v1/chats/\($0.id("class5Chat"))/members" }, allowed: ["teacher5", "student1"],
+            refusal: .notFound),
         // What moderation keeps and who may close what is ModerationTests's; here, who may ask. Members of the chat who
         // are not admins over it are refused; anyone else cannot tell the chat exists.
-        .init(name: "read a message's revisions", method: .get, path: { "/v1/chats/\($0.id("class5Chat"))/messages/1/revisions" },
-              allowed: admins, hidden: ["ministry", "otherRegional", "guardian1"]),
-        .init(name: "report a message", method: .post, path: { "/v1/chats/\($0.id("class5Chat"))/messages/1/reports" }, body: { _ in ["reason": "спам"] },
-              allowed: ["teacher5", "student1"], refusal: .notFound),
+        .init(
+            name: "read a message's revisions", method: .get, path: { "/v1/chats/\($0.id("class5Chat"))/messages/1/revisions" },
+            allowed: admins, hidden: ["ministry", "otherRegional", "guardian1"]),
+        .init(
+            name: "report a message", method: .post, path: { "/v1/chats/\($0.id("class5Chat"))/messages/1/reports" },
+            body: { _ in ["reason": "спам"] },
+            allowed: ["teacher5", "student1"], refusal: .notFound),
         .init(name: "list a school's open reports", method: .get, path: { "/v1/schools/\($0.id("school"))/reports" }, allowed: admins),
         .init(name: "list open reports elsewhere", method: .get, path: { "/v1/schools/\($0.id("otherSchool"))/reports" }, allowed: ["regional"]),
-        .init(name: "close a report", method: .post, path: { "/v1/reports/\($0.id("fresh"))/close" }, body: { _ in [:] }, fresh: newReport, allowed: admins),
+        .init(
+            name: "close a report", method: .post, path: { "/v1/reports/\($0.id("fresh"))/close" }, body: { _ in [:] }, fresh: newReport,
+            allowed: admins),
         // Which rows each caller sees is WeeklyRatingTests.whoSeesWhat's.
-        .init(name: "rating of regions", method: .get, path: { _ in "/v1/ratings/weekly?level=region" },
-              allowed: ["ministry", "regional", "otherRegional"]),
-        .init(name: "rating of regions as CSV", method: .get, path: { _ in "/v1/ratings/weekly?level=region" }, accept: "text/csv",
-              allowed: ["ministry", "regional", "otherRegional"]),
-        .init(name: "rating of schools", method: .get, path: { _ in "/v1/ratings/weekly?level=school&region=55" },
-              allowed: ["ministry", "regional", "municipal"]),
-        .init(name: "rating of schools as CSV", method: .get, path: { _ in "/v1/ratings/weekly?level=school&region=55" }, accept: "text/csv",
-              allowed: ["ministry", "regional", "municipal"]),
-        .init(name: "rating of municipalities elsewhere", method: .get,
-              path: { "/v1/ratings/weekly?level=municipality&municipality=\($0.id("otherMunicipality"))" }, allowed: ["ministry", "regional"]),
-        .init(name: "rating of schools in another region", method: .get, path: { _ in "/v1/ratings/weekly?level=school&region=56" },
-              allowed: ["ministry", "otherRegional"]),
+        .init(
+            name: "rating of regions", method: .get, path: { _ in "/v1/ratings/weekly?level=region" },
+            allowed: ["ministry", "regional", "otherRegional"]),
+        .init(
+            name: "rating of regions as CSV", method: .get, path: { _ in "/v1/ratings/weekly?level=region" }, accept: "text/csv",
+            allowed: ["ministry", "regional", "otherRegional"]),
+        .init(
+            name: "rating of schools", method: .get, path: { _ in "/v1/ratings/weekly?level=school&region=55" },
+            allowed: ["ministry", "regional", "municipal"]),
+        .init(
+            name: "rating of schools as CSV", method: .get, path: { _ in "/v1/ratings/weekly?level=school&region=55" }, accept: "text/csv",
+            allowed: ["ministry", "regional", "municipal"]),
+        .init(
+            name: "rating of municipalities elsewhere", method: .get,
+            path: { "/v1/ratings/weekly?level=municipality&municipality=\($0.id("otherMunicipality"))" }, allowed: ["ministry", "regional"]),
+        .init(
+            name: "rating of schools in another region", method: .get, path: { _ in "/v1/ratings/weekly?level=school&region=56" },
+            allowed: ["ministry", "otherRegional"]),
         .init(name: "health", method: .get, path: { _ in "/health" }, allowed: anyone),
         .init(name: "metrics", method: .get, path: { _ in "/metrics" }, allowed: anyone),
         .init(name: "OpenAPI document", method: .get, path: { _ in "/openapi.yaml" }, allowed: anyone),
@@ -214,7 +276,8 @@ import ZvonokTestSupport
         try await school.person("otherRegional", api.post("/v1/regions/56/admins", token: api.ministryToken, ["name": "Чужой"]), api)
         let elsewhere = "/v1/schools/\(school.id("otherSchool"))"
         let regional = school.token("regional")
-        let otherClass = try await expect(api.post("\(elsewhere)/classes", token: regional, ["grade": 7, "letter": "В", "year": "2026/2027"]), .created)
+        let otherClass = try await expect(
+            api.post("\(elsewhere)/classes", token: regional, ["grade": 7, "letter": "В", "year": "2026/2027"]), .created)
         school.ids["otherClass"] = otherClass.string("id")
         try await school.person("otherTeacher", api.post("\(elsewhere)/staff", token: regional, ["name": "Чужой учитель", "role": "teacher"]), api)
         school.ids["class5Chat"] = try await WebSocketOrderTests.classChat(api, school)

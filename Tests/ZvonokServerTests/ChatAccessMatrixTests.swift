@@ -43,12 +43,15 @@ import ZvonokServer
         }
     }
 
-    private static func check(_ operations: [String], as role: String, in chats: [ChatCase], _ api: APIClient, _ school: SchoolFixture) async throws -> [String] {
+    private static func check(
+        _ operations: [String], as role: String, in chats: [ChatCase], _ api: APIClient, _ school: SchoolFixture
+    ) async throws -> [String] {
         try await withSocket(api, token: school.token(role)) { socket, _ in
             var failures: [String] = []
             for chat in chats {
                 for operation in operations {
-                    let outcome = Self.overHTTP.contains(operation)
+                    let outcome =
+                        Self.overHTTP.contains(operation)
                         ? String(try await Self.request(operation, in: chat.id, api, token: school.token(role)).status.code)
                         : try await Self.attempt(operation, in: chat.id, on: socket, ref: "\(role)-\(operation)-\(chat.name)")
                     let expected = Self.expected(operation, role: role, in: chat)
@@ -124,17 +127,22 @@ import ZvonokServer
             try #require(chats.first { $0["kind"] as? String == kind }?["id"] as? String, "no \(kind) chat")
         }
         let cases = [
-            ChatCase(name: "class", id: try id("class", in: teacherChats), members: ["teacher5", "student1"], staffOnly: false, author: "student1",
-                     moderators: ["teacher5"], reviewers: schoolAdmins),
-            ChatCase(name: "class_parents", id: try id("class_parents", in: teacherChats), members: ["teacher5", "guardian1"], staffOnly: false,
-                     author: "guardian1", moderators: ["teacher5"], reviewers: schoolAdmins),
+            ChatCase(
+                name: "class", id: try id("class", in: teacherChats), members: ["teacher5", "student1"], staffOnly: false, author: "student1",
+                moderators: ["teacher5"], reviewers: schoolAdmins),
+            ChatCase(
+                name: "class_parents", id: try id("class_parents", in: teacherChats), members: ["teacher5", "guardian1"], staffOnly: false,
+                author: "guardian1", moderators: ["teacher5"], reviewers: schoolAdmins),
             // Teachers are peers in the staff room and the school channel: only the school's admins moderate there.
-            ChatCase(name: "school_staff", id: try id("school_staff", in: teacherChats), members: staff, staffOnly: false, author: "teacher6",
-                     moderators: ["schoolAdmin"], reviewers: schoolAdmins),
-            ChatCase(name: "school", id: try id("school", in: teacherChats), members: staff.union(["student1", "student3", "guardian1"]), staffOnly: true,
-                     author: "schoolAdmin", reviewers: schoolAdmins),
-            ChatCase(name: "municipality", id: try id("municipality", in: municipalChats), members: ["municipal", "schoolAdmin"], staffOnly: false,
-                     author: "municipal", reviewers: ["regional", "municipal"]),
+            ChatCase(
+                name: "school_staff", id: try id("school_staff", in: teacherChats), members: staff, staffOnly: false, author: "teacher6",
+                moderators: ["schoolAdmin"], reviewers: schoolAdmins),
+            ChatCase(
+                name: "school", id: try id("school", in: teacherChats), members: staff.union(["student1", "student3", "guardian1"]), staffOnly: true,
+                author: "schoolAdmin", reviewers: schoolAdmins),
+            ChatCase(
+                name: "municipality", id: try id("municipality", in: municipalChats), members: ["municipal", "schoolAdmin"], staffOnly: false,
+                author: "municipal", reviewers: ["regional", "municipal"]),
             ChatCase(name: "guessed", id: "c987654321", members: [], staffOnly: false, author: nil),
         ]
         for chat in cases {

@@ -4,9 +4,9 @@ import HummingbirdTesting
 import PostgresNIO
 import Testing
 import ZvonokCore
+import ZvonokLoadKit
 import ZvonokServer
 import ZvonokStorage
-import ZvonokLoadKit
 import ZvonokTestSupport
 
 /// Two server instances on one database: messages and events cross nodes through LISTEN/NOTIFY.
@@ -118,7 +118,9 @@ import ZvonokTestSupport
                     #expect(try await student.next("typing")["user"] as? String == school.id("teacher5"))
                 }
                 // Moved to 6Б through node A: node B's open connection follows.
-                try await expect(a.call(.patch, "/v1/people/\(school.id("student1"))", token: school.token("schoolAdmin"), json: ["classId": school.id("class6")]), .ok)
+                try await expect(
+                    a.call(.patch, "/v1/people/\(school.id("student1"))", token: school.token("schoolAdmin"), json: ["classId": school.id("class6")]),
+                    .ok)
                 try await Task.sleep(for: .milliseconds(300))
                 try await withSocket(a, token: school.token("teacher6")) { teacher, _ in
                     try await teacher.send(["type": "send", "chat": newChat, "cid": "2", "text": "Добро пожаловать в 6Б"])
@@ -141,7 +143,8 @@ import ZvonokTestSupport
                     #expect(try await student.next("msg").seq == 1)
                     // Cut every listening connection, then post while the nodes listen again.
                     _ = try await withRunningDatabase(a.databaseURL) { database in
-                        try await database.client.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE 'LISTEN%' AND datname = current_database()")
+                        try await database.client.query(
+                            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE 'LISTEN%' AND datname = current_database()")
                     }
                     try await WebSocketOrderTests.flood(teacher, chat: chat, count: count, prefix: "p")
                     _ = try await teacher.collect(count, "ack", in: chat)

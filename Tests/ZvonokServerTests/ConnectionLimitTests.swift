@@ -41,7 +41,8 @@ import ZvonokServer
     /// Whether an upgrade as `token` is refused (the refusal is a 429 with the JSON error; the WebSocket client
     /// only tells that the upgrade failed).
     private static func isRefused(_ api: APIClient, token: String) async throws -> Bool {
-        let upgraded = try? await api.client.ws("/v1/ws", configuration: .init(additionalHeaders: [.authorization: "Bearer \(token)"])) { _, outbound, _ in
+        let upgraded = try? await api.client.ws("/v1/ws", configuration: .init(additionalHeaders: [.authorization: "Bearer \(token)"])) {
+            _, outbound, _ in
             try await outbound.close(.normalClosure, reason: nil)
         }
         return upgraded == nil

@@ -14,7 +14,9 @@ import ZvonokStorage
         try await withTestServer { api in
             let school = try await SchoolFixture.build(api)
             let chat = try await WebSocketOrderTests.classChat(api, school)
-            let server = ServerProcess(databaseURL: api.databaseURL.description, port: try freeLoopbackPort(), extraArguments: ["--send-rate", "0", "--node-name", "crash-test"])
+            let server = ServerProcess(
+                databaseURL: api.databaseURL.description, port: try freeLoopbackPort(),
+                extraArguments: ["--send-rate", "0", "--node-name", "crash-test"])
             try await server.start()
             let clients = ["teacher5", "student1", "student2"].map {
                 ResumingClient(name: $0, token: school.token($0), chat: chat, target: Self.messagesPerClient, interval: .milliseconds(8))
@@ -46,7 +48,9 @@ import ZvonokStorage
             try await Self.checkHistory(of: chat, api: api, against: clients, total: total)
             let reconnects = clients.map { $0.snapshot.connections - 1 }.reduce(0, +)
             let resent = clients.map(\.snapshot.resent).reduce(0, +)
-            print("crash test: \(Self.kills) kills, \(total) messages acked, \(total * clients.count) deliveries checked, \(reconnects) reconnects, \(resent) unacknowledged sends retried, lost 0, doubled 0")
+            print(
+                "crash test: \(Self.kills) kills, \(total) messages acked, \(total * clients.count) deliveries checked, \(reconnects) reconnects, \(resent) unacknowledged sends retried, lost 0, doubled 0"
+            )
         }
     }
 

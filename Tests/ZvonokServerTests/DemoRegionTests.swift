@@ -3,6 +3,7 @@ import Hummingbird
 import PostgresNIO
 import Testing
 import ZvonokCore
+import ZvonokDemo
 import ZvonokServer
 import ZvonokStorage
 

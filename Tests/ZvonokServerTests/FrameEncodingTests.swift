@@ -1,6 +1,7 @@
 import Foundation
 import NIOCore
 import Testing
+
 @testable import ZvonokServer
 
 /// The hub's hand-written encoders agree with Foundation's.

@@ -49,7 +49,9 @@ import ZvonokStorage
                 let start = ContinuousClock.now
                 for index in 0..<200 { try await student.send(["type": "read", "chat": chat, "seq": index, "ref": "r\(index)"]) }
                 try await student.send(["type": "send", "chat": chat, "cid": "after", "text": "ещё тут"])
-                let refused = try await student.frames(until: "ack").filter { $0.type == "error" && $0["code"] as? String == "rate_limited" }.map { $0["ref"] as? String ?? "" }
+                let refused = try await student.frames(until: "ack").filter { $0.type == "error" && $0["code"] as? String == "rate_limited" }.map {
+                    $0["ref"] as? String ?? ""
+                }
                 // 50 at once, then five a second.
                 let allowance = Self.allowance(burst: 50, perSecond: 5, since: start)
                 #expect(200 - refused.count <= allowance, "\(200 - refused.count) of 200 read marks accepted; \(allowance) allowed")
@@ -65,7 +67,8 @@ import ZvonokStorage
             let (chatID, personID) = (PublicID.decode(.chat, chat)!, PublicID.decode(.person, school.id("student1"))!)
             @Sendable func rowVersion() async throws -> String {
                 try await withRunningDatabase(api.databaseURL) { database in
-                    let rows = try await database.query("SELECT xmin::text || '/' || read_seq FROM chat_members WHERE chat_id = \(chatID) AND person_id = \(personID)")
+                    let rows = try await database.query(
+                        "SELECT xmin::text || '/' || read_seq FROM chat_members WHERE chat_id = \(chatID) AND person_id = \(personID)")
                     return try await rows.decode(String.self).first { _ in true } ?? "none"
                 }
             }

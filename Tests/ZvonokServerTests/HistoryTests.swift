@@ -15,7 +15,9 @@ import ZvonokTestSupport
             let sender = try #require(PublicID.decode(.person, school.id("teacher5")))
             _ = try await withRunningDatabase(api.databaseURL) { database in
                 try await MessageStore(database: database).commitAccepted(
-                    ["Первое", "Второе", "Третье"].enumerated().map { PendingMessage(chatID: chatID, senderID: sender, cid: "\($0.offset)", text: $0.element) }
+                    ["Первое", "Второе", "Третье"].enumerated().map {
+                        PendingMessage(chatID: chatID, senderID: sender, cid: "\($0.offset)", text: $0.element)
+                    }
                 )
             }
             let path = "/v1/chats/\(classChat)/messages"

@@ -8,7 +8,9 @@ import Testing
     @Test func studentsAndGuardiansSeeOnlyTheStaffOfTheSchoolChannel() async throws {
         try await withTestServer { api in
             let school = try await SchoolFixture.build(api)
-            let channel = try #require(try await api.get("/v1/me/chats", token: school.token("guardian1")).items.first { $0["kind"] as? String == "school" }?["id"] as? String)
+            let channel = try #require(
+                try await api.get("/v1/me/chats", token: school.token("guardian1")).items.first { $0["kind"] as? String == "school" }?["id"]
+                    as? String)
             let staff: Set<String> = ["schoolAdmin", "teacher5", "teacher6"]
             let everyone = staff.union(["student1", "student2", "student3", "guardian1"])
             for (reader, visible) in [("guardian1", staff), ("student3", staff), ("teacher6", everyone), ("schoolAdmin", everyone)] {
@@ -28,7 +30,9 @@ import Testing
     @Test func aParentsChatListsItsOwnMembers() async throws {
         try await withTestServer { api in
             let school = try await SchoolFixture.build(api)
-            let parents = try #require(try await api.get("/v1/me/chats", token: school.token("guardian1")).items.first { $0["kind"] as? String == "class_parents" }?["id"] as? String)
+            let parents = try #require(
+                try await api.get("/v1/me/chats", token: school.token("guardian1")).items.first { $0["kind"] as? String == "class_parents" }?["id"]
+                    as? String)
             let answer = try expect(await api.get("/v1/chats/\(parents)/members", token: school.token("guardian1")), .ok)
             #expect(Set(answer.items.compactMap { $0["id"] as? String }) == Set(["teacher5", "guardian1"].map(school.id)))
             #expect(answer["memberCount"] as? Int == 2)

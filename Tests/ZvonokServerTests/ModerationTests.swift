@@ -114,7 +114,12 @@ import ZvonokServer
 
             // Ten reports at once, then one a minute.
             var statuses: [Int] = []
-            for seq in 2...12 { statuses.append(Int(try await api.post("/v1/chats/\(chat)/messages/\(seq)/reports", token: school.token("teacher5"), ["reason": "спам"]).status.code)) }
+            for seq in 2...12 {
+                statuses.append(
+                    Int(
+                        try await api.post("/v1/chats/\(chat)/messages/\(seq)/reports", token: school.token("teacher5"), ["reason": "спам"]).status
+                            .code))
+            }
             #expect(statuses == Array(repeating: 201, count: 10) + [429])
         }
     }

@@ -1,9 +1,9 @@
 import Foundation
 import Hummingbird
 import HummingbirdTesting
-import Testing
 import NIOCore
 import NIOFoundationCompat
+import Testing
 import ZvonokServer
 import ZvonokStorage
 

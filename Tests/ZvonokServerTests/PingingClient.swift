@@ -1,7 +1,8 @@
+import Foundation
+
 #if canImport(Glibc)
 import Glibc
 #endif
-import Foundation
 
 /// A WebSocket client on a plain socket with a small receive buffer, for what library clients do not do: send a
 /// flood of WebSocket pings without reading a byte, then read what the server wrote and report how it closed. Runs
@@ -36,9 +37,12 @@ struct PingingClient {
             pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
         }
         guard connected else { throw TestFailure("connect failed") }
-        try write(fd, Array(
-            "GET /v1/ws HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nAuthorization: Bearer \(token)\r\n\r\n".utf8
-        ))
+        try write(
+            fd,
+            Array(
+                "GET /v1/ws HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nAuthorization: Bearer \(token)\r\n\r\n"
+                    .utf8
+            ))
         var received = try readUpgrade(fd)
         // A masked ping (the key 0 leaves the payload as it is), a thousand to a write.
         let ping: [UInt8] = [0x89, 0x80 | 125, 0, 0, 0, 0] + Array(repeating: UInt8(ascii: "p"), count: 125)

@@ -11,7 +11,10 @@ import ZvonokServer
                 let chats = try await expect(api.get("/v1/me/chats", token: school.token(person)), .ok)
                 return Dictionary(grouping: chats.items, by: { $0["kind"] as! String }).mapValues { $0.map { $0["title"] as! String }.sorted() }
             }
-            #expect(try await kinds("teacher5") == ["class": ["5А класс"], "class_parents": ["5А — родители"], "school": ["Школа №1"], "school_staff": ["Школа №1 — педагоги"]])
+            #expect(
+                try await kinds("teacher5") == [
+                    "class": ["5А класс"], "class_parents": ["5А — родители"], "school": ["Школа №1"], "school_staff": ["Школа №1 — педагоги"],
+                ])
             #expect(try await kinds("student1") == ["class": ["5А класс"], "school": ["Школа №1"]])
             #expect(try await kinds("student3") == ["class": ["6Б класс"], "school": ["Школа №1"]])
             #expect(try await kinds("guardian1") == ["class_parents": ["5А — родители"], "school": ["Школа №1"]])
@@ -40,7 +43,8 @@ import ZvonokServer
             let guardianChats = try await api.get("/v1/me/chats", token: school.token("guardian1")).items.map { $0["title"] as! String }
             #expect(Set(guardianChats) == ["6Б — родители", "Школа №1"])
             // Well-formed, but ruled out by who the person is: a conflict, not bad input.
-            let teacher = try await api.call(.patch, "/v1/people/\(school.id("teacher5"))", token: school.token("schoolAdmin"), json: ["classId": school.id("class6")])
+            let teacher = try await api.call(
+                .patch, "/v1/people/\(school.id("teacher5"))", token: school.token("schoolAdmin"), json: ["classId": school.id("class6")])
             #expect(teacher.status == .conflict)
         }
     }
@@ -100,7 +104,8 @@ import ZvonokServer
     @Test func invitesWorkOnceAndCanBeReissued() async throws {
         try await withTestServer { api in
             let school = try await SchoolFixture.build(api)
-            let created = try await expect(api.post("/v1/classes/\(school.id("class5"))/students", token: school.token("schoolAdmin"), ["name": "Новенький"]), .created)
+            let created = try await expect(
+                api.post("/v1/classes/\(school.id("class5"))/students", token: school.token("schoolAdmin"), ["name": "Новенький"]), .created)
             let code = try #require(created.string("inviteCode"))
             #expect(code.count == 24)
             // Typed in lower case without dashes still works, once.

@@ -59,7 +59,8 @@ final class ResumingClient: Sendable {
         while !Task.isCancelled {
             let readyBefore = state.withLock { $0.connections }
             let attempt = Task {
-                try await WebSocketClient.connect(url: "ws://127.0.0.1:\(port)/v1/ws", configuration: configuration, logger: logger) { inbound, outbound, _ in
+                try await WebSocketClient.connect(url: "ws://127.0.0.1:\(port)/v1/ws", configuration: configuration, logger: logger) {
+                    inbound, outbound, _ in
                     try await self.converse(inbound, outbound)
                 }
             }
@@ -67,10 +68,18 @@ final class ResumingClient: Sendable {
                 try await Task.sleep(for: .seconds(10))
                 if self.state.withLock({ $0.connections }) == readyBefore { attempt.cancel() }
             }
-            let outcome = await withTaskCancellationHandler { await attempt.result } onCancel: { attempt.cancel() }
+            let outcome = await withTaskCancellationHandler {
+                await attempt.result
+            } onCancel: {
+                attempt.cancel()
+            }
             watchdog.cancel()
             state.withLock { state in
-                if case .failure(let error) = outcome { state.trace.append("connection failed: \(error)") } else { state.trace.append("connection ended") }
+                if case .failure(let error) = outcome {
+                    state.trace.append("connection failed: \(error)")
+                } else {
+                    state.trace.append("connection ended")
+                }
             }
             try? await Task.sleep(for: .milliseconds(50))
         }
@@ -93,7 +102,8 @@ final class ResumingClient: Sendable {
             group.addTask { try await self.post(outbound) }
             while let message = try await frames.next() {
                 guard case .text(let text) = message,
-                      let frame = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any] else { continue }
+                    let frame = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any]
+                else { continue }
                 take(frame)
             }
             group.cancelAll()
@@ -136,7 +146,9 @@ final class ResumingClient: Sendable {
                 }
             case "synced" where frame["chat"] as? String == chat:
                 state.syncing = false
-                if let seq = frame["seq"] as? Int, seq > state.lastSeq { state.violations.append("\(name): sync ended at \(seq), held \(state.lastSeq)") }
+                if let seq = frame["seq"] as? Int, seq > state.lastSeq {
+                    state.violations.append("\(name): sync ended at \(seq), held \(state.lastSeq)")
+                }
             case "ack":
                 guard let cid = frame["cid"] as? String, let seq = frame["seq"] as? Int, let index = Self.index(cid) else { return }
                 state.unacked[index] = nil

@@ -99,7 +99,8 @@ import ZvonokTestSupport
             #expect(audit.items.count == 1)
 
             // The phone was lost: a new invite ends the session opened with the old one.
-            let newToken = try await api.activate(try #require(try await api.post("\(path)/invite", token: school.token("schoolAdmin")).string("inviteCode")))
+            let newToken = try await api.activate(
+                try #require(try await api.post("\(path)/invite", token: school.token("schoolAdmin")).string("inviteCode")))
             let reissued = try await Self.close(of: api, token: newToken) {
                 try await expect(api.post("\(path)/invite", token: school.token("schoolAdmin")), .created)
             }
@@ -109,7 +110,9 @@ import ZvonokTestSupport
     }
 
     @Test func aTokenExpiresWhenUnusedForItsLifetimeAndUseSlidesIt() async throws {
-        try await withTestServer(configure: { $0.tokenLifetime = .seconds(5); $0.sessionCheckInterval = .milliseconds(300) }) { api in
+        try await withTestServer(configure: {
+            $0.tokenLifetime = .seconds(5); $0.sessionCheckInterval = .milliseconds(300)
+        }) { api in
             let school = try await SchoolFixture.build(api)
             let activation = try await api.post("/v1/people/\(school.id("student1"))/invite", token: school.token("schoolAdmin"))
             let answer = try await api.post("/v1/invites/\(try #require(activation.string("inviteCode")))/activate", token: nil)
@@ -139,7 +142,8 @@ import ZvonokTestSupport
             let class6 = try await WebSocketOrderTests.classChat(api, school, of: "teacher6")
             try await withSocket(api, token: school.token("student1")) { student, _ in
                 try await expect(
-                    api.call(.patch, "/v1/people/\(school.id("student1"))", token: school.token("schoolAdmin"), json: ["classId": school.id("class6")]),
+                    api.call(
+                        .patch, "/v1/people/\(school.id("student1"))", token: school.token("schoolAdmin"), json: ["classId": school.id("class6")]),
                     .ok
                 )
                 try await student.send(["type": "send", "chat": class5, "cid": "old", "text": "Я ещё здесь?"])
@@ -189,7 +193,9 @@ import ZvonokTestSupport
     }
 
     @Test func changesWhoseNotificationWasLostAreHealedByTheCheck() async throws {
-        try await withTestServer(configure: { $0.sendRate = 0; $0.sessionCheckInterval = .milliseconds(500) }) { api in
+        try await withTestServer(configure: {
+            $0.sendRate = 0; $0.sessionCheckInterval = .milliseconds(500)
+        }) { api in
             let school = try await SchoolFixture.build(api)
             let class5 = try await WebSocketOrderTests.classChat(api, school)
             // Straight into the database, as a node that crashed before announcing would leave it: nothing tells the hub.
@@ -202,7 +208,9 @@ import ZvonokTestSupport
                 }
             }
             let close = try await Self.close(of: api, token: school.token("teacher6")) {
-                try await change { _, people, admin in _ = try await people.remove(try #require(try await people.person(id: ids(.person, "teacher6"))), by: admin) }
+                try await change { _, people, admin in
+                    _ = try await people.remove(try #require(try await people.person(id: ids(.person, "teacher6"))), by: admin)
+                }
             }
             #expect(close?.closeCode == Self.sessionEnded)
 

@@ -5,21 +5,26 @@ import NIOCore
 import Testing
 
 @Suite struct RosterUploadTests {
-    static var roster: [String: Any] { [
-        "classes": [
-            ["externalId": "K5A", "grade": 5, "letter": "А", "year": "2026/2027"],
-            ["externalId": "K6B", "grade": 6, "letter": "Б", "year": "2026/2027"],
-        ],
-        "staff": [
-            ["externalId": "T1", "name": "Иванова М. П.", "role": "teacher", "classes": [["class": "K5A", "homeroom": true], ["class": "K6B", "homeroom": false]]],
-            ["externalId": "A1", "name": "Завуч", "role": "school_admin", "classes": [] as [Any]],
-        ],
-        "students": [
-            ["externalId": "S1", "name": "Петров Петя", "class": "K5A"],
-            ["externalId": "S2", "name": "Сидорова Света", "class": "K6B"],
-        ],
-        "guardians": [["externalId": "G1", "name": "Петрова Анна", "students": ["S1", "S2"]]],
-    ] }
+    static var roster: [String: Any] {
+        [
+            "classes": [
+                ["externalId": "K5A", "grade": 5, "letter": "А", "year": "2026/2027"],
+                ["externalId": "K6B", "grade": 6, "letter": "Б", "year": "2026/2027"],
+            ],
+            "staff": [
+                [
+                    "externalId": "T1", "name": "Иванова М. П.", "role": "teacher",
+                    "classes": [["class": "K5A", "homeroom": true], ["class": "K6B", "homeroom": false]],
+                ],
+                ["externalId": "A1", "name": "Завуч", "role": "school_admin", "classes": [] as [Any]],
+            ],
+            "students": [
+                ["externalId": "S1", "name": "Петров Петя", "class": "K5A"],
+                ["externalId": "S2", "name": "Сидорова Света", "class": "K6B"],
+            ],
+            "guardians": [["externalId": "G1", "name": "Петрова Анна", "students": ["S1", "S2"]]],
+        ]
+    }
 
     @Test func jsonUploadCreatesThenRepeatsAsUnchanged() async throws {
         try await withTestServer { api in
@@ -56,7 +61,8 @@ import Testing
             let school = try await SchoolFixture.build(api)
             let path = "/v1/schools/\(school.id("school"))/roster"
             try await expect(api.call(.put, path, token: school.token("schoolAdmin"), json: Self.roster), .ok)
-            let csv = "\u{FEFF}type;externalId;name;role;grade;letter;year;class;classes;homeroom;students\r\n"
+            let csv =
+                "\u{FEFF}type;externalId;name;role;grade;letter;year;class;classes;homeroom;students\r\n"
                 + "class;K5A;;;5;А;2026/2027;;;;\r\n"
                 + "student;S1;Петров Пётр;;;;;K6B;;;\r\n"
                 + "student;S3;Новенький;;;;;K9Z;;;\r\n"
@@ -98,7 +104,10 @@ import Testing
             var roster = Self.roster
             let longID = "T" + String(repeating: "\u{301}", count: 200)
             roster["staff"] = [
-                ["externalId": "T1", "name": "Иванова М. П.", "role": "teacher", "classes": [["class": "K5A", "homeroom": true], ["class": "K5A", "homeroom": false]]],
+                [
+                    "externalId": "T1", "name": "Иванова М. П.", "role": "teacher",
+                    "classes": [["class": "K5A", "homeroom": true], ["class": "K5A", "homeroom": false]],
+                ],
                 ["externalId": "A1", "name": "Завуч", "role": "school_admin", "classes": [] as [Any]],
                 ["externalId": longID, "name": "Длинный", "role": "teacher", "classes": [] as [Any]],
             ]
@@ -117,8 +126,10 @@ import Testing
     @Test func rosterNeedsTheSchoolsAdmins() async throws {
         try await withTestServer { api in
             let school = try await SchoolFixture.build(api)
-            try await expect(api.call(.put, "/v1/schools/\(school.id("otherSchool"))/roster", token: school.token("schoolAdmin"), json: Self.roster), .forbidden)
-            try await expect(api.call(.put, "/v1/schools/\(school.id("school"))/roster", token: school.token("teacher5"), json: Self.roster), .forbidden)
+            try await expect(
+                api.call(.put, "/v1/schools/\(school.id("otherSchool"))/roster", token: school.token("schoolAdmin"), json: Self.roster), .forbidden)
+            try await expect(
+                api.call(.put, "/v1/schools/\(school.id("school"))/roster", token: school.token("teacher5"), json: Self.roster), .forbidden)
             try await expect(api.call(.put, "/v1/schools/\(school.id("school"))/roster", token: school.token("regional"), json: Self.roster), .ok)
         }
     }

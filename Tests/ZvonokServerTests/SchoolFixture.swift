@@ -21,30 +21,43 @@ struct SchoolFixture: Sendable {
         fixture.ids["municipality"] = municipality.string("id")
         let other = try await expect(api.post("/v1/regions/55/municipalities", token: fixture.token("regional"), ["name": "Тара"]), .created)
         fixture.ids["otherMunicipality"] = other.string("id")
-        try await fixture.person("municipal", api.post("/v1/municipalities/\(fixture.id("municipality"))/admins", token: fixture.token("regional"), ["name": "Муниципал"]), api)
+        try await fixture.person(
+            "municipal", api.post("/v1/municipalities/\(fixture.id("municipality"))/admins", token: fixture.token("regional"), ["name": "Муниципал"]),
+            api)
 
-        let school = try await expect(api.post("/v1/municipalities/\(fixture.id("municipality"))/schools", token: fixture.token("municipal"), ["name": "Школа №1"]), .created)
+        let school = try await expect(
+            api.post("/v1/municipalities/\(fixture.id("municipality"))/schools", token: fixture.token("municipal"), ["name": "Школа №1"]), .created)
         fixture.ids["school"] = school.string("id")
-        let otherSchool = try await expect(api.post("/v1/municipalities/\(fixture.id("otherMunicipality"))/schools", token: fixture.token("regional"), ["name": "Школа №2"]), .created)
+        let otherSchool = try await expect(
+            api.post("/v1/municipalities/\(fixture.id("otherMunicipality"))/schools", token: fixture.token("regional"), ["name": "Школа №2"]),
+            .created)
         fixture.ids["otherSchool"] = otherSchool.string("id")
         let schoolPath = "/v1/schools/\(fixture.id("school"))"
-        try await fixture.person("schoolAdmin", api.post("\(schoolPath)/staff", token: fixture.token("municipal"), ["name": "Завуч", "role": "school_admin"]), api)
+        try await fixture.person(
+            "schoolAdmin", api.post("\(schoolPath)/staff", token: fixture.token("municipal"), ["name": "Завуч", "role": "school_admin"]), api)
 
         for (name, grade, letter) in [("class5", 5, "А"), ("class6", 6, "Б")] {
-            let created = try await expect(api.post("\(schoolPath)/classes", token: fixture.token("schoolAdmin"), ["grade": grade, "letter": letter, "year": "2026/2027"]), .created)
+            let created = try await expect(
+                api.post("\(schoolPath)/classes", token: fixture.token("schoolAdmin"), ["grade": grade, "letter": letter, "year": "2026/2027"]),
+                .created)
             fixture.ids[name] = created.string("id")
         }
         for (name, schoolClass) in [("teacher5", "class5"), ("teacher6", "class6")] {
-            try await fixture.person(name, api.post("\(schoolPath)/staff", token: fixture.token("schoolAdmin"), ["name": name, "role": "teacher"]), api)
+            try await fixture.person(
+                name, api.post("\(schoolPath)/staff", token: fixture.token("schoolAdmin"), ["name": name, "role": "teacher"]), api)
             try await expect(
-                api.post("/v1/classes/\(fixture.id(schoolClass))/teachers", token: fixture.token("schoolAdmin"), ["staffId": fixture.id(name), "homeroom": true]),
+                api.post(
+                    "/v1/classes/\(fixture.id(schoolClass))/teachers", token: fixture.token("schoolAdmin"),
+                    ["staffId": fixture.id(name), "homeroom": true]),
                 .created
             )
         }
         for (name, schoolClass) in [("student1", "class5"), ("student2", "class5"), ("student3", "class6")] {
-            try await fixture.person(name, api.post("/v1/classes/\(fixture.id(schoolClass))/students", token: fixture.token("schoolAdmin"), ["name": name]), api)
+            try await fixture.person(
+                name, api.post("/v1/classes/\(fixture.id(schoolClass))/students", token: fixture.token("schoolAdmin"), ["name": name]), api)
         }
-        try await fixture.person("guardian1", api.post("/v1/students/\(fixture.id("student1"))/guardians", token: fixture.token("schoolAdmin"), ["name": "Мама"]), api)
+        try await fixture.person(
+            "guardian1", api.post("/v1/students/\(fixture.id("student1"))/guardians", token: fixture.token("schoolAdmin"), ["name": "Мама"]), api)
         return fixture
     }
 

@@ -18,7 +18,9 @@ import ZvonokStorage
     @Test func noSecretOrMessageTextReachesTheLogOrTheDatabaseInClear() async throws {
         try await withTestServer { api in
             let school = try await SchoolFixture.build(api)
-            let invite = try #require(try await api.post("/v1/classes/\(school.id("class5"))/students", token: school.token("schoolAdmin"), ["name": "Новенький"]).string("inviteCode"))
+            let invite = try #require(
+                try await api.post("/v1/classes/\(school.id("class5"))/students", token: school.token("schoolAdmin"), ["name": "Новенький"]).string(
+                    "inviteCode"))
             let password = "pw-\(UInt32.random(in: 0 ... .max))"
             let url = api.databaseURL.description.replacingOccurrences(of: "://postgres@", with: "://postgres:\(password)@")
             let server = ServerProcess(databaseURL: url, port: try freeLoopbackPort(), logLevel: nil)
@@ -37,7 +39,10 @@ import ZvonokStorage
 
             let log = server.log
             #expect(log.contains("Database ready"), "the log was read")
-            for (name, secret) in [("invite code", invite), ("token", token), ("guessed code", guessedCode), ("forged token", forgedToken), ("database password", password), ("message text", secretText)] {
+            for (name, secret) in [
+                ("invite code", invite), ("token", token), ("guessed code", guessedCode), ("forged token", forgedToken),
+                ("database password", password), ("message text", secretText),
+            ] {
                 #expect(!log.contains(secret), "the log holds the \(name)")
             }
             let inClear = try await Self.rowsContaining([invite, token], at: api.databaseURL)
@@ -98,7 +103,8 @@ import ZvonokStorage
             var found: [String] = []
             for table in tables {
                 for secret in secrets {
-                    let rows = try await database.query(PostgresQuery(unsafeSQL: "SELECT 1 FROM \(table) t WHERE strpos(t::text, $1) > 0 LIMIT 1", binds: try Self.binds(secret)))
+                    let rows = try await database.query(
+                        PostgresQuery(unsafeSQL: "SELECT 1 FROM \(table) t WHERE strpos(t::text, $1) > 0 LIMIT 1", binds: try Self.binds(secret)))
                     for try await _ in rows { found.append(table) }
                 }
             }

@@ -4,6 +4,7 @@ import NIOCore
 import NIOHTTP1
 import Subprocess
 import SystemPackage
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -23,7 +24,8 @@ final class ServerProcess: @unchecked Sendable {
     /// - Parameter logLevel: nil for the server's default level.
     init(databaseURL: String, port: Int, logLevel: String? = "warning", extraArguments: [String] = []) {
         self.port = port
-        self.arguments = ["serve", "--database-url", databaseURL, "--port", String(port)] + (logLevel.map { ["--log-level", $0] } ?? []) + extraArguments
+        self.arguments =
+            ["serve", "--database-url", databaseURL, "--port", String(port)] + (logLevel.map { ["--log-level", $0] } ?? []) + extraArguments
         self.logPath = FileManager.default.temporaryDirectory.path + "/zvonok-process-\(getpid())-\(port).log"
     }
 
@@ -93,7 +95,7 @@ final class ServerProcess: @unchecked Sendable {
         let deadline = ContinuousClock.now + .seconds(60)
         while ContinuousClock.now < deadline {
             if let response = try? await HTTPClient.shared.execute(HTTPClientRequest(url: "http://127.0.0.1:\(port)/health"), timeout: .seconds(2)),
-               response.status == .ok
+                response.status == .ok
             {
                 return
             }

@@ -1,12 +1,12 @@
 import AsyncHTTPClient
 import Foundation
-import Subprocess
 import Hummingbird
 import HummingbirdTesting
 import Logging
 import NIOCore
 import NIOHTTP1
 import NIOSSL
+import Subprocess
 import Synchronization
 import Testing
 import WSClient

@@ -78,7 +78,8 @@ struct APIClient: Sendable {
     let databaseURL: DatabaseURL
 
     @discardableResult
-    func call(_ method: HTTPRequest.Method, _ path: String, token: String?, json: [String: Any]? = nil, accept: String? = nil) async throws -> Answer {
+    func call(_ method: HTTPRequest.Method, _ path: String, token: String?, json: [String: Any]? = nil, accept: String? = nil) async throws -> Answer
+    {
         var headers: HTTPFields = [.contentType: "application/json"]
         if let token { headers[.authorization] = "Bearer \(token)" }
         if let accept { headers[.accept] = accept }

@@ -1,8 +1,8 @@
 import Foundation
 import Hummingbird
 import HummingbirdTesting
-import HummingbirdWSTesting
 import HummingbirdWSClient
+import HummingbirdWSTesting
 import NIOWebSocket
 import Synchronization
 import WSClient
@@ -122,7 +122,8 @@ func withSocket<Result: Sendable>(
             }
             for try await message in inbound.messages(maxSize: 1 << 20) {
                 guard case .text(let text) = message,
-                      let json = try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any] else { continue }
+                    let json = try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any]
+                else { continue }
                 continuation.yield(Frame(json: json))
             }
             continuation.finish()

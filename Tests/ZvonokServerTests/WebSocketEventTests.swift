@@ -92,7 +92,9 @@ import ZvonokTestSupport
     }
 
     @Test func sendsBeyondThePersonsRateAreRefused() async throws {
-        try await withTestServer(configure: { $0.sendRate = 0.01; $0.sendBurst = 2 }) { api in
+        try await withTestServer(configure: {
+            $0.sendRate = 0.01; $0.sendBurst = 2
+        }) { api in
             let school = try await SchoolFixture.build(api)
             let chat = try await WebSocketOrderTests.classChat(api, school)
             try await withSocket(api, token: school.token("teacher5")) { teacher, _ in
@@ -159,13 +161,17 @@ import ZvonokTestSupport
             var configuration = ServerConfiguration(host: "127.0.0.1", port: try freeLoopbackPort())
             configuration.migrateAtStart = false
             let database = Database(url: url, logger: testLogger, maximumConnections: 4)
-            let group = ServiceGroup(configuration: .init(
-                services: try ZvonokApplication.services(configuration: configuration, database: database, logger: testLogger),
-                logger: testLogger
-            ))
+            let group = ServiceGroup(
+                configuration: .init(
+                    services: try ZvonokApplication.services(configuration: configuration, database: database, logger: testLogger),
+                    logger: testLogger
+                ))
             try await withThrowingTaskGroup(of: Void.self) { tasks in
                 tasks.addTask { try await group.run() }
-                let client = WebSocketClient(url: "ws://127.0.0.1:\(configuration.port)/v1/ws", configuration: .init(additionalHeaders: [.authorization: "Bearer \(ministryToken)"]), logger: testLogger) { inbound, _, _ in
+                let client = WebSocketClient(
+                    url: "ws://127.0.0.1:\(configuration.port)/v1/ws",
+                    configuration: .init(additionalHeaders: [.authorization: "Bearer \(ministryToken)"]), logger: testLogger
+                ) { inbound, _, _ in
                     var frames = inbound.messages(maxSize: 1 << 20).makeAsyncIterator()
                     _ = try await frames.next()  // ready
                     await group.triggerGracefulShutdown()
@@ -190,4 +196,3 @@ private func connectWithRetry(_ client: WebSocketClient) async throws -> WebSock
     }
     throw TestFailure("the server did not start listening")
 }
-

@@ -38,7 +38,9 @@ import ZvonokServer
                         }.result
                     }
                 }
-                group.addTask { try await Self.converse(in: chat, api, school); return nil }
+                group.addTask {
+                    try await Self.converse(in: chat, api, school); return nil
+                }
                 return try await group.reduce(into: [Outcome]()) { if let outcome = $1 { $0.append(outcome) } }
             }
             #expect(outcomes.count == Self.fuzzers)
@@ -76,7 +78,9 @@ import ZvonokServer
                     #expect(answers.keys.sorted() == ["pong", "rate_limited"], "\(answers)")
                 }
                 // Invalid UTF-8 in a text frame closes that connection with 1007.
-                let close = try await api.client.ws("/v1/ws", configuration: .init(additionalHeaders: [.authorization: "Bearer \(school.token("student1"))"])) { inbound, outbound, _ in
+                let close = try await api.client.ws(
+                    "/v1/ws", configuration: .init(additionalHeaders: [.authorization: "Bearer \(school.token("student1"))"])
+                ) { inbound, outbound, _ in
                     try await outbound.write(.custom(WebSocketFrame(fin: true, opcode: .text, data: ByteBuffer(bytes: [0x7B, 0xC3, 0x28, 0x7D]))))
                     for try await _ in inbound.messages(maxSize: 1 << 20) {}
                 }
@@ -146,7 +150,8 @@ struct HostileFrames {
         case 1: return (notAnObject(), nil)
         case 2: return (json(wrongTyped(ref: ref)), ref)
         case 3: return (deeplyNested(), nil)
-        case 4: return (json(["type": pick(["", "sendd", "SEND", "msg", "ack", "ready", "синк", String(repeating: "x", count: 500)]), "ref": ref]), ref)
+        case 4:
+            return (json(["type": pick(["", "sendd", "SEND", "msg", "ack", "ready", "синк", String(repeating: "x", count: 500)]), "ref": ref]), ref)
         case 5: return (json(aboutAnotherChat(ref: ref)), ref)
         default: return (json(badText(ref: ref)), ref)
         }
@@ -159,8 +164,10 @@ struct HostileFrames {
     }
 
     private mutating func notAnObject() -> String {
-        pick(["[]", "null", "true", "42", "-0.5e9", #""send""#, "", " ", "{", "}", "{{}}", "[{\"type\":\"ping\"}]", "\u{FEFF}{}", "{}",
-              "{\"type\":1}", String(repeating: "\u{0}", count: 3), garbage()])
+        pick([
+            "[]", "null", "true", "42", "-0.5e9", #""send""#, "", " ", "{", "}", "{{}}", "[{\"type\":\"ping\"}]", "\u{FEFF}{}", "{}",
+            "{\"type\":1}", String(repeating: "\u{0}", count: 3), garbage(),
+        ])
     }
 
     private mutating func garbage() -> String {
@@ -170,7 +177,9 @@ struct HostileFrames {
 
     /// A frame of a real type with one field of the wrong type or out of range.
     private mutating func wrongTyped(ref: String) -> [String: Any] {
-        let badChats: [Any] = [7, true, NSNull(), [ownChat], ["id": ownChat], "", "chat", "c", "c0", "c-1", "c1.5", "p1", "c99999999999999999999", ownChat + " "]
+        let badChats: [Any] = [
+            7, true, NSNull(), [ownChat], ["id": ownChat], "", "chat", "c", "c0", "c-1", "c1.5", "p1", "c99999999999999999999", ownChat + " ",
+        ]
         let badSeqs: [Any] = ["5", true, false, 1.5, -1, 1e300, 1e22, Double.greatestFiniteMagnitude, NSNull(), [1], ["seq": 1]]
         switch random.next(below: 6) {
         case 0: return ["type": "send", "chat": pick(badChats), "cid": ref, "text": "x", "ref": ref]
@@ -178,7 +187,11 @@ struct HostileFrames {
         case 2: return ["type": "read", "chat": ownChat, "seq": pick(badSeqs), "ref": ref]
         case 3: return ["type": "edit", "chat": ownChat, "seq": pick(badSeqs + [0]), "text": "x", "ref": ref]
         case 4: return ["type": "typing", "chat": pick(badChats), "ref": ref]
-        default: return ["type": "send", "chat": ownChat, "cid": pick(["", String(repeating: "k", count: 101), 12, NSNull()] as [Any]), "text": "x", "ref": ref]
+        default:
+            return [
+                "type": "send", "chat": ownChat, "cid": pick(["", String(repeating: "k", count: 101), 12, NSNull()] as [Any]), "text": "x",
+                "ref": ref,
+            ]
         }
     }
 

@@ -16,7 +16,9 @@ import ZvonokServer
     /// Reads JSON frames until one of the given type arrives (others are collected), within a bound.
     static func next(_ type: String, from frames: inout WebSocketInboundMessageStream.AsyncIterator) async throws -> [String: Any] {
         while let message = try await frames.next() {
-            guard case .text(let text) = message, let frame = try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any] else { continue }
+            guard case .text(let text) = message, let frame = try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any] else {
+                continue
+            }
             if frame["type"] as? String == type { return frame }
         }
         throw TestFailure("connection ended before a \(type) frame")
@@ -29,7 +31,8 @@ import ZvonokServer
     @Test func aMessageIsAckedToItsSenderAndDeliveredToTheOtherMembersOnly() async throws {
         try await withTestServer { api in
             let school = try await SchoolFixture.build(api)
-            let classChat = try #require(try await api.get("/v1/me/chats", token: school.token("teacher5")).items.first { $0["kind"] as? String == "class" }?["id"] as? String)
+            let classChat = try #require(
+                try await api.get("/v1/me/chats", token: school.token("teacher5")).items.first { $0["kind"] as? String == "class" }?["id"] as? String)
             let (listening, listeningReady) = AsyncStream.makeStream(of: Void.self)
             let received = LockedFrames()
             try await withThrowingTaskGroup(of: Void.self) { group in
@@ -82,7 +85,9 @@ import ZvonokServer
     @Test func refusedFramesGetErrorFramesAndTheConnectionStaysUsable() async throws {
         try await withTestServer { api in
             let school = try await SchoolFixture.build(api)
-            let schoolChat = try #require(try await api.get("/v1/me/chats", token: school.token("student1")).items.first { $0["kind"] as? String == "school" }?["id"] as? String)
+            let schoolChat = try #require(
+                try await api.get("/v1/me/chats", token: school.token("student1")).items.first { $0["kind"] as? String == "school" }?["id"] as? String
+            )
             let classChat = try await WebSocketOrderTests.classChat(api, school)
             try await api.client.ws("/v1/ws", configuration: Self.configuration(token: school.token("student1"))) { inbound, outbound, _ in
                 var frames = inbound.messages(maxSize: 1 << 20).makeAsyncIterator()
@@ -117,14 +122,19 @@ import ZvonokServer
         try await withTestServer { api in
             let school = try await SchoolFixture.build(api)
             func classChat(_ teacher: String) async throws -> String {
-                try #require(try await api.get("/v1/me/chats", token: school.token(teacher)).items.first { $0["kind"] as? String == "class" }?["id"] as? String)
+                try #require(
+                    try await api.get("/v1/me/chats", token: school.token(teacher)).items.first { $0["kind"] as? String == "class" }?["id"] as? String
+                )
             }
             let (old, new) = (try await classChat("teacher5"), try await classChat("teacher6"))
             try await api.client.ws("/v1/ws", configuration: Self.configuration(token: school.token("student1"))) { inbound, _, _ in
                 var frames = inbound.messages(maxSize: 1 << 20).makeAsyncIterator()
                 _ = try await Self.next("ready", from: &frames)
                 // Moved to 6Б while connected: 5А's chat stops flowing, 6Б's starts.
-                try await expect(api.call(.patch, "/v1/people/\(school.id("student1"))", token: school.token("schoolAdmin"), json: ["classId": school.id("class6")]), .ok)
+                try await expect(
+                    api.call(
+                        .patch, "/v1/people/\(school.id("student1"))", token: school.token("schoolAdmin"), json: ["classId": school.id("class6")]),
+                    .ok)
                 for (teacher, chat, text) in [("teacher5", old, "for 5А"), ("teacher6", new, "for 6Б")] {
                     try await api.client.ws("/v1/ws", configuration: Self.configuration(token: school.token(teacher))) { inbound, outbound, _ in
                         var own = inbound.messages(maxSize: 1 << 20).makeAsyncIterator()
@@ -143,7 +153,8 @@ import ZvonokServer
     @Test func aFrameOver64KiBClosesWith1009() async throws {
         try await withTestServer { api in
             let school = try await SchoolFixture.build(api)
-            let close = try await api.client.ws("/v1/ws", configuration: Self.configuration(token: school.token("student1"))) { inbound, outbound, _ in
+            let close = try await api.client.ws("/v1/ws", configuration: Self.configuration(token: school.token("student1"))) {
+                inbound, outbound, _ in
                 var frames = inbound.messages(maxSize: 1 << 20).makeAsyncIterator()
                 _ = try await Self.next("ready", from: &frames)
                 try await outbound.write(.text(String(repeating: "x", count: 70 << 10)))
@@ -181,10 +192,14 @@ import ZvonokServer
     }
 
     /// Asks for the WebSocket upgrade as a browser would, and reads the HTTP answer.
-    private static func upgrade(_ api: APIClient, path: String = "/v1/ws", token: String?) async throws -> (status: HTTPResponseStatus, errorCode: String?) {
+    private static func upgrade(
+        _ api: APIClient, path: String = "/v1/ws", token: String?
+    ) async throws -> (status: HTTPResponseStatus, errorCode: String?) {
         var request = HTTPClientRequest(url: "http://127.0.0.1:\(api.client.port ?? 0)\(path)")
-        request.headers = ["Connection": "Upgrade", "Upgrade": "websocket", "Sec-WebSocket-Version": "13",
-                           "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ=="]
+        request.headers = [
+            "Connection": "Upgrade", "Upgrade": "websocket", "Sec-WebSocket-Version": "13",
+            "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==",
+        ]
         if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
         let response = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
         let body = try await response.body.collect(upTo: 1 << 16)

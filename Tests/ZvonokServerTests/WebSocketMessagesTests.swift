@@ -1,13 +1,15 @@
 import NIOCore
 import NIOWebSocket
 import Testing
+
 @testable import ZvonokServer
 
 /// The hub's reading of WebSocket frames (RFC 6455), frame by frame, without a connection.
 @Suite struct WebSocketMessagesTests {
     private static func frame(_ opcode: WebSocketOpcode, _ bytes: [UInt8], fin: Bool = true, masked: Bool = true) -> WebSocketFrame {
-        WebSocketFrame(fin: fin, opcode: opcode, maskKey: masked ? WebSocketMaskingKey([1, 2, 3, 4]) : nil,
-                       data: ByteBuffer(bytes: masked ? Self.masked(bytes) : bytes))
+        WebSocketFrame(
+            fin: fin, opcode: opcode, maskKey: masked ? WebSocketMaskingKey([1, 2, 3, 4]) : nil,
+            data: ByteBuffer(bytes: masked ? Self.masked(bytes) : bytes))
     }
 
     /// Clients mask their frames; the frame carries the masked bytes.

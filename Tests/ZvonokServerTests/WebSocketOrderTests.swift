@@ -122,7 +122,9 @@ import ZvonokServer
     @Test func aReaderThatFallsBehindIsClosedWith4008WhileOthersKeepFlowing() async throws {
         // The idle reader starts reading only once the flood is over, which on a loaded machine can be long after
         // its overflow: the close grace must outlast that, or the server rightly cuts it off without a close frame.
-        try await withTestServer(configure: { $0.sendRate = 0; $0.closeGrace = .seconds(300) }) { api in
+        try await withTestServer(configure: {
+            $0.sendRate = 0; $0.closeGrace = .seconds(300)
+        }) { api in
             let school = try await SchoolFixture.build(api)
             let chat = try await Self.classChat(api, school)
             let count = 6_000

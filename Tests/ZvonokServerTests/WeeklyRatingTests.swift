@@ -42,16 +42,27 @@ import ZvonokTestSupport
         var world = World(fixture: fixture, week: RatingWeek.containing(Date()).previous.previous)
         let ministry = api.ministryToken
         try expect(await api.post("/v1/regions", token: ministry, ["code": "77", "name": "Москва"]), .created)
-        let lyceum = try expect(await api.post("/v1/municipalities/\(fixture.id("municipality"))/schools", token: fixture.token("municipal"), ["name": Self.lyceumName]), .created)
+        let lyceum = try expect(
+            await api.post("/v1/municipalities/\(fixture.id("municipality"))/schools", token: fixture.token("municipal"), ["name": Self.lyceumName]),
+            .created)
         world.ids["lyceum"] = lyceum.string("id")
-        let empty = try expect(await api.post("/v1/municipalities/\(fixture.id("otherMunicipality"))/schools", token: fixture.token("regional"), ["name": "Школа №4"]), .created)
+        let empty = try expect(
+            await api.post("/v1/municipalities/\(fixture.id("otherMunicipality"))/schools", token: fixture.token("regional"), ["name": "Школа №4"]),
+            .created)
         world.ids["emptySchool"] = empty.string("id")
-        let lyceumAdmin = try expect(await api.post("/v1/schools/\(world.id("lyceum"))/staff", token: fixture.token("municipal"), ["name": "Директор", "role": "school_admin"]), .created)
+        let lyceumAdmin = try expect(
+            await api.post(
+                "/v1/schools/\(world.id("lyceum"))/staff", token: fixture.token("municipal"), ["name": "Директор", "role": "school_admin"]), .created)
         world.ids["lyceumAdmin"] = lyceumAdmin.string("id")
         world.tokens["lyceumAdmin"] = try await api.activate(lyceumAdmin.string("inviteCode")!)
-        try expect(await api.post("/v1/schools/\(world.id("lyceum"))/classes", token: world.token("lyceumAdmin"), ["grade": 10, "letter": "А", "year": "2026/2027"]), .created)
+        try expect(
+            await api.post(
+                "/v1/schools/\(world.id("lyceum"))/classes", token: world.token("lyceumAdmin"), ["grade": 10, "letter": "А", "year": "2026/2027"]),
+            .created)
         for name in ["t7", "t8", "t9", "t10", "t11"] {
-            let created = try expect(await api.post("/v1/schools/\(fixture.id("school"))/staff", token: fixture.token("schoolAdmin"), ["name": name, "role": "teacher"]), .created)
+            let created = try expect(
+                await api.post("/v1/schools/\(fixture.id("school"))/staff", token: fixture.token("schoolAdmin"), ["name": name, "role": "teacher"]),
+                .created)
             world.ids[name] = created.string("id")
             if name != "t9" { world.tokens[name] = try await api.activate(created.string("inviteCode")!) }
         }
@@ -141,7 +152,10 @@ import ZvonokTestSupport
             #expect(schools["partial"] as? Bool == false)
             #expect(schools.string("formula") == "v1: 100 × (0.3·schoolsShare + 0.3·teachersShare + 0.4·teachersActiveShare)")
             // Ordered by rank; the two empty schools tie at 0 and are ordered by id.
-            #expect(schools.items.compactMap { $0["id"] as? String } == [world.id("school"), world.id("lyceum"), world.id("otherSchool"), world.id("emptySchool")])
+            #expect(
+                schools.items.compactMap { $0["id"] as? String } == [
+                    world.id("school"), world.id("lyceum"), world.id("otherSchool"), world.id("emptySchool"),
+                ])
             #expect(schools.items.compactMap { $0["rank"] as? Int } == [1, 2, 3, 4])
             // schoolsListed, schoolsRegistered, schoolsShare, teachersListed, teachersRegistered, teachersShare,
             // teachersActive, teachersActiveShare, teachersEngaged, teachersEngagedShare, schoolsActive,
@@ -158,7 +172,8 @@ import ZvonokTestSupport
 
             let municipalities = try expect(await rating(api, "week=\(week)&level=municipality&region=55", token: ministry), .ok)
             #expect(municipalities.items.compactMap { $0["id"] as? String } == [world.id("municipality"), world.id("otherMunicipality")])
-            #expect(columns(try item(municipalities, world.id("municipality"))) == [2, 2, 1, 6, 4, 0.6667, 2, 0.5, 1, 0.25, 1, 0.5, 3, 1, 4, 2, 70, 1])
+            #expect(
+                columns(try item(municipalities, world.id("municipality"))) == [2, 2, 1, 6, 4, 0.6667, 2, 0.5, 1, 0.25, 1, 0.5, 3, 1, 4, 2, 70, 1])
             #expect(columns(try item(municipalities, world.id("otherMunicipality"))) == [2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2])
 
             let regions = try expect(await rating(api, "week=\(week)&level=region", token: ministry), .ok)
@@ -220,7 +235,8 @@ import ZvonokTestSupport
             try expect(await rating(api, "\(week)&level=school&region=77", token: municipal), .forbidden)
 
             // The ministry narrows to a municipality; ranks stay those within the region.
-            let other = try expect(await rating(api, "\(week)&level=school&municipality=\(world.id("otherMunicipality"))", token: api.ministryToken), .ok)
+            let other = try expect(
+                await rating(api, "\(week)&level=school&municipality=\(world.id("otherMunicipality"))", token: api.ministryToken), .ok)
             #expect(other.items.compactMap { $0["rank"] as? Int } == [3, 4])
             try expect(await rating(api, "\(week)&level=school&municipality=m999999", token: api.ministryToken), .notFound)
             try expect(await rating(api, "\(week)&level=school&region=99", token: api.ministryToken), .notFound)
@@ -231,8 +247,10 @@ import ZvonokTestSupport
         try await withTestServer { api in
             let ministry = api.ministryToken
             let current = RatingWeek.containing(Date())
-            for query in ["level=region&week=\(current.next)", "level=region&week=2026-W99", "level=region&week=47", "level=everything",
-                          "week=\(current)", "level=school", "level=region&region=5", "level=region&municipality=m1"] {
+            for query in [
+                "level=region&week=\(current.next)", "level=region&week=2026-W99", "level=region&week=47", "level=everything",
+                "week=\(current)", "level=school", "level=region&region=5", "level=region&municipality=m1",
+            ] {
                 let answer = try expect(await rating(api, query, token: ministry), .badRequest)
                 #expect(answer.errorCode == "invalid_argument", "\(query)")
             }
@@ -293,7 +311,9 @@ import ZvonokTestSupport
                     VALUES (\(class6), 1000, \(lastWeek.start.addingTimeInterval(36000)), \(teacher6), 'old', 'Прошлая неделя', true)
                     """
                 )
-                try await db.query("INSERT INTO activity_daily (day, chat_id, person_id, messages, counted) VALUES (\(lastWeek.firstDayText)::date, \(class6), \(teacher6), 1, 1)")
+                try await db.query(
+                    "INSERT INTO activity_daily (day, chat_id, person_id, messages, counted) VALUES (\(lastWeek.firstDayText)::date, \(class6), \(teacher6), 1, 1)"
+                )
                 _ = try await store.delete(chat: class6, seq: 1000, by: author6)
             }
             let now = try expect(await rating(api, "week=\(current)&level=school&region=55", token: api.ministryToken), .ok)
@@ -320,17 +340,24 @@ import ZvonokTestSupport
             #expect(Array(body.prefix(3)) == [0xEF, 0xBB, 0xBF])
             let lines = String(decoding: body.dropFirst(3), as: UTF8.self).components(separatedBy: "\r\n")
             #expect(lines[0] == "id,name,regionCode,municipalityId," + Rating.columns.joined(separator: ","))
-            #expect(lines[1] == "\(world.id("school")),Школа №1,55,\(world.id("municipality")),1,1,1.0000,6,4,0.6667,2,0.5000,1,0.2500,1,1.0000,3,1,4,2,70.00,1")
-            #expect(lines[2] == "\(world.id("lyceum")),\"Лицей «Гармония», корпус \"\"А\"\"\",55,\(world.id("municipality")),1,1,1.0000,0,0,0.0000,0,0.0000,0,0.0000,0,0.0000,0,0,0,0,30.00,2")
+            #expect(
+                lines[1]
+                    == "\(world.id("school")),Школа №1,55,\(world.id("municipality")),1,1,1.0000,6,4,0.6667,2,0.5000,1,0.2500,1,1.0000,3,1,4,2,70.00,1"
+            )
+            #expect(
+                lines[2]
+                    == "\(world.id("lyceum")),\"Лицей «Гармония», корпус \"\"А\"\"\",55,\(world.id("municipality")),1,1,1.0000,0,0,0.0000,0,0.0000,0,0.0000,0,0.0000,0,0,0,0,30.00,2"
+            )
             #expect(lines.count == 6 && lines[5].isEmpty)
 
             // JSON numbers print as the rounded decimals, and a past week answers the same bytes every time.
             var bodies: [String] = []
             for _ in 0..<2 {
-                bodies.append(try await api.client.execute(
-                    uri: "/v1/ratings/weekly?week=\(world.week)&level=region", method: .get,
-                    headers: [.authorization: "Bearer \(api.ministryToken)"], body: nil
-                ) { response in String(buffer: response.body) })
+                bodies.append(
+                    try await api.client.execute(
+                        uri: "/v1/ratings/weekly?week=\(world.week)&level=region", method: .get,
+                        headers: [.authorization: "Bearer \(api.ministryToken)"], body: nil
+                    ) { response in String(buffer: response.body) })
             }
             #expect(bodies[0] == bodies[1])
             #expect(bodies[0].contains("\"teachersShare\":0.6667}"))

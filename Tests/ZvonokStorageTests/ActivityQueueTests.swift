@@ -20,8 +20,9 @@ import ZvonokTestSupport
     /// A batch with one message of each of `senders` people, spread over the chats; every other one counts.
     func batch(_ chats: [Int64], senders: Int, tag: String) -> [PendingMessage] {
         (0..<senders).map { sender in
-            PendingMessage(chatID: chats[sender % chats.count], senderID: Int64(sender + 1), cid: "\(tag)-\(sender)",
-                           text: sender % 2 == 0 ? "Домашнее задание" : "👍")
+            PendingMessage(
+                chatID: chats[sender % chats.count], senderID: Int64(sender + 1), cid: "\(tag)-\(sender)",
+                text: sender % 2 == 0 ? "Домашнее задание" : "👍")
         }
     }
 
@@ -31,9 +32,11 @@ import ZvonokTestSupport
 
     /// Messages and counted messages in activity_daily, and counted messages in the chats' weekly roll-up.
     func totals(_ database: Database) async throws -> [Int] {
-        [try await total(database, "SELECT coalesce(sum(messages), 0)::int FROM activity_daily"),
-         try await total(database, "SELECT coalesce(sum(counted), 0)::int FROM activity_daily"),
-         try await total(database, "SELECT coalesce(sum(counted), 0)::int FROM rating_chat_weeks")]
+        [
+            try await total(database, "SELECT coalesce(sum(messages), 0)::int FROM activity_daily"),
+            try await total(database, "SELECT coalesce(sum(counted), 0)::int FROM activity_daily"),
+            try await total(database, "SELECT coalesce(sum(counted), 0)::int FROM rating_chat_weeks"),
+        ]
     }
 
     @Test func theGroupCommitQueuesActivityUntilItIsApplied() async throws {
@@ -65,7 +68,8 @@ import ZvonokTestSupport
             }
             #expect(taken == batches * senders, "every queued row is taken once")
             #expect(try await totals(database) == [batches * senders, batches * senders / 2, batches * senders / 2])
-            let perSender = "SELECT count(*)::int FROM (SELECT sum(messages) AS sent FROM activity_daily GROUP BY chat_id, person_id) s WHERE sent <> \(batches)"
+            let perSender =
+                "SELECT count(*)::int FROM (SELECT sum(messages) AS sent FROM activity_daily GROUP BY chat_id, person_id) s WHERE sent <> \(batches)"
             #expect(try await total(database, perSender) == 0, "each sender's row holds each of their messages once")
             #expect(try await total(database, "SELECT count(*)::int FROM activity_queue") == 0)
         }

@@ -61,10 +61,14 @@ import ZvonokTestSupport
     @Test func readMarksMoveForwardOnlyAndStopAtTheLastMessage() async throws {
         try await withTestDatabase { database in
             let chat = try await chat(database)
-            let person = try await database.client.query("INSERT INTO people (role, name, region_code) VALUES ('ministry', 'М', NULL) RETURNING id").decode(Int64.self).first { _ in true }!
+            let person = try await database.client.query("INSERT INTO people (role, name, region_code) VALUES ('ministry', 'М', NULL) RETURNING id")
+                .decode(Int64.self).first { _ in true }!
             try await database.client.query("INSERT INTO chat_members (chat_id, person_id) VALUES (\(chat), \(person))")
             let store = MessageStore(database: database)
-            _ = try await store.commitAccepted([PendingMessage(chatID: chat, senderID: person, cid: "a", text: "раз"), PendingMessage(chatID: chat, senderID: person, cid: "b", text: "два")])
+            _ = try await store.commitAccepted([
+                PendingMessage(chatID: chat, senderID: person, cid: "a", text: "раз"),
+                PendingMessage(chatID: chat, senderID: person, cid: "b", text: "два"),
+            ])
             #expect(try await store.markRead(chat: chat, by: person, through: 9) == (0, 2))
             #expect(try await store.markRead(chat: chat, by: person, through: 1) == (2, 2))
             await #expect(throws: ZvonokError.self) { try await store.markRead(chat: chat, by: person + 1, through: 1) }

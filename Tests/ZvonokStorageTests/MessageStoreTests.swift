@@ -167,10 +167,13 @@ import ZvonokTestSupport
             let (chat, _) = try await makeChats(database)
             let store = MessageStore(database: database)
             let attempts = Mutex<[Int]>([])
-            let committer = GroupCommitter(maximumBatch: 100, commit: { batch in
-                attempts.withLock { $0.append(batch.count) }
-                return try await store.commit(batch)
-            }) { _ in }
+            let committer = GroupCommitter(
+                maximumBatch: 100,
+                commit: { batch in
+                    attempts.withLock { $0.append(batch.count) }
+                    return try await store.commit(batch)
+                }
+            ) { _ in }
             // Random hex does not compress: about 11 KB in the (sender, cid) index, four times its limit.
             let poison = (0..<300).map { _ in UUID().uuidString }.joined()
             let cids = (0..<30).map { "ok-\($0)" }

@@ -2,6 +2,7 @@ import Foundation
 import PostgresNIO
 import Testing
 import ZvonokCore
+import ZvonokDemo
 import ZvonokStorage
 import ZvonokTestSupport
 
@@ -57,7 +58,9 @@ import ZvonokTestSupport
             formatter.timeZone = TimeZone(secondsFromGMT: 3 * 3600)
             formatter.dateFormat = "yyyy-MM-dd"
             try await ActivityStore(database: database).applyQueued()
-            let days = try await database.query("SELECT day::text, messages, counted FROM activity_daily WHERE chat_id = \(chat) AND person_id = \(teacher) ORDER BY day DESC LIMIT 1")
+            let days = try await database.query(
+                "SELECT day::text, messages, counted FROM activity_daily WHERE chat_id = \(chat) AND person_id = \(teacher) ORDER BY day DESC LIMIT 1"
+            )
             for try await (day, messages, counted) in days.decode((String, Int, Int).self) {
                 #expect(day == formatter.string(from: sent))
                 #expect(messages == 2 && counted == 1)
@@ -68,7 +71,8 @@ import ZvonokTestSupport
     }
 
     func chatWeek(_ database: Database, _ chat: Int64, _ week: RatingWeek) async throws -> Int {
-        let rows = try await database.query("SELECT coalesce(sum(counted), 0)::bigint FROM rating_chat_weeks WHERE chat_id = \(chat) AND week = \(week.firstDayText)::date")
+        let rows = try await database.query(
+            "SELECT coalesce(sum(counted), 0)::bigint FROM rating_chat_weeks WHERE chat_id = \(chat) AND week = \(week.firstDayText)::date")
         for try await counted in rows.decode(Int.self) { return counted }
         return 0
     }

@@ -162,7 +162,8 @@ public struct RatingFormula: Sendable, Equatable, CustomStringConvertible {
     public let teachersActiveWeight: Decimal
 
     /// The contract's weights: 0.3, 0.3, 0.4.
-    public static let contract = RatingFormula(uncheckedSchools: Decimal(string: "0.3")!, teachers: Decimal(string: "0.3")!, teachersActive: Decimal(string: "0.4")!)
+    public static let contract = RatingFormula(
+        uncheckedSchools: Decimal(string: "0.3")!, teachers: Decimal(string: "0.3")!, teachersActive: Decimal(string: "0.4")!)
 
     private init(uncheckedSchools schools: Decimal, teachers: Decimal, teachersActive: Decimal) {
         schoolsWeight = schools
@@ -182,7 +183,9 @@ public struct RatingFormula: Sendable, Equatable, CustomStringConvertible {
 
     /// Parses `0.3,0.3,0.4` (schools, teachers, active teachers).
     public init(parsing text: String) throws(ZvonokError) {
-        let parts = text.split(separator: ",").map { Decimal(string: $0.trimmingCharacters(in: .whitespaces), locale: Locale(identifier: "en_US_POSIX")) }
+        let parts = text.split(separator: ",").map {
+            Decimal(string: $0.trimmingCharacters(in: .whitespaces), locale: Locale(identifier: "en_US_POSIX"))
+        }
         guard parts.count == 3, let schools = parts[0], let teachers = parts[1], let active = parts[2] else {
             throw .invalidArgument("rating weights are three numbers: schools,teachers,teachersActive (as 0.3,0.3,0.4)")
         }

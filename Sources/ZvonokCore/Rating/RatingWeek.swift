@@ -24,8 +24,8 @@ public struct RatingWeek: Sendable, Hashable, Comparable, CustomStringConvertibl
     public init(parsing text: String) throws(ZvonokError) {
         let parts = text.split(separator: "-", omittingEmptySubsequences: false)
         guard parts.count == 2, parts[0].count == 4, parts[1].count == 3, parts[1].first == "W",
-              parts[0].allSatisfy({ $0.isASCII && $0.isNumber }), parts[1].dropFirst().allSatisfy({ $0.isASCII && $0.isNumber }),
-              let year = Int(parts[0]), let week = Int(parts[1].dropFirst())
+            parts[0].allSatisfy({ $0.isASCII && $0.isNumber }), parts[1].dropFirst().allSatisfy({ $0.isASCII && $0.isNumber }),
+            let year = Int(parts[0]), let week = Int(parts[1].dropFirst())
         else { throw .invalidArgument("week must look like 2026-W47 (an ISO week), not '\(text)'") }
         try self.init(year: year, week: week)
     }

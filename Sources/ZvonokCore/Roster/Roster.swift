@@ -1,4 +1,3 @@
-
 /// A whole school as a regional information system exports it: classes, staff, students and guardians, each keyed
 /// by `externalId` (contract §3, `PUT /v1/schools/{id}/roster`). Rows that fail validation are kept as errors with
 /// their line, so that one bad row does not sink the rest.
@@ -79,11 +78,15 @@ public struct Roster: Sendable, Equatable {
                 let homeroom = Set(row.list("homeroom"))
                 guard homeroom.isSubset(of: classes) else { throw ZvonokError.invalidArgument("a homeroom class must also be in classes") }
                 staff.append(
-                    StaffRow(line: row.line, externalID: try row.externalID(), name: try Validation.name(try row.text("name")), role: role, classes: classes, homeroom: homeroom)
+                    StaffRow(
+                        line: row.line, externalID: try row.externalID(), name: try Validation.name(try row.text("name")), role: role,
+                        classes: classes, homeroom: homeroom)
                 )
             case "student":
                 students.append(
-                    StudentRow(line: row.line, externalID: try row.externalID(), name: try Validation.name(try row.text("name")), classID: try row.text("class"))
+                    StudentRow(
+                        line: row.line, externalID: try row.externalID(), name: try Validation.name(try row.text("name")),
+                        classID: try row.text("class"))
                 )
             case "guardian":
                 guardians.append(

@@ -40,7 +40,9 @@ struct AuditRoutes {
         let query = request.uri.queryParameters
         var filter = AuditStore.Filter(action: query.get("action").flatMap { $0.isEmpty ? nil : $0 })
         if let since = query.get("since") {
-            guard let date = Wire.parseTimestamp(since) else { throw .invalidArgument("since must be an RFC 3339 time, such as 2026-11-25T08:30:00Z") }
+            guard let date = Wire.parseTimestamp(since) else {
+                throw .invalidArgument("since must be an RFC 3339 time, such as 2026-11-25T08:30:00Z")
+            }
             filter.since = date
         }
         if let actor = query.get("actor"), !actor.isEmpty {

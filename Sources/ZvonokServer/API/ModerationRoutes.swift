@@ -27,7 +27,8 @@ struct ModerationRoutes {
     @Sendable func revisions(_ request: Request, context: ZvonokRequestContext) async throws -> Page<Wire.RevisionBody> {
         let caller = try context.requireIdentity()
         let (chatID, seq) = try Self.message(request, context: context)
-        guard let (chat, isMember) = try await moderation.chat(chatID, for: caller.personID), isMember || ChatPolicy.mayReview(chat, by: caller) else {
+        guard let (chat, isMember) = try await moderation.chat(chatID, for: caller.personID), isMember || ChatPolicy.mayReview(chat, by: caller)
+        else {
             throw ZvonokError.notFound("no such chat")
         }
         guard ChatPolicy.mayReview(chat, by: caller) else { throw ZvonokError.forbidden("only the admins over the chat read its revisions") }

@@ -57,7 +57,8 @@ struct PeopleRoutes {
         let homeroom = body.homeroom ?? false
         let (created, changes) = try await api.people.assignTeacher(staff, to: schoolClass, homeroom: homeroom, school: school, by: caller)
         await api.connections.membershipChanged(changes)
-        let answer = Wire.AssignmentBody(classId: PublicID.encode(.class, schoolClass.id), staffId: PublicID.encode(.person, staff.id), homeroom: homeroom)
+        let answer = Wire.AssignmentBody(
+            classId: PublicID.encode(.class, schoolClass.id), staffId: PublicID.encode(.person, staff.id), homeroom: homeroom)
         return EditedResponse(status: created ? .created : .ok, response: answer)
     }
 

@@ -7,9 +7,7 @@ import ZvonokStorage
 /// `GET /v1/ratings/weekly`: the ministry's weekly rating (contract §6), as JSON or, for `Accept: text/csv`, CSV.
 /// Who sees which rows is `RatingScope`'s to decide; the rules of every column are in `docs/rating.md`.
 struct RatingRoutes {
-    let api: APIContext
-    let ratings: RatingStore
-    let formula: RatingFormula
+    let ratings: WeeklyRatingService
     /// The clock that decides which week is in progress.
     var now: @Sendable () -> Date = { Date() }
 
@@ -19,33 +17,18 @@ struct RatingRoutes {
 
     @Sendable func weekly(_ request: Request, context: ZvonokRequestContext) async throws -> Response {
         let caller = try context.requireIdentity()
-        let query = request.uri.queryParameters
-        guard let levelText = query.get("level") else { throw ZvonokError.invalidArgument("level is required: region, municipality or school") }
-        guard let level = RatingLevel(rawValue: levelText) else { throw ZvonokError.invalidArgument("level must be region, municipality or school") }
-        let current = RatingWeek.containing(now())
-        let week = try query.get("week").map { text throws(ZvonokError) in try RatingWeek(parsing: text) } ?? current.previous
-        guard week <= current else { throw ZvonokError.invalidArgument("week \(week) has not begun yet (the current week is \(current))") }
-        let region = try query.get("region").map { code throws(ZvonokError) in
-            guard code.count == 2, code.allSatisfy({ $0.isASCII && $0.isNumber }) else { throw .invalidArgument("region must be a two-digit region code") }
-            return code
-        }
-        var municipality: Municipality?
-        if let text = query.get("municipality") {
-            guard level != .region else { throw ZvonokError.invalidArgument("municipality narrows the municipality and school levels only") }
-            guard let id = PublicID.decode(.municipality, text) else { throw ZvonokError.invalidArgument("municipality must be a municipality id (m…)") }
-            municipality = try await api.municipality(id)
-        }
-        let scope = try RatingScope(caller: caller, level: level, region: region, municipality: municipality)
-        if let counted = scope.countedRegion ?? scope.onlyRegion { _ = try await api.region(counted) }
-
-        let units = try await ratings.units(level, week: week, region: scope.countedRegion)
-        let rating = Rating(week: week, level: level, formula: formula, partial: week == current, units: units).filtered(scope.shows)
+        let parameters = request.uri.queryParameters
+        let query = try RatingQuery(
+            level: parameters.get("level"), week: parameters.get("week"), region: parameters.get("region"),
+            municipality: parameters.get("municipality"), now: now()
+        )
+        let rating = try await ratings.rating(query, for: caller)
         if Self.wantsCSV(request) {
             return Response(
                 status: .ok,
                 headers: [
                     .contentType: "text/csv; charset=utf-8",
-                    .contentDisposition: "attachment; filename=\"rating-\(week)-\(level.rawValue).csv\"",
+                    .contentDisposition: "attachment; filename=\"rating-\(rating.week)-\(rating.level.rawValue).csv\"",
                 ],
                 body: .init(byteBuffer: ByteBuffer(bytes: rating.csv))
             )

@@ -62,7 +62,7 @@ struct RosterRoutes {
 }
 
 /// An atomic upload refused for its bad rows: 400 with the contract's error body, and the rows beside it.
-struct RosterRejection: HTTPResponseError {
+struct RosterRejection: ResponseCarryingError {
     let errors: [Roster.RowError]
     var status: HTTPResponse.Status { .badRequest }
 
@@ -76,7 +76,8 @@ struct RosterRejection: HTTPResponseError {
 
     func response(from request: Request, context: some RequestContext) throws -> Response {
         let body = RejectionBody(
-            error: .init(code: ErrorCode.invalidArgument.rawValue, message: "\(errors.count) rows were refused; with atomic=true nothing was applied"),
+            error: .init(
+                code: ErrorCode.invalidArgument.rawValue, message: "\(errors.count) rows were refused; with atomic=true nothing was applied"),
             errors: errors.map { .init(line: $0.line, message: $0.message) }
         )
         return Response(

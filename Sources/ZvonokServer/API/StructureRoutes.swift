@@ -26,7 +26,8 @@ struct StructureRoutes {
         let caller = try context.requireIdentity()
         guard caller.role == .ministry else { throw ZvonokError.forbidden("only the ministry creates regions") }
         let body = try await request.decodeBody(Body.NewRegion.self, context: context)
-        let region = try await api.structure.createRegion(code: try Validation.regionCode(body.code), name: try Validation.name(body.name), by: caller)
+        let region = try await api.structure.createRegion(
+            code: try Validation.regionCode(body.code), name: try Validation.name(body.name), by: caller)
         return EditedResponse(status: .created, response: Wire.RegionBody(region))
     }
 

@@ -1,8 +1,8 @@
 public import Hummingbird
 import HummingbirdCore
 import HummingbirdTLS
-import NIOCore
 public import Logging
+import NIOCore
 public import ServiceLifecycle
 public import ZvonokStorage
 
@@ -23,8 +23,9 @@ public enum ZvonokApplication {
 
     /// The application alone (for tests); migrations run before the server accepts connections.
     public static func build(configuration: ServerConfiguration, database: Database, logger: Logger) throws -> some ApplicationProtocol {
-        try build(configuration: configuration, database: database, logger: logger,
-                  hub: MessagingHub(database: database, configuration: configuration, logger: logger))
+        try build(
+            configuration: configuration, database: database, logger: logger,
+            hub: MessagingHub(database: database, configuration: configuration, logger: logger))
     }
 
     static func build(configuration: ServerConfiguration, database: Database, logger: Logger, hub: MessagingHub) throws -> some ApplicationProtocol {
@@ -48,7 +49,8 @@ public enum ZvonokApplication {
     static func server(configuration: ServerConfiguration, router: Router<ZvonokRequestContext>, hub: MessagingHub) throws -> HTTPServerBuilder {
         let upgradeResponder = router.buildResponder()
         // Behind a proxy every connection comes from the proxy's address: counting them would cap the whole server.
-        let addresses = configuration.trustProxyHeaders || configuration.maximumConnectionsPerAddress == 0
+        let addresses =
+            configuration.trustProxyHeaders || configuration.maximumConnectionsPerAddress == 0
             ? nil : ConnectionsPerAddress(limit: configuration.maximumConnectionsPerAddress)
         let http1 = HTTP1Channel.Configuration(idleTimeout: TimeAmount(configuration.idleTimeout))
         let plain = HTTPServerBuilder { responder in
@@ -63,11 +65,13 @@ public enum ZvonokApplication {
 
     /// Every route, with the middleware in front of them.
     public static func makeRouter(configuration: ServerConfiguration, database: Database, logger: Logger) -> Router<ZvonokRequestContext> {
-        makeRouter(configuration: configuration, database: database, logger: logger,
-                   hub: MessagingHub(database: database, configuration: configuration, logger: logger))
+        makeRouter(
+            configuration: configuration, database: database, logger: logger,
+            hub: MessagingHub(database: database, configuration: configuration, logger: logger))
     }
 
-    static func makeRouter(configuration: ServerConfiguration, database: Database, logger: Logger, hub: MessagingHub) -> Router<ZvonokRequestContext> {
+    static func makeRouter(configuration: ServerConfiguration, database: Database, logger: Logger, hub: MessagingHub) -> Router<ZvonokRequestContext>
+    {
         let router = Router(context: ZvonokRequestContext.self)
         let routeTable = MethodNotAllowedMiddleware.RouteTable()
         router.add(middleware: ErrorMiddleware(logger: logger))
@@ -86,7 +90,7 @@ public enum ZvonokApplication {
         HistoryRoutes(messages: MessageStore(database: database), chats: ChatStore(database: database)).register(on: authenticated)
         AuditRoutes(audit: AuditStore(database: database)).register(on: authenticated)
         ModerationRoutes(api: api, moderation: ModerationStore(database: database)).register(on: authenticated)
-        RatingRoutes(api: api, ratings: RatingStore(database: database), formula: configuration.ratingFormula).register(on: authenticated)
+        RatingRoutes(ratings: WeeklyRatingService(database: database, formula: configuration.ratingFormula)).register(on: authenticated)
         WebSocketRoutes(hub: hub).register(on: authenticated)
         routeTable.load(router.routes)
         return router

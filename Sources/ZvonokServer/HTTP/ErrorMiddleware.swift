@@ -7,6 +7,7 @@ import ZvonokStorage
 
 /// Gives every failed request the contract's error body, `{"error": {"code": …, "message": …}}`: Zvonok's own
 /// errors, Hummingbird's (unknown route, body too large), undecodable bodies, and — logged, never shown — the rest.
+/// A `ResponseCarryingError` answers for itself.
 struct ErrorMiddleware: RouterMiddleware {
     typealias Context = ZvonokRequestContext
     let logger: Logger
@@ -16,7 +17,7 @@ struct ErrorMiddleware: RouterMiddleware {
             return try await next(request, context)
         } catch let error as ZvonokError {
             return Self.response(for: error)
-        } catch let error as RosterRejection {
+        } catch let error as any ResponseCarryingError {
             throw error
         } catch let error as HTTPError {
             return Self.response(for: Self.translate(error))

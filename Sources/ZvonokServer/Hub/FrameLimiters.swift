@@ -7,7 +7,8 @@ struct FrameLimiters: Sendable {
 
     init(_ configuration: ServerConfiguration) {
         var rates = configuration.frameRates
-        rates[.send] = configuration.sendRate > 0
+        rates[.send] =
+            configuration.sendRate > 0
             ? FrameRate(perSecond: configuration.sendRate, burst: configuration.sendBurst)
             : .unlimited
         limiters = rates.filter { !$0.value.isUnlimited }.mapValues { rate in

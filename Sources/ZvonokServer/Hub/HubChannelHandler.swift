@@ -37,8 +37,9 @@ final class HubChannelHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
-        let connection = HubConnection(personID: session.identity.personID, tokenID: session.tokenID, channel: context.channel,
-                                       drains: hub.drains.drains(of: context.eventLoop), closeGrace: hub.closeGrace)
+        let connection = HubConnection(
+            personID: session.identity.personID, tokenID: session.tokenID, channel: context.channel,
+            drains: hub.drains.drains(of: context.eventLoop), closeGrace: hub.closeGrace)
         let handler = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         let inbox = HubInbox { [eventLoop = context.eventLoop] in
             eventLoop.execute { handler.value.0.resumeReading(context: handler.value.1) }

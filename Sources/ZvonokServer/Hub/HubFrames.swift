@@ -91,7 +91,7 @@ enum HubFrames {
         // A JSON true would pass as 1, and a fraction would be truncated: neither is a seq. (`is Bool` cannot
         // tell: Foundation bridges the numbers 0 and 1 to Bool too.)
         guard let number = object[key] as? NSNumber, type(of: number) != booleanType,
-              let value = Int64(exactly: number.doubleValue), value >= minimum
+            let value = Int64(exactly: number.doubleValue), value >= minimum
         else { throw .invalidArgument("\(key) must be a whole number from \(minimum)") }
         return value
     }

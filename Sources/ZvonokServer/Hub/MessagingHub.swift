@@ -1,8 +1,8 @@
 import Logging
 import Metrics
 import NIOCore
-import Synchronization
 import NIOWebSocket
+import Synchronization
 import ZvonokCore
 import ZvonokStorage
 
@@ -67,7 +67,9 @@ final class MessagingHub: OpenConnections, Sendable {
         // never delivered again.
         let committed = Counter(label: "zvonok_messages_committed", dimensions: [("node", configuration.nodeName)])
         let deliveries = Counter(label: "zvonok_message_deliveries", dimensions: [("node", configuration.nodeName)])
-        self.committer = GroupCommitter(maximumBatch: configuration.commitBatch, maximumInFlight: configuration.commitsInFlight, commit: { try await messages.commit($0) }) { batch in
+        self.committer = GroupCommitter(
+            maximumBatch: configuration.commitBatch, maximumInFlight: configuration.commitsInFlight, commit: { try await messages.commit($0) }
+        ) { batch in
             committed.increment(by: batch.count { $0.isNew })
             let (delivered, ranges) = await delivery.deliverCommitted(batch)
             deliveries.increment(by: delivered)

@@ -32,7 +32,11 @@ extension Database {
             handoff.giveUp()
         }
         defer { timer.cancel() }
-        let lease = await withTaskCancellationHandler { await handoff.borrow() } onCancel: { handoff.giveUp() }
+        let lease = await withTaskCancellationHandler {
+            await handoff.borrow()
+        } onCancel: {
+            handoff.giveUp()
+        }
         let connection: PostgresConnection
         switch lease {
         case .success(let leased):

@@ -32,7 +32,8 @@ extension Database {
                     """,
                     logger: logger
                 )
-                let statements = try await stranded.decode(Bool.self).first(where: { _ in true }) == true
+                let statements =
+                    try await stranded.decode(Bool.self).first(where: { _ in true }) == true
                     ? partition.creationMovingStrandedRows : [partition.creation]
                 for statement in statements { try await transaction.query(PostgresQuery(unsafeSQL: statement), logger: logger) }
                 let moved = statements.count > 1

@@ -24,13 +24,7 @@ public struct RatingStore: Sendable {
             try await connection.query("SET LOCAL work_mem = '64MB'", logger: database.logger)
             let rows = try await connection.query(Self.query(level: level, week: week, scope: scope), logger: database.logger)
             var units: [RatingUnit] = []
-            for try await row in rows.decode((String, String, Int64?, String, Int, Int, Int, Int, Int, Int, Int, Int, Int, Int, Int).self) {
-                var counts = RatingCounts()
-                (counts.schoolsListed, counts.schoolsRegistered, counts.schoolsActive, counts.teachersListed, counts.teachersRegistered,
-                 counts.teachersActive, counts.teachersEngaged, counts.studentsRegistered, counts.guardiansRegistered,
-                 counts.messages, counts.chatsActive) = (row.4, row.5, row.6, row.7, row.8, row.9, row.10, row.11, row.12, row.13, row.14)
-                units.append(RatingUnit(key: row.0, name: row.3, regionCode: row.1, municipalityID: row.2, counts: counts))
-            }
+            for try await row in rows { units.append(try RatingUnit(columnsOf: row)) }
             return units
         }
     }
@@ -114,13 +108,47 @@ public struct RatingStore: Sendable {
             FROM schools s, bounds b WHERE b.level = 'school' AND s.created_at < b.week_end AND s.region_code = b.scope
         )
         SELECT u.key, u.region_code, u.municipality_id, u.name,
-               coalesce(us.schools_listed, 0)::bigint, coalesce(us.schools_registered, 0)::bigint, coalesce(us.schools_active, 0)::bigint,
-               coalesce(us.teachers_listed, 0)::bigint, coalesce(us.teachers_registered, 0)::bigint, coalesce(us.teachers_active, 0)::bigint,
-               coalesce(us.teachers_engaged, 0)::bigint, coalesce(us.students_registered, 0)::bigint, coalesce(us.guardians_registered, 0)::bigint,
-               coalesce(cw.messages, 0)::bigint, coalesce(cw.chats_active, 0)::bigint
+               coalesce(us.schools_listed, 0)::bigint AS schools_listed,
+               coalesce(us.schools_registered, 0)::bigint AS schools_registered,
+               coalesce(us.schools_active, 0)::bigint AS schools_active,
+               coalesce(us.teachers_listed, 0)::bigint AS teachers_listed,
+               coalesce(us.teachers_registered, 0)::bigint AS teachers_registered,
+               coalesce(us.teachers_active, 0)::bigint AS teachers_active,
+               coalesce(us.teachers_engaged, 0)::bigint AS teachers_engaged,
+               coalesce(us.students_registered, 0)::bigint AS students_registered,
+               coalesce(us.guardians_registered, 0)::bigint AS guardians_registered,
+               coalesce(cw.messages, 0)::bigint AS messages,
+               coalesce(cw.chats_active, 0)::bigint AS chats_active
         FROM units u
         LEFT JOIN unit_schools us ON us.unit = u.unit
         LEFT JOIN chat_week cw ON cw.unit = u.unit
         """
+    }
+}
+
+extension RatingUnit {
+    /// A row of `RatingStore.query`, read by column name.
+    fileprivate init(columnsOf row: PostgresRow) throws {
+        let columns = row.makeRandomAccess()
+        func count(_ column: String) throws -> Int { try columns[column].decode(Int.self) }
+        var counts = RatingCounts()
+        counts.schoolsListed = try count("schools_listed")
+        counts.schoolsRegistered = try count("schools_registered")
+        counts.schoolsActive = try count("schools_active")
+        counts.teachersListed = try count("teachers_listed")
+        counts.teachersRegistered = try count("teachers_registered")
+        counts.teachersActive = try count("teachers_active")
+        counts.teachersEngaged = try count("teachers_engaged")
+        counts.studentsRegistered = try count("students_registered")
+        counts.guardiansRegistered = try count("guardians_registered")
+        counts.messages = try count("messages")
+        counts.chatsActive = try count("chats_active")
+        self.init(
+            key: try columns["key"].decode(String.self),
+            name: try columns["name"].decode(String.self),
+            regionCode: try columns["region_code"].decode(String.self),
+            municipalityID: try columns["municipality_id"].decode(Int64?.self),
+            counts: counts
+        )
     }
 }

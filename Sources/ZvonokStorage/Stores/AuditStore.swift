@@ -71,4 +71,3 @@ public struct AuditStore: Sendable {
         return entries
     }
 }
-

@@ -39,6 +39,19 @@ public struct CredentialStore: Sendable {
         Data(SHA256.hash(data: Data(secret.utf8)))
     }
 
+    /// Voids the people's unused invites and issues one fresh code each, in one transaction; returns the codes in
+    /// order. Their tokens stay valid and nothing is audited: this renews the sign-in links of fixtures such as the
+    /// demo region on every start, unlike an admin's reissue (`PeopleStore.reissueInvite`), which ends sessions.
+    public func renewInvites(of personIDs: [Int64], lifetime: Duration) async throws -> [String] {
+        try await database.transaction { connection in
+            try await connection.query(
+                "UPDATE invites SET voided_at = now() WHERE person_id = ANY (\(personIDs)) AND used_at IS NULL AND voided_at IS NULL",
+                logger: database.logger
+            )
+            return try await Self.issueInvites(to: personIDs, lifetime: lifetime, on: connection, logger: database.logger)
+        }
+    }
+
     /// Issues a fresh invite code to each person, stored hashed, valid for `lifetime`; returns the codes in order.
     static func issueInvites(to personIDs: [Int64], lifetime: Duration, on connection: PostgresConnection, logger: Logger) async throws -> [String] {
         let codes = personIDs.map { _ in InviteCode.generate() }

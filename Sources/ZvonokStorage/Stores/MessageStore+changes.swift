@@ -51,7 +51,8 @@ extension MessageStore {
         try await database.transaction { connection in
             let message = try await lock(chat: chat, seq: seq, for: caller.personID, on: connection)
             guard ChatPolicy.mayDelete(authoredBy: message.senderID, role: message.senderRole, in: message.chat, by: caller) else {
-                throw ZvonokError.forbidden("only the author, the class's teachers and the admins over the chat delete a message; an admin's only admins")
+                throw ZvonokError.forbidden(
+                    "only the author, the class's teachers and the admins over the chat delete a message; an admin's only admins")
             }
             if let deletedAt = message.deletedAt {
                 return Change(chatID: chat, seq: seq, text: "", at: deletedAt, changed: false)
@@ -140,7 +141,9 @@ extension MessageStore {
     }
 
     /// Keeps the message's text as it was before `change`, made by `person`.
-    private func keepRevision(of message: LockedMessage, _ change: ModerationStore.Revision.Change, by person: Int64, on connection: PostgresConnection) async throws {
+    private func keepRevision(
+        of message: LockedMessage, _ change: ModerationStore.Revision.Change, by person: Int64, on connection: PostgresConnection
+    ) async throws {
         try await connection.query(
             """
             INSERT INTO message_revisions (chat_id, seq, change, text, by_id)

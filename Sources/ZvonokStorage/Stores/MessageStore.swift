@@ -37,12 +37,14 @@ public struct MessageStore: Sendable {
         try await database.translatingErrors {
             for try await (position, chat, seq, sentAt, isNew, text, refused) in rows.decode((Int, Int64, Int64, Int64, Bool, String?, Bool).self) {
                 let message = batch[position - 1]
-                committed[position - 1] = refused
+                committed[position - 1] =
+                    refused
                     ? .failure(.forbidden("you can no longer post in this chat"))
-                    : .success(CommittedMessage(
-                        chatID: chat, seq: seq, senderID: message.senderID, cid: message.cid, text: text ?? message.text,
-                        sentAtMilliseconds: sentAt, isNew: isNew
-                    ))
+                    : .success(
+                        CommittedMessage(
+                            chatID: chat, seq: seq, senderID: message.senderID, cid: message.cid, text: text ?? message.text,
+                            sentAtMilliseconds: sentAt, isNew: isNew
+                        ))
             }
         }
         return try committed.map { message in
@@ -123,7 +125,8 @@ extension MessageStore {
         let rows = try await database.query(query)
         var messages: [StoredMessage] = []
         for try await (chat, seq, sender, text, sentAt, editedAt, deletedAt) in rows.decode((Int64, Int64, Int64, String, Date, Date?, Date?).self) {
-            messages.append(StoredMessage(chatID: chat, seq: seq, senderID: sender, text: text, sentAt: sentAt, editedAt: editedAt, deletedAt: deletedAt))
+            messages.append(
+                StoredMessage(chatID: chat, seq: seq, senderID: sender, text: text, sentAt: sentAt, editedAt: editedAt, deletedAt: deletedAt))
         }
         return messages
     }

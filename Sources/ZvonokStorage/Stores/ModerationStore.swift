@@ -73,7 +73,8 @@ public struct ModerationStore: Sendable {
         )
         var revisions: [Revision] = []
         for try await (id, change, text, by, at) in rows.decode((Int64, String, String, Int64, Date).self) {
-            revisions.append(Revision(id: id, chatID: chat, seq: seq, change: Revision.Change(rawValue: change) ?? .edit, text: text, byID: by, at: at))
+            revisions.append(
+                Revision(id: id, chatID: chat, seq: seq, change: Revision.Change(rawValue: change) ?? .edit, text: text, byID: by, at: at))
         }
         return revisions
     }
@@ -124,14 +125,18 @@ public struct ModerationStore: Sendable {
                 "UPDATE message_reports SET closed_at = now(), closed_by = \(admin.personID) WHERE id = \(report.id) AND closed_at IS NULL RETURNING id",
                 logger: database.logger
             )
-            guard try await rows.decode(Int64.self).first(where: { _ in true }) != nil else { throw ZvonokError.conflict("the report is closed already") }
+            guard try await rows.decode(Int64.self).first(where: { _ in true }) != nil else {
+                throw ZvonokError.conflict("the report is closed already")
+            }
             try await audit(admin, "report.close", id: report.id, chat: report.chatID, seq: report.seq, at: report.placement, on: connection)
         }
         guard let closed = try await self.report(id: report.id) else { throw ZvonokError(.internal, "a report vanished") }
         return closed
     }
 
-    private func audit(_ actor: Identity, _ action: String, id: Int64, chat: Int64, seq: Int64, at placement: Placement, on connection: PostgresConnection) async throws {
+    private func audit(
+        _ actor: Identity, _ action: String, id: Int64, chat: Int64, seq: Int64, at placement: Placement, on connection: PostgresConnection
+    ) async throws {
         try await AuditTrail.record(
             actor, action, object: PublicID.encode(.report, id), at: placement,
             details: ["message": .text("\(PublicID.encode(.chat, chat)).\(seq)")], on: connection, logger: database.logger
@@ -148,10 +153,11 @@ public struct ModerationStore: Sendable {
     private func reports(_ rows: PostgresRowSequence) async throws -> [Report] {
         var reports: [Report] = []
         for try await row in rows.decode((Int64, Int64, Int64, Int64, String, Date, Date?, Int64?, Int64, String, Bool, String, Int64, Int64).self) {
-            reports.append(Report(
-                id: row.0, chatID: row.1, seq: row.2, reporterID: row.3, reason: row.4, createdAt: row.5, closedAt: row.6, closedByID: row.7,
-                senderID: row.8, text: row.9, deleted: row.10, placement: Placement(regionCode: row.11, municipalityID: row.12, schoolID: row.13)
-            ))
+            reports.append(
+                Report(
+                    id: row.0, chatID: row.1, seq: row.2, reporterID: row.3, reason: row.4, createdAt: row.5, closedAt: row.6, closedByID: row.7,
+                    senderID: row.8, text: row.9, deleted: row.10, placement: Placement(regionCode: row.11, municipalityID: row.12, schoolID: row.13)
+                ))
         }
         return reports
     }

@@ -68,7 +68,9 @@ public struct PeopleStore: Sendable {
             details["externalId"] = new.externalID.map(AuditEntry.Value.text)
             details["classId"] = new.classID.map { .text(PublicID.encode(.class, $0)) }
             details["studentId"] = new.studentID.map { .text(PublicID.encode(.person, $0)) }
-            try await AuditTrail.record(actor, "person.create", object: PublicID.encode(.person, id), at: person.placement, details: details, on: connection, logger: database.logger)
+            try await AuditTrail.record(
+                actor, "person.create", object: PublicID.encode(.person, id), at: person.placement, details: details, on: connection,
+                logger: database.logger)
             return Created(person: person, inviteCode: code, changes: changes)
         }
     }
@@ -97,7 +99,9 @@ public struct PeopleStore: Sendable {
 
     /// Assigns a staff member to a class (or changes whether they are its homeroom teacher; a class has at most one,
     /// so naming a new one steps the previous one down). Returns whether the assignment is new, and the chat changes.
-    public func assignTeacher(_ staff: Person, to schoolClass: SchoolClass, homeroom: Bool, school: School, by actor: Identity) async throws -> (created: Bool, changes: [MembershipChange]) {
+    public func assignTeacher(
+        _ staff: Person, to schoolClass: SchoolClass, homeroom: Bool, school: School, by actor: Identity
+    ) async throws -> (created: Bool, changes: [MembershipChange]) {
         try await database.transaction { connection in
             if homeroom {
                 try await connection.query(
@@ -117,14 +121,16 @@ public struct PeopleStore: Sendable {
             let changes = try await Self.syncSchool(school.id, on: connection, logger: database.logger)
             try await AuditTrail.record(
                 actor, "class.assign_teacher", object: PublicID.encode(.person, staff.id), at: school.placement,
-                details: ["classId": .text(PublicID.encode(.class, schoolClass.id)), "homeroom": .flag(homeroom)], on: connection, logger: database.logger
+                details: ["classId": .text(PublicID.encode(.class, schoolClass.id)), "homeroom": .flag(homeroom)], on: connection,
+                logger: database.logger
             )
             return (created, changes)
         }
     }
 
     /// Takes a staff member off a class.
-    public func unassignTeacher(_ staff: Person, from schoolClass: SchoolClass, school: School, by actor: Identity) async throws -> [MembershipChange] {
+    public func unassignTeacher(_ staff: Person, from schoolClass: SchoolClass, school: School, by actor: Identity) async throws -> [MembershipChange]
+    {
         try await database.transaction { connection in
             try await connection.query(
                 "DELETE FROM class_teachers WHERE class_id = \(schoolClass.id) AND person_id = \(staff.id)",
@@ -147,7 +153,9 @@ public struct PeopleStore: Sendable {
             let changes = try await Self.syncSchool(schoolClass.schoolID, on: connection, logger: database.logger)
             var details: [String: AuditEntry.Value] = ["toClassId": .text(PublicID.encode(.class, schoolClass.id))]
             details["fromClassId"] = student.classID.map { .text(PublicID.encode(.class, $0)) }
-            try await AuditTrail.record(actor, "student.move", object: PublicID.encode(.person, student.id), at: student.placement, details: details, on: connection, logger: database.logger)
+            try await AuditTrail.record(
+                actor, "student.move", object: PublicID.encode(.person, student.id), at: student.placement, details: details, on: connection,
+                logger: database.logger)
             return changes
         }
     }
@@ -193,7 +201,9 @@ public struct PeopleStore: Sendable {
 
     /// A person who has not been removed.
     public func person(id: Int64) async throws -> Person? {
-        try await people(PostgresQuery(unsafeSQL: "SELECT \(Self.columns) FROM people p WHERE p.id = $1 AND p.removed_at IS NULL", binds: try binds(id))).first
+        try await people(
+            PostgresQuery(unsafeSQL: "SELECT \(Self.columns) FROM people p WHERE p.id = $1 AND p.removed_at IS NULL", binds: try binds(id))
+        ).first
     }
 
     /// The groups of people the API lists.

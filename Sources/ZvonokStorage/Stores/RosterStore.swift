@@ -40,7 +40,9 @@ public struct RosterStore: Sendable {
                 "created": .number(outcome.created), "updated": .number(outcome.updated),
                 "unchanged": .number(outcome.unchanged), "failed": .number(outcome.failed),
             ]
-            try await AuditTrail.record(actor, "roster.upload", object: PublicID.encode(.school, school.id), at: school.placement, details: details, on: connection, logger: database.logger)
+            try await AuditTrail.record(
+                actor, "roster.upload", object: PublicID.encode(.school, school.id), at: school.placement, details: details, on: connection,
+                logger: database.logger)
             return outcome
         }
     }

@@ -80,7 +80,9 @@ extension RosterUpload {
         outcome.changes = try await syncMembership(database)
     }
 
-    private func replaceAssignments(classIDs: [String: Int64], personIDs: [String: Int64], _ database: (connection: PostgresConnection, logger: Logger)) async throws {
+    private func replaceAssignments(
+        classIDs: [String: Int64], personIDs: [String: Int64], _ database: (connection: PostgresConnection, logger: Logger)
+    ) async throws {
         let staff = plannedPeople.filter { $0.role.isStaff && $0.linksChanged }
         guard !staff.isEmpty else { return }
         let staffIDs = staff.map { personIDs[$0.externalID] ?? 0 }
@@ -119,7 +121,9 @@ extension RosterUpload {
         )
     }
 
-    private mutating func issueInvites(for created: [PlannedPerson], personIDs: [String: Int64], lifetime: Duration, _ database: (connection: PostgresConnection, logger: Logger)) async throws {
+    private mutating func issueInvites(
+        for created: [PlannedPerson], personIDs: [String: Int64], lifetime: Duration, _ database: (connection: PostgresConnection, logger: Logger)
+    ) async throws {
         guard !created.isEmpty else { return }
         let ids = created.map { personIDs[$0.externalID] ?? 0 }
         let codes = try await CredentialStore.issueInvites(to: ids, lifetime: lifetime, on: database.connection, logger: database.logger)

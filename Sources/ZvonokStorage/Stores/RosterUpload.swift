@@ -96,7 +96,8 @@ struct RosterUpload {
 
     mutating func plan(_ roster: Roster) {
         outcome.errors = roster.errors
-        var classKeys = Dictionary(classes.map { ("\($0.value.year)|\($0.value.grade)|\($0.value.letter)", $0.key) }, uniquingKeysWith: { first, _ in first })
+        var classKeys = Dictionary(
+            classes.map { ("\($0.value.year)|\($0.value.grade)|\($0.value.letter)", $0.key) }, uniquingKeysWith: { first, _ in first })
         var seenClasses: Set<String> = []
         for row in roster.classes {
             let key = "\(row.year)|\(row.grade)|\(row.letter)"
@@ -175,14 +176,21 @@ struct RosterUpload {
         return true
     }
 
-    private mutating func planPerson(_ externalID: String, role: Role, name: String, classExternalID: String?, classes wanted: [(String, Bool)], students: [String]) {
+    private mutating func planPerson(
+        _ externalID: String, role: Role, name: String, classExternalID: String?, classes wanted: [(String, Bool)], students: [String]
+    ) {
         guard let existing = people[externalID] else {
-            plannedPeople.append(PlannedPerson(externalID: externalID, role: role, name: name, classExternalID: classExternalID, classes: wanted, students: students, isNew: true, isChanged: true, linksChanged: true))
+            plannedPeople.append(
+                PlannedPerson(
+                    externalID: externalID, role: role, name: name, classExternalID: classExternalID, classes: wanted, students: students,
+                    isNew: true, isChanged: true, linksChanged: true))
             outcome.created += 1
             return
         }
         let classID = classExternalID.flatMap { classes[$0]?.id }
-        let fieldsChanged = existing.role != role || existing.name != name || existing.removed || (role == .student && (classID == nil || classID != existing.classID))
+        let fieldsChanged =
+            existing.role != role || existing.name != name || existing.removed
+            || (role == .student && (classID == nil || classID != existing.classID))
         let linksChanged: Bool
         switch role {
         case .guardian:
@@ -190,12 +198,16 @@ struct RosterUpload {
             linksChanged = wantedStudents.contains(nil) || Set(wantedStudents.compactMap { $0 }) != (links[existing.id] ?? [])
         case .teacher, .schoolAdmin:
             let wantedClasses = wanted.map { (classes[$0.0]?.id, $0.1) }
-            linksChanged = wantedClasses.contains { $0.0 == nil }
+            linksChanged =
+                wantedClasses.contains { $0.0 == nil }
                 || Dictionary(wantedClasses.map { ($0.0!, $0.1) }, uniquingKeysWith: { $0 || $1 }) != (assignments[existing.id] ?? [:])
         default:
             linksChanged = false
         }
-        plannedPeople.append(PlannedPerson(externalID: externalID, role: role, name: name, classExternalID: classExternalID, classes: wanted, students: students, isNew: false, isChanged: fieldsChanged, linksChanged: linksChanged))
+        plannedPeople.append(
+            PlannedPerson(
+                externalID: externalID, role: role, name: name, classExternalID: classExternalID, classes: wanted, students: students, isNew: false,
+                isChanged: fieldsChanged, linksChanged: linksChanged))
         if fieldsChanged || linksChanged { outcome.updated += 1 } else { outcome.unchanged += 1 }
     }
 

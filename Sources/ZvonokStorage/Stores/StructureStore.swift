@@ -16,7 +16,9 @@ public struct StructureStore: Sendable {
     public func createRegion(code: String, name: String, by actor: Identity) async throws -> Region {
         try await database.transaction { connection in
             try await connection.query("INSERT INTO regions (code, name) VALUES (\(code), \(name))", logger: database.logger)
-            try await AuditTrail.record(actor, "region.create", object: code, at: Placement(regionCode: code), details: ["name": .text(name)], on: connection, logger: database.logger)
+            try await AuditTrail.record(
+                actor, "region.create", object: code, at: Placement(regionCode: code), details: ["name": .text(name)], on: connection,
+                logger: database.logger)
             return Region(code: code, name: name)
         }
     }
@@ -68,7 +70,9 @@ public struct StructureStore: Sendable {
     static let municipalityColumns = "id, region_code, name, external_id"
 
     public func municipality(id: Int64) async throws -> Municipality? {
-        try await municipalities(PostgresQuery(unsafeSQL: "SELECT \(Self.municipalityColumns) FROM municipalities WHERE id = $1", binds: try binds(id))).first
+        try await municipalities(
+            PostgresQuery(unsafeSQL: "SELECT \(Self.municipalityColumns) FROM municipalities WHERE id = $1", binds: try binds(id))
+        ).first
     }
 
     public func municipalities(regionCode: String, after: Int64, limit: Int) async throws -> [Municipality] {
@@ -142,7 +146,9 @@ public struct StructureStore: Sendable {
 
     private func schools(_ query: PostgresQuery) async throws -> [School] {
         var result: [School] = []
-        for try await (id, region, municipality, name, external) in try await database.query(query).decode((Int64, String, Int64, String, String?).self) {
+        for try await (id, region, municipality, name, external) in try await database.query(query).decode(
+            (Int64, String, Int64, String, String?).self)
+        {
             result.append(School(id: id, regionCode: region, municipalityID: municipality, name: name, externalID: external))
         }
         return result
@@ -151,9 +157,12 @@ public struct StructureStore: Sendable {
     // MARK: Classes
 
     /// Creates a class with its `class` and `class_parents` chats.
-    public func createClass(in school: School, grade: Int, letter: String, year: String, externalID: String?, by actor: Identity) async throws -> SchoolClass {
+    public func createClass(
+        in school: School, grade: Int, letter: String, year: String, externalID: String?, by actor: Identity
+    ) async throws -> SchoolClass {
         try await database.transaction { connection in
-            let created = try await Self.insertClass(in: school, grade: grade, letter: letter, year: year, externalID: externalID, on: connection, database: database)
+            let created = try await Self.insertClass(
+                in: school, grade: grade, letter: letter, year: year, externalID: externalID, on: connection, database: database)
             try await AuditTrail.record(
                 actor, "class.create", object: PublicID.encode(.class, created.id), at: school.placement,
                 details: ["grade": .number(grade), "letter": .text(letter), "year": .text(year)], on: connection, logger: database.logger
@@ -209,7 +218,9 @@ public struct StructureStore: Sendable {
 
     private func classes(_ query: PostgresQuery) async throws -> [SchoolClass] {
         var result: [SchoolClass] = []
-        for try await (id, school, grade, letter, year, external) in try await database.query(query).decode((Int64, Int64, Int, String, String, String?).self) {
+        for try await (id, school, grade, letter, year, external) in try await database.query(query).decode(
+            (Int64, Int64, Int, String, String, String?).self)
+        {
             result.append(SchoolClass(id: id, schoolID: school, grade: grade, letter: letter, year: year, externalID: external))
         }
         return result

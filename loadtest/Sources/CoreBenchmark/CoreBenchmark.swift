@@ -67,7 +67,10 @@ enum CoreBenchmark {
         for index in 0..<sessions {
             hub.register(QueueSink(pending: pending), person: Int64(index), chats: [Int64(index % chats)])
         }
-        let frame = Frame(Array(#"{"type":"msg","chat":"c17","seq":12345,"id":"c17.12345","from":"p42","text":"Завтра контрольная","ts":"2026-11-25T08:30:00.000Z"}"#.utf8))
+        let frame = Frame(
+            Array(
+                #"{"type":"msg","chat":"c17","seq":12345,"id":"c17.12345","from":"p42","text":"Завтра контрольная","ts":"2026-11-25T08:30:00.000Z"}"#
+                    .utf8))
 
         var delivered = 0
         var written = 0

@@ -79,10 +79,12 @@ struct ConnectCommand: AsyncParsableCommand {
         for index in 0..<processes {
             let child = Process()
             child.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
-            var arguments = ["connect", "--server", server.server, "--setup", setupPath, "--connections", "\(connections)",
-                             "--processes", "\(processes)", "--worker", "\(index)", "--worker-report", "\(directory)/\(index).json",
-                             "--duration", "\(options.duration)", "--threads", "\(options.threads)",
-                             "--source-addresses", "\(options.sourceAddresses)", "--connect-concurrency", "\(max(1, options.connectConcurrency / processes))"]
+            var arguments = [
+                "connect", "--server", server.server, "--setup", setupPath, "--connections", "\(connections)",
+                "--processes", "\(processes)", "--worker", "\(index)", "--worker-report", "\(directory)/\(index).json",
+                "--duration", "\(options.duration)", "--threads", "\(options.threads)",
+                "--source-addresses", "\(options.sourceAddresses)", "--connect-concurrency", "\(max(1, options.connectConcurrency / processes))",
+            ]
             if index > 0 || options.quiet { arguments.append("--quiet") }
             child.arguments = arguments
             try child.run()

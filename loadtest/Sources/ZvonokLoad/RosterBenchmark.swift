@@ -44,7 +44,8 @@ struct RosterBenchmark: AsyncParsableCommand {
             let start = ContinuousClock.now
             let answer = try await api.send(.PUT, "/v1/schools/\(target.id)/roster", text: csv.text, contentType: "text/csv", token: target.admin)
             let elapsed = (ContinuousClock.now - start).milliseconds
-            print(String(format: "first upload:  %8.1f ms  created=%@ failed=%@", elapsed, "\(answer["created"] ?? "?")", "\(answer["failed"] ?? "?")"))
+            print(
+                String(format: "first upload:  %8.1f ms  created=%@ failed=%@", elapsed, "\(answer["created"] ?? "?")", "\(answer["failed"] ?? "?")"))
             first = attempt == 0 ? elapsed : min(first, elapsed)
         }
         var repeated = Double.infinity

@@ -24,7 +24,11 @@ struct RunOptions: ParsableArguments {
     @Option(help: "Event loop threads of the load generator.")
     var threads: Int = ProcessInfo.processInfo.activeProcessorCount
 
-    @Option(name: .customLong("node"), help: "A hub node's base URL to spread WebSocket connections over, person by person; repeat for several nodes sharing one database (loopback only). Default: --server.")
+    @Option(
+        name: .customLong("node"),
+        help:
+            "A hub node's base URL to spread WebSocket connections over, person by person; repeat for several nodes sharing one database (loopback only). Default: --server."
+    )
     var nodes: [String] = []
 
     func validate() throws {
@@ -178,7 +182,8 @@ struct SchooldayCommand: AsyncParsableCommand {
     var drain: Double = 15
 
     func run() async throws {
-        let shape = SchoolShape(schools: schools, classesPerSchool: classes, studentsPerClass: students, teachersPerClass: teachers, guardiansPerStudent: guardians)
+        let shape = SchoolShape(
+            schools: schools, classesPerSchool: classes, studentsPerClass: students, teachersPerClass: teachers, guardiansPerStudent: guardians)
         let (setup, api) = try await options.prepare(server, shape: shape)
         var scenario = SchooldayScenario(target: options.target(server), setup: setup)
         scenario.api = api

@@ -69,7 +69,8 @@ struct FrameScanner {
     /// intended send time, `"text":"t123456789 …"`.
     /// The node number written after a text's time stamp (`"t<time>n<node> …"`), if there is one.
     func nodeMark(_ key: StaticString) -> Int? {
-        guard let start = valueStart(key), start + 1 < bytes.endIndex, bytes[start] == UInt8(ascii: "\""), bytes[start + 1] == UInt8(ascii: "t") else {
+        guard let start = valueStart(key), start + 1 < bytes.endIndex, bytes[start] == UInt8(ascii: "\""), bytes[start + 1] == UInt8(ascii: "t")
+        else {
             return nil
         }
         var index = start + 2

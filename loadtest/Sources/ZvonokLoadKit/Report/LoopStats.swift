@@ -51,7 +51,8 @@ final class AtomicCounter: Sendable {
 
 /// A latency histogram in microseconds, up to an hour, three significant digits.
 struct LatencyHistogram: Sendable {
-    private(set) var histogram = Histogram<UInt64>(lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000_000, numberOfSignificantValueDigits: .three)
+    private(set) var histogram = Histogram<UInt64>(
+        lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000_000, numberOfSignificantValueDigits: .three)
 
     mutating func record(nanoseconds: UInt64) {
         _ = histogram.record(Swift.max(1, Swift.min(nanoseconds / 1000, 3_600_000_000)))

@@ -42,7 +42,9 @@ public struct ScenarioReport: Codable, Sendable {
             lines.append(pad(name) + String(format: " %12.2f", value))
         }
         if !latencies.isEmpty {
-            lines.append(pad("latency (ms)") + ["count", "p50", "p90", "p99", "p99.9", "max"].map { " " + String(repeating: " ", count: 9 - $0.count) + $0 }.joined())
+            lines.append(
+                pad("latency (ms)")
+                    + ["count", "p50", "p90", "p99", "p99.9", "max"].map { " " + String(repeating: " ", count: 9 - $0.count) + $0 }.joined())
             for (name, l) in latencies.sorted(by: { $0.key < $1.key }) {
                 lines.append(pad(name) + String(format: " %9d %9.2f %9.2f %9.2f %9.2f %9.2f", l.count, l.p50, l.p90, l.p99, l.p999, l.max))
             }

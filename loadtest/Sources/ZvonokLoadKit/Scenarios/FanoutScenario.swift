@@ -119,7 +119,8 @@ public struct FanoutScenario: Sendable {
             let quota = messages == Int.max ? Int.max : messages / loops + (index < messages % loops ? 1 : 0)
             // Loops take turns: loop i's sends sit between loop i-1's.
             let offset = UInt64(Double(index) / max(rate, 1e-9) * 1e9)
-            let driver = OpenLoopDriver(loop: run.loops[index], schedule: schedule, startNanos: start + offset, seconds: seconds, quota: quota) { k, intended in
+            let driver = OpenLoopDriver(loop: run.loops[index], schedule: schedule, startNanos: start + offset, seconds: seconds, quota: quota) {
+                k, intended in
                 guard !senders.isEmpty else { return }
                 let sender = senders[k % senders.count]
                 sender.send(to: sender.postable[(k / senders.count) % sender.postable.count].chat, intended: intended)
@@ -132,7 +133,9 @@ public struct FanoutScenario: Sendable {
 
     private func closedLoop(_ run: LoadRun) async throws {
         // One sender per chat (or `senders` of them), so that every chat keeps `window` sends in flight.
-        let chatsOf = try await run.onEachLoop { _, people in people.map { ($0.index, $0.postable.map(\.chat)) } }.flatMap { $0 }.sorted { $0.0 < $1.0 }
+        let chatsOf = try await run.onEachLoop { _, people in people.map { ($0.index, $0.postable.map(\.chat)) } }.flatMap { $0 }.sorted {
+            $0.0 < $1.0
+        }
         var taken: Set<String> = []
         var chosen: Set<Int> = []
         for (person, chats) in chatsOf {

@@ -157,8 +157,9 @@ final class LoadRun: @unchecked Sendable {
     func latencies() async throws -> Latencies {
         let all = try await onEachLoop { index, _ in
             let stats = self.stats[index]
-            return Latencies(ack: stats.ackLatency, delivery: stats.deliveryLatency, crossNode: stats.crossNodeLatency,
-                             lastRecipient: stats.lastRecipientLatency, connect: stats.connectLatency)
+            return Latencies(
+                ack: stats.ackLatency, delivery: stats.deliveryLatency, crossNode: stats.crossNodeLatency,
+                lastRecipient: stats.lastRecipientLatency, connect: stats.connectLatency)
         }
         var merged = Latencies()
         for part in all {

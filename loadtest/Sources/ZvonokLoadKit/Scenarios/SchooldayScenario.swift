@@ -57,10 +57,11 @@ public struct SchooldayScenario: Sendable {
         try await churn.value
         // Everyone comes back and catches up before the checks.
         let settled = await run.wait(upTo: .seconds(drain)) {
-            let states = (try? await run.onEachLoop { _, people in
-                people.allSatisfy { ($0.isConnected && !$0.isSyncing && $0.outstanding == 0) || $0.away }
-                    && !people.contains { $0.away }
-            }) ?? [false]
+            let states =
+                (try? await run.onEachLoop { _, people in
+                    people.allSatisfy { ($0.isConnected && !$0.isSyncing && $0.outstanding == 0) || $0.away }
+                        && !people.contains { $0.away }
+                }) ?? [false]
             if states.allSatisfy({ $0 }) { return true }
             _ = try? await run.onEachLoop { _, people in
                 people.filter { !$0.isConnected && !$0.away }.forEach { reconnect($0, run, after: 0) }
@@ -80,7 +81,8 @@ public struct SchooldayScenario: Sendable {
         report.seconds = seconds
         let kinds = Dictionary(grouping: ledgers.filter { $0.members > 0 }, by: { $0.members })
         report.parameters = [
-            "shape": "\(setup.shape)", "rate": "\(schedule.rate) msg/s, ×\(schedule.breakFactor) in \(schedule.breakSeconds) s breaks every \(schedule.lessonSeconds) s",
+            "shape": "\(setup.shape)",
+            "rate": "\(schedule.rate) msg/s, ×\(schedule.breakFactor) in \(schedule.breakSeconds) s breaks every \(schedule.lessonSeconds) s",
             "reconnects/s": "\(reconnectsPerSecond)", "duration": "\(self.seconds)", "messages": messages == Int.max ? "unbounded" : "\(messages)",
             "chat sizes": kinds.keys.sorted().map { "\(kinds[$0]!.count)×\($0)" }.joined(separator: ","),
         ]

@@ -20,7 +20,9 @@ public struct SetupBuilder: Sendable {
         if let path, FileManager.default.fileExists(atPath: path) {
             let saved = try LoadSetup.load(from: path)
             guard saved.shape == shape, saved.server == api.base else {
-                throw HTTPAPI.Failure(description: "\(path) was made for \(saved.shape) on \(saved.server), not \(shape) on \(api.base); remove it or name another file")
+                throw HTTPAPI.Failure(
+                    description: "\(path) was made for \(saved.shape) on \(saved.server), not \(shape) on \(api.base); remove it or name another file"
+                )
             }
             log("setup: reusing \(saved.people.count) people from \(path)")
             return saved
@@ -46,7 +48,9 @@ public struct SetupBuilder: Sendable {
                 throw HTTPAPI.Failure(description: "roster of school \(school + 1): \(failed) rows failed: \(answer["errors"] ?? "")")
             }
             for invite in answer["invites"] as? [[String: Any]] ?? [] {
-                guard let external = invite["externalId"] as? String, let code = invite["inviteCode"] as? String, let role = roles[external] else { continue }
+                guard let external = invite["externalId"] as? String, let code = invite["inviteCode"] as? String, let role = roles[external] else {
+                    continue
+                }
                 invites.append((code, LoadSetup.Person(token: "", role: role.role, school: school, schoolClass: role.schoolClass)))
             }
         }
@@ -67,10 +71,16 @@ public struct SetupBuilder: Sendable {
         for index in 0..<shape.classesPerSchool {
             let classID = "S\(school)C\(index)"
             // Grades 1–11, then letters, then a digit, so that any number of classes gets distinct names.
-            classes.append(["externalId": classID, "grade": index % 11 + 1, "letter": "\(letters[index / 11 % letters.count])\(index / 132 + 1)", "year": "2026/2027"])
+            classes.append([
+                "externalId": classID, "grade": index % 11 + 1, "letter": "\(letters[index / 11 % letters.count])\(index / 132 + 1)",
+                "year": "2026/2027",
+            ])
             for teacher in 0..<shape.teachersPerClass {
                 let id = "\(classID)T\(teacher)"
-                staff.append(["externalId": id, "name": "Учитель \(index)-\(teacher)", "role": "teacher", "classes": [["class": classID, "homeroom": teacher == 0]]])
+                staff.append([
+                    "externalId": id, "name": "Учитель \(index)-\(teacher)", "role": "teacher",
+                    "classes": [["class": classID, "homeroom": teacher == 0]],
+                ])
                 roles[id] = (.teacher, index)
             }
             for student in 0..<shape.studentsPerClass {

@@ -1,6 +1,6 @@
 import ArgumentParser
-import Logging
 import Foundation
+import Logging
 import ZvonokCore
 import ZvonokStorage
 
@@ -19,7 +19,10 @@ struct RatingCommand: AsyncParsableCommand {
     @Option(help: "region, municipality or school.")
     var level: String = "region"
 
-    @Option(help: "The region whose municipalities or schools are ranked (required below the region level unless --municipality is given); at the region level, only its row.")
+    @Option(
+        help:
+            "The region whose municipalities or schools are ranked (required below the region level unless --municipality is given); at the region level, only its row."
+    )
     var region: String?
 
     @Option(help: "Only this municipality (an id such as m12): its row, or its schools.")
@@ -34,32 +37,27 @@ struct RatingCommand: AsyncParsableCommand {
     func run() async throws {
         var logger = common.makeLogger()
         logger.logLevel = max(logger.logLevel, .warning)
-        guard let level = RatingLevel(rawValue: level) else { throw ValidationError("--level must be region, municipality or school") }
-        let current = RatingWeek.containing(Date())
-        let week = try week.map { try RatingWeek(parsing: $0) } ?? current.previous
-        guard week <= current else { throw ValidationError("week \(week) has not begun yet (the current week is \(current))") }
-        let formula = try (weights ?? ProcessInfo.processInfo.environment["ZVONOK_RATING_WEIGHTS"]).map { try RatingFormula(parsing: $0) } ?? .contract
+        let query: RatingQuery
+        do { query = try RatingQuery(level: level, week: week, region: region, municipality: municipality) } catch {
+            throw ValidationError(error.message)
+        }
+        let formula =
+            try (weights ?? ProcessInfo.processInfo.environment["ZVONOK_RATING_WEIGHTS"]).map { try RatingFormula(parsing: $0) } ?? .contract
 
         let session = try await common.openDatabase(logger: logger)
         let database = Database(url: session.url, logger: logger)
         let rating = try await session.withRunningClient(database) {
-            var found: Municipality?
-            if let text = municipality {
-                guard let id = PublicID.decode(.municipality, text), let known = try await StructureStore(database: database).municipality(id: id) else {
-                    throw ValidationError("no municipality \(text)")
-                }
-                found = known
-            }
-            let ministryView = Identity(personID: 0, role: .ministry, name: "operator", regionCode: nil, municipalityID: nil, schoolID: nil, classID: nil)
-            let scope = try RatingScope(caller: ministryView, level: level, region: region, municipality: found)
-            let units = try await RatingStore(database: database).units(level, week: week, region: scope.countedRegion)
-            return Rating(week: week, level: level, formula: formula, partial: week == current, units: units).filtered(scope.shows)
+            let ministryView = Identity(
+                personID: 0, role: .ministry, name: "operator", regionCode: nil, municipalityID: nil, schoolID: nil, classID: nil)
+            return try await WeeklyRatingService(database: database, formula: formula).rating(query, for: ministryView)
         }
         if csv {
             FileHandle.standardOutput.write(rating.csv)
             return
         }
-        print("Week \(rating.week) (\(rating.week.firstDayText) – \(rating.week.lastDayText), Moscow time), level \(level.rawValue)\(rating.partial ? ", in progress (partial)" : "")")
+        print(
+            "Week \(rating.week) (\(rating.week.firstDayText) – \(rating.week.lastDayText), Moscow time), level \(rating.level.rawValue)\(rating.partial ? ", in progress (partial)" : "")"
+        )
         print("Score = \(rating.formula)")
         print(Self.aligned(rating.table))
     }

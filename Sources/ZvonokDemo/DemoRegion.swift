@@ -1,7 +1,7 @@
 import Foundation
-import Logging
 import PostgresNIO
 public import ZvonokCore
+public import ZvonokStorage
 
 /// The small demo region of `zvonok serve --demo`: a municipality, two schools with classes, teachers, students and
 /// guardians, a demo ministry account and a few messages — everything a person needs to try the web client. The
@@ -132,31 +132,23 @@ public struct DemoRegion: Sendable {
 
     /// Voids the demo people's unused invites and issues one fresh code each, ministry first, then school by school.
     private func issueSignIns(lifetime: Duration) async throws -> [SignIn] {
-        try await database.transaction { connection in
-            let rows = try await connection.query(
-                """
-                SELECT p.id, p.name, p.role, coalesce(s.name, \(Self.regionName))
-                FROM people p LEFT JOIN schools s ON s.id = p.school_id
-                WHERE p.removed_at IS NULL
-                  AND ((p.role = 'ministry' AND p.external_id = \(Self.ministryExternalID)) OR p.region_code = \(Self.regionCode))
-                ORDER BY p.school_id NULLS FIRST,
-                         array_position(ARRAY['ministry', 'regional_admin', 'municipal_admin', 'school_admin', 'teacher', 'student',
-                                              'guardian'], p.role),
-                         p.id
-                """,
-                logger: database.logger
-            )
-            var people: [(id: Int64, name: String, role: Role, place: String)] = []
-            for try await (id, name, role, place) in rows.decode((Int64, String, String, String).self) {
-                people.append((id, name, Role(rawValue: role) ?? .student, place))
-            }
-            let ids = people.map(\.id)
-            try await connection.query(
-                "UPDATE invites SET voided_at = now() WHERE person_id = ANY (\(ids)) AND used_at IS NULL AND voided_at IS NULL",
-                logger: database.logger
-            )
-            let codes = try await CredentialStore.issueInvites(to: ids, lifetime: lifetime, on: connection, logger: database.logger)
-            return zip(people, codes).map { person, code in SignIn(name: person.name, role: person.role, place: person.place, inviteCode: code) }
+        let rows = try await database.query(
+            """
+            SELECT p.id, p.name, p.role, coalesce(s.name, \(Self.regionName))
+            FROM people p LEFT JOIN schools s ON s.id = p.school_id
+            WHERE p.removed_at IS NULL
+              AND ((p.role = 'ministry' AND p.external_id = \(Self.ministryExternalID)) OR p.region_code = \(Self.regionCode))
+            ORDER BY p.school_id NULLS FIRST,
+                     array_position(ARRAY['ministry', 'regional_admin', 'municipal_admin', 'school_admin', 'teacher', 'student',
+                                          'guardian'], p.role),
+                     p.id
+            """
+        )
+        var people: [(id: Int64, name: String, role: Role, place: String)] = []
+        for try await (id, name, role, place) in rows.decode((Int64, String, String, String).self) {
+            people.append((id, name, Role(rawValue: role) ?? .student, place))
         }
+        let codes = try await CredentialStore(database: database).renewInvites(of: people.map(\.id), lifetime: lifetime)
+        return zip(people, codes).map { person, code in SignIn(name: person.name, role: person.role, place: person.place, inviteCode: code) }
     }
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Logging
 import ZvonokCore
+import ZvonokDemo
 import ZvonokStorage
 
 /// `zvonok demo-data`: fills the database with a deterministic world for demos and benchmarks (`DemoData`).
@@ -32,7 +33,9 @@ struct DemoDataCommand: AsyncParsableCommand {
         var logger = common.makeLogger()
         logger.logLevel = max(logger.logLevel, .warning)
         var options = DemoData.Options()
-        (options.regions, options.firstRegion, options.municipalities, options.schools, options.classes) = (regions, firstRegion, municipalities, schools, classes)
+        (options.regions, options.firstRegion, options.municipalities, options.schools, options.classes) = (
+            regions, firstRegion, municipalities, schools, classes
+        )
         (options.students, options.teachers, options.weeks, options.messages, options.seed) = (students, teachers, weeks, messages, seed)
         do { try options.validate() } catch { throw ValidationError(error.message) }
 
@@ -47,7 +50,9 @@ struct DemoDataCommand: AsyncParsableCommand {
         }
         print("Made \(summary.schools) schools, \(summary.classes) classes, \(summary.chats) chats, \(summary.memberships) memberships:")
         for (role, listed, registered) in summary.people { print("  \(role): \(listed) listed, \(registered) registered") }
-        print("Activity \(summary.firstDay) to \(summary.lastDay): \(summary.activityRows) daily rows, \(summary.messages) messages, \(summary.counted) counted")
+        print(
+            "Activity \(summary.firstDay) to \(summary.lastDay): \(summary.activityRows) daily rows, \(summary.messages) messages, \(summary.counted) counted"
+        )
         print("Took \((clock.now - started).components.seconds) s")
     }
 }
