@@ -1,4 +1,5 @@
 import Testing
+
 @testable import ZvonokServer
 
 /// The cluster channel's messages in their NOTIFY text form (`RelayMessage`): every kind read back as written, lists
@@ -47,7 +48,9 @@ import Testing
     }
 
     @Test func payloadsThisVersionCannotReadAreIgnored() {
-        for payload in ["", "h", "m|n|", "x|n|1", "mm|n|1:1-2", "m|n|1:1", "k|n|3,x", "r|n|4:", "r|n|4:5:6", "b|n|", "e|n|notanumber|{}", "j|n|1.2.1"] {
+        for payload in [
+            "", "h", "m|n|", "x|n|1", "mm|n|1:1-2", "m|n|1:1", "k|n|3,x", "r|n|4:", "r|n|4:5:6", "b|n|", "e|n|notanumber|{}", "j|n|1.2.1",
+        ] {
             #expect(RelayMessage.decode(payload) == nil || payload == "m|n|", "\(payload)")
         }
         #expect(RelayMessage.decode("m|n|")?.message == .messages([]))

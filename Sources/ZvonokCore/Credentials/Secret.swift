@@ -11,13 +11,15 @@ public enum Secret {
     /// is refused without asking the database.
     public static func isWellFormedToken(_ text: String) -> Bool {
         let utf8 = text.utf8
-        return utf8.count == 46 && text.hasPrefix("zv_") && utf8.dropFirst(3).allSatisfy { byte in
-            switch byte {
-            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
-                UInt8(ascii: "-"), UInt8(ascii: "_"): true
-            default: false
+        return utf8.count == 46 && text.hasPrefix("zv_")
+            && utf8.dropFirst(3).allSatisfy { byte in
+                switch byte {
+                case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+                    UInt8(ascii: "-"), UInt8(ascii: "_"):
+                    true
+                default: false
+                }
             }
-        }
     }
 
     static let base64URLAlphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")

@@ -82,7 +82,8 @@ public enum ZvonokApplication {
         OpenAPIRoutes().register(on: router)
         WebClientRoutes().register(on: router)
         let api = APIContext(database: database, configuration: configuration, connections: hub)
-        let authenticated = router.group().add(middleware: AuthenticationMiddleware(credentials: api.credentials, trustProxyHeaders: configuration.trustProxyHeaders))
+        let authenticated = router.group().add(
+            middleware: AuthenticationMiddleware(credentials: api.credentials, trustProxyHeaders: configuration.trustProxyHeaders))
         StructureRoutes(api: api).register(on: authenticated)
         PeopleRoutes(api: api).register(on: authenticated)
         AccountRoutes(api: api).register(on: authenticated)

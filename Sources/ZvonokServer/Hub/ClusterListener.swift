@@ -40,18 +40,23 @@ final class ClusterListener: Sendable {
     /// Each listening session runs in a task of its own, watched by a heartbeat: a LISTEN on a connection that died
     /// unnoticed, or a `listen` that never returns (postgres-nio can leak its continuation when the connection
     /// closes as it starts, vapor/postgres-nio#601), is left behind and replaced rather than waited for.
-    func run(onListening: @escaping @Sendable () async -> Void, handle: @escaping @Sendable (String) async -> Void, everyOtherHeartbeat: @escaping @Sendable () async -> Void) async {
+    func run(
+        onListening: @escaping @Sendable () async -> Void, handle: @escaping @Sendable (String) async -> Void,
+        everyOtherHeartbeat: @escaping @Sendable () async -> Void
+    ) async {
         var delay = Duration.milliseconds(100)
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             lastHeard.withLock { $0 = .now }
             let (ended, end) = AsyncStream.makeStream(of: Void.self)
             let session = Task {
                 do {
-                    try await database.listen(channel, listening: {
-                        await onListening()
-                        self.listening.store(true, ordering: .relaxed)
-                        self.logger.info("Listening on the cluster channel", metadata: ["node": "\(self.node)"])
-                    }, handle: handle)
+                    try await database.listen(
+                        channel,
+                        listening: {
+                            await onListening()
+                            self.listening.store(true, ordering: .relaxed)
+                            self.logger.info("Listening on the cluster channel", metadata: ["node": "\(self.node)"])
+                        }, handle: handle)
                 } catch {
                     if !Task.isCancelled { self.logger.warning("Lost the cluster channel; listening again", metadata: ["error": "\(error)"]) }
                 }

@@ -109,7 +109,8 @@ final class ClusterRelay: Sendable {
         case .heartbeat: break
         case .messages(let ranges): await delivery.deliverAnnounced(ranges)
         case .chatEvent(let chat, let frame): fanout.deliver(HubFrames.ChatFrame(bytes: ByteBuffer(string: frame), chat: chat, seq: 0), to: chat)
-        case .personEvent(let person, let frame): fanout.deliver(HubFrames.ChatFrame(bytes: ByteBuffer(string: frame), chat: 0, seq: 0), toPerson: person)
+        case .personEvent(let person, let frame):
+            fanout.deliver(HubFrames.ChatFrame(bytes: ByteBuffer(string: frame), chat: 0, seq: 0), toPerson: person)
         case .membershipChanged(let people): await sessions.refreshMemberships(of: people)
         case .sessionsEnded(let ended): for session in ended { sessions.endSessions(of: session.person, token: session.token) }
         case .stored(let id): await receivedStored(id)

@@ -24,7 +24,6 @@ final class OrderedDelivery: Sendable {
         self.shards = (0..<64).map { _ in SequencerShard() }
     }
 
-
     /// Registers a connection in the fan-out core for its person's chats and returns, per chat, the last `seq` its
     /// `ready` must announce (nil when the person has `limit` connections here already).
     ///
@@ -35,13 +34,16 @@ final class OrderedDelivery: Sendable {
     func register(_ connection: HubConnection, chats: [ChatSummary], version: Int64, limit: Int) -> [Int64: Int64]? {
         let byShard = Dictionary(grouping: chats) { shardIndex($0.id) }
         var announced: [Int64: Int64] = [:]
-        let registered = withShardsLocked(byShard.keys.sorted()[...], each: { index, sequencer in
-            for chat in byShard[index, default: []] {
-                announced[chat.id] = sequencer.watch(chat.id, from: chat.lastSeq, alreadyWatched: fanout.isWatched(chat.id))
-            }
-        }, then: {
-            fanout.register(connection, person: connection.personID, chats: chats.map(\.id), version: version, limit: limit)
-        })
+        let registered = withShardsLocked(
+            byShard.keys.sorted()[...],
+            each: { index, sequencer in
+                for chat in byShard[index, default: []] {
+                    announced[chat.id] = sequencer.watch(chat.id, from: chat.lastSeq, alreadyWatched: fanout.isWatched(chat.id))
+                }
+            },
+            then: {
+                fanout.register(connection, person: connection.personID, chats: chats.map(\.id), version: version, limit: limit)
+            })
         return registered ? announced : nil
     }
 
@@ -87,7 +89,9 @@ final class OrderedDelivery: Sendable {
             let range = ranges[message.chatID]
             ranges[message.chatID] = min(range?.lowerBound ?? message.seq, message.seq)...max(range?.upperBound ?? message.seq, message.seq)
         }
-        let announced = ranges.sorted { $0.key < $1.key }.map { RelayMessage.ChatRange(chat: $0.key, from: $0.value.lowerBound, through: $0.value.upperBound) }
+        let announced = ranges.sorted { $0.key < $1.key }.map {
+            RelayMessage.ChatRange(chat: $0.key, from: $0.value.lowerBound, through: $0.value.upperBound)
+        }
         return (delivered, announced)
     }
 
