@@ -135,15 +135,15 @@ extension Wire {
         let editedAt: String?
         let deleted: Bool?
 
-        init(_ message: MessageStore.StoredMessage) {
+        init(_ message: ChatMessage) {
             chat = PublicID.encode(.chat, message.chatID)
             seq = message.seq
             id = Wire.messageID(chat: message.chatID, seq: message.seq)
             from = PublicID.encode(.person, message.senderID)
             text = message.text
-            ts = Wire.timestamp(message.sentAt)
-            editedAt = message.editedAt.map(Wire.timestamp)
-            deleted = message.deletedAt == nil ? nil : true
+            ts = Wire.timestamp(milliseconds: message.sentAtMilliseconds)
+            editedAt = message.editedAtMilliseconds.map { Wire.timestamp(milliseconds: $0) }
+            deleted = message.isDeleted ? true : nil
         }
     }
 

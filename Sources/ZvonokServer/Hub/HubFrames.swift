@@ -127,25 +127,16 @@ enum HubFrames {
         return frame.finish()
     }
 
-    static func msg(_ message: CommittedMessage) -> ChatFrame {
-        var frame = frame("msg", capacity: 160 + message.text.utf8.count)
-        frame.message(chat: message.chatID, seq: message.seq)
-        frame.string("from", PublicID.encode(.person, message.senderID))
-        frame.string("text", message.text)
-        frame.string("ts", Wire.timestamp(milliseconds: message.sentAtMilliseconds))
-        return ChatFrame(bytes: frame.finish(), chat: message.chatID, seq: message.seq)
-    }
-
-    /// A stored message sent by `sync`: as history shows it, edited or deleted.
-    static func msg(_ message: MessageStore.StoredMessage) -> ByteBuffer {
+    /// A message for its chat's members, live or by `sync`: as history shows it, edited or deleted.
+    static func msg(_ message: ChatMessage) -> ChatFrame {
         var frame = frame("msg", capacity: 200 + message.text.utf8.count)
         frame.message(chat: message.chatID, seq: message.seq)
         frame.string("from", PublicID.encode(.person, message.senderID))
         frame.string("text", message.text)
-        frame.string("ts", Wire.timestamp(message.sentAt))
-        if let editedAt = message.editedAt { frame.string("editedAt", Wire.timestamp(editedAt)) }
-        if message.deletedAt != nil { frame.bool("deleted", true) }
-        return frame.finish()
+        frame.string("ts", Wire.timestamp(milliseconds: message.sentAtMilliseconds))
+        if let editedAt = message.editedAtMilliseconds { frame.string("editedAt", Wire.timestamp(milliseconds: editedAt)) }
+        if message.isDeleted { frame.bool("deleted", true) }
+        return ChatFrame(bytes: frame.finish(), chat: message.chatID, seq: message.seq)
     }
 
     static func synced(chat: Int64, seq: Int64) -> ByteBuffer {

@@ -105,7 +105,7 @@ struct HubSession {
         do {
             while true {
                 let batch = try await hub.messages.messages(of: chat, after: last, limit: Self.syncBatch)
-                for message in batch { connection.send(HubFrames.msg(message)) }
+                for message in batch { connection.send(HubFrames.msg(message).bytes) }
                 last = batch.last?.seq ?? last
                 guard batch.count == Self.syncBatch else { break }
                 await connection.waitForRoom()

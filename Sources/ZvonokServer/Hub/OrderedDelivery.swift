@@ -85,7 +85,7 @@ final class OrderedDelivery: Sendable {
         var delivered = 0
         var ranges: [Int64: ClosedRange<Int64>] = [:]
         for message in batch where message.isNew {
-            delivered += await offer(HubFrames.msg(message))
+            delivered += await offer(HubFrames.msg(message.message))
             let range = ranges[message.chatID]
             ranges[message.chatID] = min(range?.lowerBound ?? message.seq, message.seq)...max(range?.upperBound ?? message.seq, message.seq)
         }
@@ -117,7 +117,7 @@ final class OrderedDelivery: Sendable {
         do {
             var delivered = 0
             for message in try await messages.messages(in: [(chat, missing.lowerBound - 1, missing.upperBound)]) {
-                delivered += await offer(Self.frame(message))
+                delivered += await offer(HubFrames.msg(message))
             }
             return delivered
         } catch {
@@ -136,7 +136,7 @@ final class OrderedDelivery: Sendable {
     private func readBack(_ wanted: [(chat: Int64, after: Int64, through: Int64)]) async {
         guard !wanted.isEmpty else { return }
         do {
-            for message in try await messages.messages(in: wanted) { await offer(Self.frame(message)) }
+            for message in try await messages.messages(in: wanted) { await offer(HubFrames.msg(message)) }
         } catch {
             logger.warning("Could not read announced messages", metadata: ["error": "\(error)"])
         }
@@ -154,10 +154,6 @@ final class OrderedDelivery: Sendable {
         for start in stride(from: 0, to: watched.count, by: 1_000) {
             await catchUp(Array(watched[start..<min(start + 1_000, watched.count)]))
         }
-    }
-
-    private static func frame(_ message: MessageStore.StoredMessage) -> HubFrames.ChatFrame {
-        HubFrames.ChatFrame(bytes: HubFrames.msg(message), chat: message.chatID, seq: message.seq)
     }
 
     private func shard(_ chat: Int64) -> SequencerShard {

@@ -55,18 +55,6 @@ public struct MessageStore: Sendable {
 }
 
 extension MessageStore {
-    /// A stored message as history shows it.
-    public struct StoredMessage: Sendable, Equatable {
-        public let chatID: Int64
-        public let seq: Int64
-        public let senderID: Int64
-        /// Empty once deleted.
-        public let text: String
-        public let sentAt: Date
-        public let editedAt: Date?
-        public let deletedAt: Date?
-    }
-
     /// Whether the person is a member of the chat (history and sync are for members only).
     public func isMember(_ personID: Int64, of chatID: Int64) async throws -> Bool {
         let rows = try await database.query("SELECT 1 FROM chat_members WHERE chat_id = \(chatID) AND person_id = \(personID)")
@@ -75,7 +63,7 @@ extension MessageStore {
     }
 
     /// Up to `limit` messages of a chat with `seq` below `before` (or the newest), newest first.
-    public func history(of chatID: Int64, before: Int64?, limit: Int) async throws -> [StoredMessage] {
+    public func history(of chatID: Int64, before: Int64?, limit: Int) async throws -> [ChatMessage] {
         try await stored(
             """
             SELECT chat_id, seq, sender_id, CASE WHEN deleted_at IS NULL THEN text ELSE '' END, sent_at, edited_at, deleted_at
@@ -87,7 +75,7 @@ extension MessageStore {
     }
 
     /// Up to `limit` messages of a chat with `seq` above `after`, oldest first: one batch of a `sync`.
-    public func messages(of chatID: Int64, after: Int64, limit: Int) async throws -> [StoredMessage] {
+    public func messages(of chatID: Int64, after: Int64, limit: Int) async throws -> [ChatMessage] {
         try await stored(
             """
             SELECT chat_id, seq, sender_id, CASE WHEN deleted_at IS NULL THEN text ELSE '' END, sent_at, edited_at, deleted_at
@@ -109,7 +97,7 @@ extension MessageStore {
 
     /// The messages of several chats in given seq ranges (after, through], in chat and seq order: what other nodes
     /// announced, read back for this node's sessions.
-    public func messages(in ranges: [(chat: Int64, after: Int64, through: Int64)]) async throws -> [StoredMessage] {
+    public func messages(in ranges: [(chat: Int64, after: Int64, through: Int64)]) async throws -> [ChatMessage] {
         guard !ranges.isEmpty else { return [] }
         return try await stored(
             """
@@ -121,12 +109,21 @@ extension MessageStore {
         )
     }
 
-    private func stored(_ query: PostgresQuery) async throws -> [StoredMessage] {
+    /// Milliseconds since 1970, rounded down as every timestamp of the API is.
+    private static func milliseconds(_ date: Date) -> Int64 {
+        Int64((date.timeIntervalSince1970 * 1000).rounded(.down))
+    }
+
+    private func stored(_ query: PostgresQuery) async throws -> [ChatMessage] {
         let rows = try await database.query(query)
-        var messages: [StoredMessage] = []
+        var messages: [ChatMessage] = []
         for try await (chat, seq, sender, text, sentAt, editedAt, deletedAt) in rows.decode((Int64, Int64, Int64, String, Date, Date?, Date?).self) {
             messages.append(
-                StoredMessage(chatID: chat, seq: seq, senderID: sender, text: text, sentAt: sentAt, editedAt: editedAt, deletedAt: deletedAt))
+                ChatMessage(
+                    chatID: chat, seq: seq, senderID: sender, text: text, sentAtMilliseconds: Self.milliseconds(sentAt),
+                    editedAtMilliseconds: editedAt.map(Self.milliseconds), isDeleted: deletedAt != nil
+                )
+            )
         }
         return messages
     }
