@@ -13,6 +13,12 @@ enum HubCloseCode {
     /// 4029: the person has as many connections open on this node as allowed.
     static let tooManyConnections = WebSocketErrorCode.unknown(4029)
 
+    /// Whether what is queued still goes out before the close frame: on shutdown it does, since the client is told
+    /// to come back; a slow reader's or a revoked session's queue is dropped.
+    static func writesQueue(before code: WebSocketErrorCode) -> Bool {
+        code == goingAway
+    }
+
     /// The reason written in the close frame, for the codes the hub chooses.
     static func reason(for code: WebSocketErrorCode) -> String? {
         switch code {
