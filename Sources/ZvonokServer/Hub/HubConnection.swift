@@ -45,8 +45,10 @@ final class HubConnection: FrameSink, Sendable {
         self.channel = channel
         self.drains = drains
         self.closeGrace = closeGrace
-        self.state = Mutex(StateMachine(maximumFrames: Self.maximumFrames, maximumBytes: Self.maximumBytes,
-                                        slowConsumerCode: HubCloseCode.tooSlow, byteCount: { $0.length }))
+        self.state = Mutex(
+            StateMachine(
+                maximumFrames: Self.maximumFrames, maximumBytes: Self.maximumBytes,
+                slowConsumerCode: HubCloseCode.tooSlow, byteCount: { $0.length }))
     }
 
     // MARK: Filling the queue
