@@ -108,14 +108,16 @@ import Testing
             #expect(try await Self.allEntries(api, token: ministry, query: "since=2999-01-01T00:00:00Z").isEmpty)
             #expect(try await Self.allEntries(api, token: ministry, query: "since=2000-01-01T00:00:00.000Z").count > 10)
 
-            // action=%00 is what schemathesis found answering 500: PostgreSQL cannot hold a NUL in text.
-            for bad in ["since=yesterday", "since=", "limit=0", "cursor=nonsense", "action=%00%C3%BB"] {
+            for bad in ["since=yesterday", "since=", "limit=0", "cursor=nonsense"] {
                 let answer = try await api.get("/v1/audit?\(bad)", token: ministry)
                 #expect(answer.status == .badRequest && answer.errorCode == "invalid_argument", "\(bad)")
             }
             // RFC 3339 allows lower-case t and z, and a leap second; an actor who is no person made nothing.
             #expect(try await Self.allEntries(api, token: ministry, query: "since=2000-12-31t23:59:60z").count > 10)
             #expect(try await Self.allEntries(api, token: ministry, query: "actor=k5").isEmpty)
+            // action=%00 is what schemathesis found answering 500 (PostgreSQL cannot hold a NUL in text), then 400 for
+            // an action the document allows as any string: no action holds a NUL, so no entry.
+            #expect(try await Self.allEntries(api, token: ministry, query: "action=%00%C3%BB").isEmpty)
         }
     }
 }

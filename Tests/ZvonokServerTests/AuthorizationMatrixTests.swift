@@ -326,7 +326,11 @@ import ZvonokTestSupport
     static let secondToken: Fresh = { attempt, api in
         let caller = attempt.caller
         guard roles.contains(caller) else { return }
-        let person = caller == "ministry" ? nil : try #require(PublicID.decode(.person, attempt.id(caller)))
+        var person: Int64?
+        if caller != "ministry" {
+            let id: Int64 = try #require(PublicID.decode(.person, attempt.id(caller)))
+            person = id
+        }
         attempt.school.tokens[caller] = try await withRunningDatabase(api.databaseURL) { database in
             guard let person else { return try await CredentialStore(database: database).mintMinistryToken(name: "Министерство, второй вход") }
             return try await mintToken(for: person, on: database)

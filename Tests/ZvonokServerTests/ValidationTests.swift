@@ -78,6 +78,11 @@ import Testing
             #expect(rename.status == .badRequest)
             let roster = try await api.call(.put, "/v1/schools/\(school.id("school"))/roster?atomic=null", token: admin, json: ["classes": []])
             #expect(roster.status == .badRequest)
+            // Activation's body carries nothing, but what is sent must be the JSON object the document says.
+            try await api.client.execute(uri: "/v1/invites/AAAA-BBBB-CCCC-DDDD-EEEE/activate", method: .post, body: ByteBuffer(string: "\t\u{19}C=/"))
+            {
+                #expect($0.status == .badRequest)
+            }
             // Left out, they are simply absent.
             try await expect(api.post("/v1/schools/\(school.id("school"))/staff", token: admin, ["name": "Учитель", "role": "teacher"]), .created)
         }

@@ -25,6 +25,11 @@ struct AccountRoutes {
     }
 
     @Sendable func activate(_ request: Request, context: ZvonokRequestContext) async throws -> Wire.ActivationBody {
+        // The body is optional, and `{}` when given (the document's object): anything else is refused.
+        var request = request
+        if try await request.collectBody(upTo: context.maxUploadSize).readableBytes > 0 {
+            _ = try await request.decodeBody(Body.Nothing.self, context: context)
+        }
         let address = context.clientAddress(of: request, trustingProxy: api.configuration.trustProxyHeaders)
         guard activationLimiter.hasCapacity(address) else {
             throw ZvonokError.rateLimited("too many failed activation attempts from this address; wait a minute")

@@ -34,11 +34,14 @@ struct AuditRoutes {
         return scope
     }
 
-    /// `?since=` (RFC 3339), `?actor=` (a person id) and `?action=`; nil when the actor is no person id, whom no entry
-    /// names. An empty `action` or `actor` is no filter; an empty `since` is no time (400).
+    /// `?since=` (RFC 3339), `?actor=` (a person id) and `?action=`; nil when the actor is no person id or the action
+    /// holds a NUL (which no stored action can), so that no entry matches. An empty `action` or `actor` is no filter;
+    /// an empty `since` is no time (400).
     static func filter(_ request: Request) throws(ZvonokError) -> AuditStore.Filter? {
         let query = request.uri.queryParameters
-        var filter = AuditStore.Filter(action: query.get("action").flatMap { $0.isEmpty ? nil : $0 })
+        let action = query.get("action").flatMap { $0.isEmpty ? nil : $0 }
+        if let action, action.unicodeScalars.contains("\0") { return nil }
+        var filter = AuditStore.Filter(action: action)
         if let since = query.get("since") {
             guard let date = Wire.parseTimestamp(since) else {
                 throw .invalidArgument("since must be an RFC 3339 time, such as 2026-11-25T08:30:00Z")

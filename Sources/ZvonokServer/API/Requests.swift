@@ -11,6 +11,8 @@ enum Body {
     struct Assignment: Decodable { let staffId: String; @Omittable var homeroom: Bool? }
     struct PersonChange: Decodable { @Omittable var name: String?; @Omittable var classId: String? }
     struct DirectChat: Decodable { let userId: String }
+    /// A body that carries nothing: any JSON object.
+    struct Nothing: Decodable {}
     struct NewReport: Decodable { let reason: String }
 }
 

@@ -1,5 +1,5 @@
 public import ZvonokCore
-public import ZvonokStorage
+import ZvonokStorage
 
 /// Where the HTTP and WebSocket server listens, and what it calls itself.
 public struct ServerConfiguration: Sendable {
