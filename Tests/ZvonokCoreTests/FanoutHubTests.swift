@@ -53,14 +53,15 @@ import Testing
     @Test func membershipChangesReachOpenConnections() {
         let hub = FanoutHub<RecordingSink>(shards: 4)
         let student = RecordingSink()
-        hub.register(student, person: 7, chats: [100])
-        hub.apply([MembershipChange(chatID: 100, personID: 7, joined: false), MembershipChange(chatID: 200, personID: 7, joined: true)])
+        hub.register(student, person: 7, chats: [100], version: 1)
+        hub.replaceChats(of: 7, with: [200], version: 2)
         hub.deliver("old class", to: 100)
         hub.deliver("new class", to: 200)
         #expect(student.frames == ["new class"])
         #expect(!hub.isWatched(100))
         // Joining twice does not deliver twice; changes for people with no connection are ignored.
-        hub.apply([MembershipChange(chatID: 200, personID: 7, joined: true), MembershipChange(chatID: 200, personID: 8, joined: true)])
+        hub.replaceChats(of: 7, with: [200], version: 3)
+        hub.replaceChats(of: 8, with: [200], version: 1)
         hub.deliver("once", to: 200)
         #expect(student.frames == ["new class", "once"])
     }

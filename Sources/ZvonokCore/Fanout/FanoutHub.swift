@@ -111,23 +111,6 @@ public final class FanoutHub<Sink: FrameSink>: Sendable {
 
     // MARK: Membership
 
-    /// Follows changes of membership made elsewhere: the person's open connections start or stop receiving the chat.
-    public func apply(_ changes: [MembershipChange]) {
-        for change in changes {
-            personShard(change.personID).state.withLock { people in
-                guard var entry = people[change.personID] else { return }
-                if change.joined {
-                    guard entry.chats.insert(change.chatID).inserted else { return }
-                    chatShard(change.chatID).state.withLock { $0[change.chatID, default: []].append(contentsOf: entry.sessions) }
-                } else {
-                    guard entry.chats.remove(change.chatID) != nil else { return }
-                    for session in entry.sessions { remove(session.sink, from: change.chatID) }
-                }
-                people[change.personID] = entry
-            }
-        }
-    }
-
     /// Sets the chats a connected person follows, read at membership `version`, unless this node knows a version as
     /// new already (a read that raced a newer change is dropped). Returns the changes made, none for a person not
     /// connected here.

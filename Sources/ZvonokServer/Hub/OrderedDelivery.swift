@@ -151,8 +151,8 @@ final class OrderedDelivery: Sendable {
         for shard in shards {
             watched += shard.state.withLock { $0.watermarks.map(\.chat) }.filter { fanout.isWatched($0) }
         }
-        for start in stride(from: 0, to: watched.count, by: 1_000) {
-            await catchUp(Array(watched[start..<min(start + 1_000, watched.count)]))
+        for part in watched.chunks(of: 1_000) {
+            await catchUp(Array(part))
         }
     }
 

@@ -33,9 +33,9 @@ final class SessionGuard: Sendable {
     /// than what the node follows already is dropped (`FanoutHub.replaceChats`).
     func refreshMemberships(of people: some Sequence<Int64>) async {
         let connected = people.filter { fanout.sessionCount(of: $0) > 0 }
-        for start in stride(from: 0, to: connected.count, by: Self.chunk) {
+        for part in connected.chunks(of: Self.chunk) {
             do {
-                let read = try await memberships.memberships(of: Array(connected[start..<min(start + Self.chunk, connected.count)]))
+                let read = try await memberships.memberships(of: Array(part))
                 for (person, membership) in read {
                     fanout.replaceChats(of: person, with: membership.chats, version: membership.version)
                 }
@@ -57,8 +57,7 @@ final class SessionGuard: Sendable {
         do {
             let followed = fanout.membershipVersions()
             var stale: [Int64] = []
-            for start in stride(from: 0, to: followed.count, by: Self.chunk) {
-                let part = followed[start..<min(start + Self.chunk, followed.count)]
+            for part in followed.chunks(of: Self.chunk) {
                 let current = try await memberships.versions(of: part.map(\.person))
                 stale += part.filter { (current[$0.person] ?? 0) > $0.version }.map(\.person)
             }
@@ -67,8 +66,8 @@ final class SessionGuard: Sendable {
             fanout.forEachSink { connections.append($0) }
             let tokens = Array(Set(connections.map(\.tokenID)))
             var ended: Set<Int64> = []
-            for start in stride(from: 0, to: tokens.count, by: Self.chunk) {
-                ended.formUnion(try await credentials.endedSessions(among: Array(tokens[start..<min(start + Self.chunk, tokens.count)])))
+            for part in tokens.chunks(of: Self.chunk) {
+                ended.formUnion(try await credentials.endedSessions(among: Array(part)))
             }
             for connection in connections where ended.contains(connection.tokenID) {
                 connection.close(HubCloseCode.sessionEnded)
