@@ -144,7 +144,8 @@ import ZvonokTestSupport
                     // Cut every listening connection, then post while the nodes listen again.
                     _ = try await withRunningDatabase(a.databaseURL) { database in
                         try await database.client.query(
-                            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE 'LISTEN%' AND datname = current_database()")
+                            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = '\(unescaped: Database.listenerName)' AND datname = current_database()"
+                        )
                     }
                     try await WebSocketOrderTests.flood(teacher, chat: chat, count: count, prefix: "p")
                     _ = try await teacher.collect(count, "ack", in: chat)
@@ -248,7 +249,8 @@ import ZvonokTestSupport
     private func freezeListeners(_ url: DatabaseURL) async throws -> [Int32] {
         let frozen = try await withRunningDatabase(url) { database in
             var pids: [Int32] = []
-            let rows = try await database.client.query("SELECT pid FROM pg_stat_activity WHERE query LIKE 'LISTEN%' AND datname = current_database()")
+            let rows = try await database.client.query(
+                "SELECT pid FROM pg_stat_activity WHERE application_name = '\(unescaped: Database.listenerName)' AND datname = current_database()")
             for try await pid in rows.decode(Int32.self) { pids.append(pid) }
             return pids
         }

@@ -6,34 +6,41 @@ public struct TimeoutError: Error, Sendable {}
 /// Runs `work` and returns its result, or throws `TimeoutError` once `limit` has passed.
 ///
 /// Unlike a task group, this does not wait for work that ignores cancellation (a connection attempt to a database
-/// that is down, say): the late work is cancelled and its result dropped.
+/// that is down, say): the late work is cancelled and its result dropped. The limit is kept by a timer task of its
+/// own, or, where many such waits run at once (every database query), by shared `deadlines`.
 public func withTimeout<Result: Sendable>(
     _ limit: Duration,
+    deadlines: Deadlines? = nil,
     _ work: @escaping @Sendable () async throws -> Result
 ) async throws -> Result {
     let race = Race<Result>()
     return try await withCheckedThrowingContinuation { continuation in
         race.begin(continuation)
         let worker = Task { race.finish(await Swift.Result(catching: work)) }
-        let timer = Task {
-            try? await Task.sleep(for: limit)
-            race.finish(.failure(TimeoutError()))
+        guard let deadlines else {
+            let timer = Task {
+                try? await Task.sleep(for: limit)
+                race.finish(.failure(TimeoutError()))
+            }
+            return race.track([worker, timer])
         }
-        race.track([worker, timer])
+        let deadline = deadlines.arm(after: limit) { race.finish(.failure(TimeoutError())) }
+        race.track([worker], onFinish: { deadlines.disarm(deadline) })
     }
 }
 
 /// The first of two tasks to finish resumes the caller and cancels the other.
 private final class Race<Value: Sendable>: Sendable {
     private let continuation = Mutex<CheckedContinuation<Value, any Error>?>(nil)
-    private let tasks = Mutex<[Task<Void, Never>]>([])
+    private let tasks = Mutex<(tasks: [Task<Void, Never>], onFinish: (@Sendable () -> Void)?)>(([], nil))
 
     func begin(_ continuation: CheckedContinuation<Value, any Error>) {
         self.continuation.withLock { $0 = continuation }
     }
 
-    func track(_ tasks: [Task<Void, Never>]) {
-        self.tasks.withLock { $0 = tasks }
+    /// The racing tasks, cancelled (and `onFinish` run) once the race is decided.
+    func track(_ tasks: [Task<Void, Never>], onFinish: (@Sendable () -> Void)? = nil) {
+        self.tasks.withLock { $0 = (tasks, onFinish) }
         if continuation.withLock({ $0 == nil }) { cancelAll() }
     }
 
@@ -44,7 +51,12 @@ private final class Race<Value: Sendable>: Sendable {
     }
 
     private func cancelAll() {
-        tasks.withLock { $0.forEach { $0.cancel() } }
+        let (tasks, onFinish) = tasks.withLock { tracked in
+            defer { tracked = ([], nil) }
+            return tracked
+        }
+        tasks.forEach { $0.cancel() }
+        onFinish?()
     }
 }
 

@@ -12,6 +12,8 @@ final class ClusterListener: Sendable {
     private let node: String
     private let logger: Logger
     private let listening = Atomic<Bool>(false)
+    /// Sends over the listening connection while there is one (`notify`).
+    private let sender = Mutex<NotificationSender?>(nil)
     /// How often the node sends itself a heartbeat on the channel; three missed in a row mean the listening
     /// connection went silent, and the node listens again.
     private let heartbeat: Duration
@@ -28,6 +30,18 @@ final class ClusterListener: Sendable {
 
     /// Whether the node hears the channel now (for `/health`).
     var isListening: Bool { listening.load(ordering: .relaxed) }
+
+    /// Announces `payloads` on the channel: over the listening connection when there is one, which takes no
+    /// connection from the pool; through the pool otherwise. An announcement sent over a connection that went
+    /// silent is lost with it; the other nodes' sweeps (every other heartbeat, and on listening again) read the
+    /// messages back from the table.
+    func notify(_ payloads: [String]) async throws {
+        if let sender = sender.withLock({ $0 }) {
+            try await sender.notify(channel, payloads)
+        } else {
+            try await database.notify(channel, payloads)
+        }
+    }
 
     /// The node's own heartbeat came back: the channel still carries.
     func heardOwnHeartbeat() {
@@ -52,8 +66,9 @@ final class ClusterListener: Sendable {
                 do {
                     try await database.listen(
                         channel,
-                        listening: {
+                        listening: { sender in
                             await onListening()
+                            self.sender.withLock { $0 = sender }
                             self.listening.store(true, ordering: .relaxed)
                             self.logger.info("Listening on the cluster channel", metadata: ["node": "\(self.node)"])
                         }, handle: handle)
@@ -70,6 +85,7 @@ final class ClusterListener: Sendable {
             _ = await first.next()  // the session ended, the heartbeat stopped, or the node is shutting down
             session.cancel()
             watchdog.cancel()
+            sender.withLock { $0 = nil }
             listening.store(false, ordering: .relaxed)
             if Task.isCancelled || Task.isShuttingDownGracefully { break }
             try? await Task.sleep(for: delay)
@@ -87,6 +103,7 @@ final class ClusterListener: Sendable {
             if Task.isCancelled { return }
             period += 1
             if isListening {
+                // Through the pool, never over the connection watched: a silent connection would hold the watch up.
                 try? await database.notify(channel, RelayMessage.heartbeat.payloads(from: node, maximum: ClusterRelay.maximumPayload).fitting)
                 if period % 2 == 0 { await everyOtherHeartbeat() }
             }

@@ -83,14 +83,14 @@ final class ClusterRelay: Sendable {
     private func announce(_ message: RelayMessage) {
         let (payloads, tooLong) = message.payloads(from: node, maximum: Self.maximumPayload)
         guard !payloads.isEmpty || !tooLong.isEmpty else { return }
-        let database = self.database, logger = self.logger, node = self.node
+        let database = self.database, logger = self.logger, node = self.node, listener = self.listener
         Task {
             do {
                 var stored: [String] = []
                 for payload in tooLong {
                     stored += RelayMessage.stored(try await database.storePayload(payload)).payloads(from: node, maximum: Self.maximumPayload).fitting
                 }
-                try await database.notify(Self.channel, payloads + stored)
+                try await listener.notify(payloads + stored)
             } catch {
                 logger.warning("Could not announce to other nodes", metadata: ["error": "\(error)"])
             }

@@ -19,6 +19,14 @@ extension Database {
         }
     }
 
+    /// Runs `body` on one pooled connection, timed, with failures turned into the contract's errors: one lease for
+    /// a statement whose rows are read inside `body` (the group commit's), where `query` would take two.
+    public func withConnection<Result: Sendable>(_ body: (PostgresConnection) async throws -> Result) async throws -> Result {
+        try await translatingErrors {
+            try await timed { try await withLeasedConnection(body) }
+        }
+    }
+
     /// Runs one statement outside a transaction, timed, with failures turned into the contract's errors.
     ///
     /// The pool's own `query` keeps its lease until the rows are read, which a lent connection cannot, so the wait
@@ -33,7 +41,7 @@ extension Database {
             return try await timed {
                 guard let limit = timeouts.operation else { return try await client.query(query, logger: logger) }
                 do {
-                    return try await withTimeout(limit) { try await client.query(query, logger: logger) }
+                    return try await withTimeout(limit, deadlines: deadlines) { try await client.query(query, logger: logger) }
                 } catch is TimeoutError {
                     logger.warning("Database unavailable", metadata: ["error": "no answer within \(limit)"])
                     throw ZvonokError.unavailable()

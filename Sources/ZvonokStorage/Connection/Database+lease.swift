@@ -26,17 +26,16 @@ extension Database {
                 handoff.fail(ZvonokError.unavailable())
             }
         }
-        let timer = Task {
-            try await Task.sleep(for: limit)
+        let deadline = deadlines.arm(after: limit) {
             logger.warning("Database unavailable", metadata: ["error": "no pooled connection within \(limit)"])
             handoff.giveUp()
         }
-        defer { timer.cancel() }
         let lease = await withTaskCancellationHandler {
             await handoff.borrow()
         } onCancel: {
             handoff.giveUp()
         }
+        deadlines.disarm(deadline)
         let connection: PostgresConnection
         switch lease {
         case .success(let leased):
@@ -59,12 +58,11 @@ extension Database {
     private func closingWhenSilent<Result>(_ connection: PostgresConnection, _ body: () async throws -> Result) async throws -> Result {
         guard let limit = timeouts.operation else { return try await body() }
         let logger = self.logger
-        let watchdog = Task {
-            try await Task.sleep(for: limit)
+        let watchdog = deadlines.arm(after: limit) {
             logger.warning("Database unavailable", metadata: ["error": "no answer within \(limit); closing the connection"])
-            try? await connection.close()
+            connection.close().whenComplete { _ in }
         }
-        defer { watchdog.cancel() }
+        defer { deadlines.disarm(watchdog) }
         return try await body()
     }
 }

@@ -2,6 +2,7 @@ import Foundation
 public import Logging
 import Metrics
 public import PostgresNIO
+import ZvonokCore
 
 /// The PostgreSQL connection pool that Zvonok's stores share. Run `client` as a service (it is one).
 public struct Database: Sendable {
@@ -31,6 +32,8 @@ public struct Database: Sendable {
     public let client: PostgresClient
     public let logger: Logger
     public let timeouts: Timeouts
+    /// Keeps the bounds of `timeouts` for every operation at once, without a timer per operation.
+    let deadlines = Deadlines()
     private let queryTimer = Timer(label: "zvonok_db_query_duration_seconds")
 
     public init(url: DatabaseURL, logger: Logger, maximumConnections: Int = 40, timeouts: Timeouts = Timeouts()) {

@@ -25,16 +25,17 @@ public struct MessageStore: Sendable {
     /// chat that is archived, is refused on its own (`forbidden`), and the rest of the batch commits.
     public func commit(_ batch: [PendingMessage]) async throws -> [Result<CommittedMessage, ZvonokError>] {
         guard !batch.isEmpty else { return [] }
-        let rows = try await database.query(
-            """
+        let query: PostgresQuery = """
             SELECT ord, chat_id, seq, sent_at_ms, is_new, text, refused
             FROM zvonok_commit_messages(\(batch.map(\.senderID))::bigint[], \(batch.map(\.cid))::text[], \(batch.map(\.chatID))::bigint[],
                                         \(batch.map(\.text))::text[], \(batch.map { MessageText.isCounted($0.text) })::boolean[])
             """
-        )
-        var committed = [Result<CommittedMessage, ZvonokError>?](repeating: nil, count: batch.count)
-        // The function's errors (a value refused by an index, say) arrive with its rows: translated like the query's.
-        try await database.translatingErrors {
+        let logger = database.logger
+        // One lease for the statement and its rows (the function's errors, a value refused by an index say, arrive
+        // with the rows and are translated like the statement's).
+        let committed = try await database.withConnection { connection in
+            var committed = [Result<CommittedMessage, ZvonokError>?](repeating: nil, count: batch.count)
+            let rows = try await connection.query(query, logger: logger)
             for try await (position, chat, seq, sentAt, isNew, text, refused) in rows.decode((Int, Int64, Int64, Int64, Bool, String?, Bool).self) {
                 let message = batch[position - 1]
                 committed[position - 1] =
@@ -46,6 +47,7 @@ public struct MessageStore: Sendable {
                             sentAtMilliseconds: sentAt, isNew: isNew
                         ))
             }
+            return committed
         }
         return try committed.map { message in
             guard let message else { throw ZvonokError.unavailable("the group commit did not answer for every message") }
