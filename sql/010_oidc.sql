@@ -1,9 +1,10 @@
 -- Sign-in with the state's identity through OpenID Connect (issue 22): a provider's subject linked to a person the
 -- school listed, the sign-ins under way, and the Zvonok sessions each sign-in opened.
 
--- A verified identifier the school entered for a person: an e-mail address, stored lower-cased and matched exactly
--- against an address the provider reports as verified. Nothing else links a subject without an invite code.
-ALTER TABLE people ADD COLUMN email text CHECK (email = lower(email) AND char_length(email) <= 320);
+-- A verified identifier the school entered for a person: an e-mail address, stored lower-cased (by `Validation.email`,
+-- which also bounds it) and matched exactly against an address the provider reports as verified, lower-cased the same
+-- way. Nothing else links a subject without an invite code.
+ALTER TABLE people ADD COLUMN email text;
 CREATE INDEX people_by_email ON people (email) WHERE email IS NOT NULL AND removed_at IS NULL;
 
 -- A provider's subject (`iss` + `sub`) linked to a person. An unlink keeps the row (the audit log says who and when);

@@ -28,14 +28,18 @@ import ZvonokStorage
     /// Starts a sign-in and lets `subject` log in at the provider; returns the redirect's code and state.
     static func visitProvider(_ api: APIClient, as subject: String) async throws -> Callback {
         let start = try await expect(api.post("/v1/oidc/start", token: nil), .ok)
-        let url = try #require(start.string("authorizationUrl"))
+        let callback = try await visitProvider(try #require(start.string("authorizationUrl")), as: subject)
+        #expect(callback.state == start.string("state"))
+        return callback
+    }
+
+    /// Lets `subject` log in at the provider's authorization URL; returns the redirect's code and state.
+    static func visitProvider(_ url: String, as subject: String) async throws -> Callback {
         let response = try await browser.execute(HTTPClientRequest(url: url + "&test_user=" + subject), timeout: .seconds(10))
         let location = try #require(response.headers.first(name: "Location"), "the provider did not redirect: \(response.status)")
         #expect(location.hasPrefix(TestProvider.redirectURI + "?"))
         let query = FormEncoding.decode(String(location.split(separator: "?", maxSplits: 1)[1]))
-        let callback = Callback(code: try #require(query["code"]), state: try #require(query["state"]))
-        #expect(callback.state == start.string("state"))
-        return callback
+        return Callback(code: try #require(query["code"]), state: try #require(query["state"]))
     }
 
     /// Ends a sign-in as the web client does after the redirect.
@@ -223,6 +227,56 @@ import ZvonokStorage
             #expect(settings["enabled"] as? Bool == false)
             #expect(try await api.post("/v1/oidc/start", token: nil).status == .notFound)
             #expect(try await api.post("/v1/oidc/finish", token: nil, ["code": "c", "state": "s"]).status == .notFound)
+        }
+    }
+
+    @Test func aServerProcessSigningPeopleInLogsNoCodeTokenOrSecret() async throws {
+        try await withTestProvider { provider in
+            try await withTestServer { api in
+                let school = try await SchoolFixture.build(api)
+                let student = try await Self.newStudent(api, school)
+                await provider.add(.init(subject: "esia-700"))
+                let server = ServerProcess(
+                    databaseURL: api.databaseURL.description, port: try freeLoopbackPort(), logLevel: "trace",
+                    extraArguments: [
+                        "--oidc-issuer", await provider.issuer, "--oidc-client-id", TestProvider.clientID, "--oidc-redirect-uri",
+                        TestProvider.redirectURI,
+                    ],
+                    environment: ["ZVONOK_OIDC_CLIENT_SECRET": TestProvider.clientSecret])
+                try await server.start()
+                let base = "http://127.0.0.1:\(server.port)"
+                let start = try await SecretsTests.json(.POST, "\(base)/v1/oidc/start")
+                let url = try #require(start["authorizationUrl"] as? String)
+                let callback = try await Self.visitProvider(url, as: "esia-700")
+                let nonce = try #require(FormEncoding.decode(String(url.split(separator: "?")[1]))["nonce"])
+                var request = HTTPClientRequest(url: "\(base)/v1/oidc/finish")
+                request.method = .POST
+                request.headers.add(name: "Content-Type", value: "application/json")
+                let body = ["code": callback.code, "state": callback.state, "inviteCode": student.inviteCode]
+                request.body = .bytes(ByteBuffer(bytes: try JSONSerialization.data(withJSONObject: body)))
+                let answer = try await Self.browser.execute(request, timeout: .seconds(10))
+                let finished = try JSONSerialization.jsonObject(with: Data(buffer: try await answer.body.collect(upTo: 1 << 16))) as? [String: Any]
+                let token = try #require(finished?["token"] as? String, "\(answer.status)")
+                let logout = try await provider.logoutToken(subject: "esia-700", sid: nil)
+                var logoutRequest = HTTPClientRequest(url: "\(base)/v1/oidc/backchannel-logout")
+                logoutRequest.method = .POST
+                logoutRequest.headers.add(name: "Content-Type", value: "application/x-www-form-urlencoded")
+                logoutRequest.body = .bytes(ByteBuffer(string: FormEncoding.encode([("logout_token", logout)])))
+                #expect(try await Self.browser.execute(logoutRequest, timeout: .seconds(10)).status == .ok)
+                await server.stop()
+
+                let log = server.log
+                #expect(log.contains("Fetched the sign-in provider's keys"), "the log was read")
+                let idToken = try #require(await provider.issuedIDTokens.last)
+                for (name, secret) in [
+                    ("code", callback.code), ("state", callback.state), ("nonce", nonce), ("ID token", idToken), ("Zvonok token", token),
+                    ("logout token", logout), ("client secret", TestProvider.clientSecret), ("invite code", student.inviteCode),
+                ] {
+                    #expect(!log.contains(secret), "the log holds the \(name)")
+                }
+                let inClear = try await SecretsTests.rowsContaining([callback.state, token, idToken, callback.code], at: api.databaseURL)
+                #expect(inClear.isEmpty, "tables holding a secret in clear: \(inClear)")
+            }
         }
     }
 

@@ -36,6 +36,8 @@ actor TestProvider {
     private var nextFault: Fault?
     /// How many times the JWKS was fetched.
     private(set) var keyFetches = 0
+    /// Every ID token issued, for tests that look for them where they must not be.
+    private(set) var issuedIDTokens: [String] = []
 
     private struct Grant {
         let user: User
@@ -115,6 +117,7 @@ actor TestProvider {
             email: grant.user.email, emailVerified: grant.user.emailVerified)
         let key = fault == .foreignKey ? (signingKeys[0].kid, ES256PrivateKey()) : signingKeys[0]
         let idToken = try await Self.sign(claims, with: key)
+        issuedIDTokens.append(idToken)
         return try json(["access_token": Secret.urlSafe(), "token_type": "Bearer", "expires_in": 300, "id_token": idToken])
     }
 

@@ -137,6 +137,8 @@ actor OIDCClient {
             claims = try await collection.verify(token, as: Claims.self, expectedAudience: configuration.clientID)
         } catch let error as JWTError {
             throw ZvonokError.unauthenticated("the provider's token failed validation (\(error.errorType))")
+        } catch {
+            throw ZvonokError.unauthenticated("the provider's token failed validation")
         }
         guard claims.issuer == configuration.issuer else { throw ZvonokError.unauthenticated("the token's issuer is not the provider") }
         return claims
