@@ -11,6 +11,9 @@ struct SignInRoutes {
     let client: OIDCClient?
     /// Failed sign-ins per address (a state, an invite code or a person unknown), as for invite activation.
     let failures = RateLimiter(.init(capacity: 10, perSecond: 1.0 / 6))
+    /// Sign-ins begun per address: each keeps a row for a while, so a flood is cut off; a school behind one address
+    /// signing in at the start of the day stays far below.
+    let starts = RateLimiter(.init(capacity: 100, perSecond: 5))
 
     /// The most characters (code points) of a `code`, `state` or invite code; providers' codes are far shorter.
     static let maximumField = 2048
@@ -31,6 +34,8 @@ struct SignInRoutes {
     /// Begins a sign-in: keeps a fresh `state`, `nonce` and PKCE verifier, and answers where to send the browser.
     @Sendable func start(_ request: Request, context: ZvonokRequestContext) async throws -> Wire.SignInStartBody {
         let client = try configured()
+        let address = context.clientAddress(of: request, trustingProxy: api.configuration.trustProxyHeaders)
+        guard starts.allow(address) else { throw ZvonokError.rateLimited("too many sign-ins begun from this address; wait a moment") }
         let body = try await request.decodeBody(Body.SignInStart.self, context: context)
         let redirectURI = body.redirectUri ?? client.configuration.redirectURIs[0]
         guard client.configuration.redirectURIs.contains(redirectURI) else {
