@@ -96,15 +96,17 @@ import ZvonokStorage
         }
     }
 
-    @Test func aGuardianLinkedByAVerifiedAddressReachesBothChildren() async throws {
+    @Test func aGuardianLinkedByAVerifiedAddressFromTheRosterReachesBothChildren() async throws {
         try await Self.withSignIn { api, provider, school in
-            let upload = try await expect(
-                api.call(.put, "/v1/schools/\(school.id("school"))/roster", token: school.token("schoolAdmin"), json: RosterUploadTests.roster), .ok)
+            var roster = RosterUploadTests.roster
+            roster["guardians"] = [["externalId": "G1", "name": "Петрова Анна", "students": ["S1", "S2"], "email": "Anna.Petrova@Example.ru"]]
+            let path = "/v1/schools/\(school.id("school"))/roster"
+            let upload = try await expect(api.call(.put, path, token: school.token("schoolAdmin"), json: roster), .ok)
             let invites = try #require(upload["invites"] as? [[String: Any]])
             let guardian = try #require(invites.first { $0["externalId"] as? String == "G1" }?["id"] as? String)
-            try await expect(
-                api.call(.put, "/v1/people/\(guardian)/identity", token: school.token("schoolAdmin"), json: ["email": "Anna.Petrova@Example.ru"]), .ok
-            )
+            // A roster that states no address leaves the one stated before.
+            let again = try await expect(api.call(.put, path, token: school.token("schoolAdmin"), json: RosterUploadTests.roster), .ok)
+            #expect(again["updated"] as? Int == 0)
 
             // The same address, not verified by the provider, links nothing.
             await provider.add(.init(subject: "esia-unverified", email: "anna.petrova@example.ru", emailVerified: false))
@@ -119,6 +121,20 @@ import ZvonokStorage
             let identity = try await api.get("/v1/people/\(guardian)/identity", token: school.token("schoolAdmin"))
             #expect((identity["links"] as? [[String: Any]])?.first?["linkedBy"] as? String == "email")
             #expect(identity["email"] as? String == "anna.petrova@example.ru")
+        }
+    }
+
+    @Test func anAdminSetsTheAddressThatLinksAPerson() async throws {
+        try await Self.withSignIn { api, provider, school in
+            let student = try await Self.newStudent(api, school)
+            let path = "/v1/people/\(student.id)/identity"
+            #expect(try await api.call(.put, path, token: school.token("schoolAdmin"), json: ["email": "no address"]).status == .badRequest)
+            #expect(try await api.call(.put, path, token: school.token("teacher5"), json: ["email": "pupil@example.ru"]).status == .forbidden)
+            let set = try await expect(api.call(.put, path, token: school.token("schoolAdmin"), json: ["email": "Pupil@Example.ru"]), .ok)
+            #expect(set["email"] as? String == "pupil@example.ru")
+            #expect(set["linked"] as? Bool == false)
+            await provider.add(.init(subject: "esia-800", email: "pupil@example.ru", emailVerified: true))
+            #expect(try await expect(Self.signIn(api, as: "esia-800"), .ok).string("userId") == student.id)
         }
     }
 
