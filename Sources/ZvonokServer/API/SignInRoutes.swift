@@ -37,8 +37,8 @@ struct SignInRoutes {
         let address = context.clientAddress(of: request, trustingProxy: api.configuration.trustProxyHeaders)
         guard starts.allow(address) else { throw ZvonokError.rateLimited("too many sign-ins begun from this address; wait a moment") }
         let body = try await request.decodeBody(Body.SignInStart.self, context: context)
-        let redirectURI = body.redirectUri ?? client.configuration.redirectURIs[0]
-        guard client.configuration.redirectURIs.contains(redirectURI) else {
+        guard let redirectURI = body.redirectUri ?? client.configuration.redirectURIs.first, client.configuration.redirectURIs.contains(redirectURI)
+        else {
             throw ZvonokError.invalidArgument("redirectUri is not one of the configured redirect URIs")
         }
         let (state, pending) = (

@@ -91,6 +91,7 @@ actor OIDCClient {
         }
         let claims = try await verify(answer.idToken, as: IDTokenClaims.self)
         guard claims.nonce == nonce else { throw ZvonokError.unauthenticated("the ID token's nonce is not this sign-in's") }
+        guard !claims.sub.value.isEmpty else { throw ZvonokError.unauthenticated("the ID token names no subject") }
         try checkTimes(issuedAt: claims.iat.value, expiresAt: claims.exp.value)
         return claims
     }
