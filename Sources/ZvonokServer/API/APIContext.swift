@@ -10,8 +10,8 @@ struct APIContext: Sendable {
     let identities: IdentityStore
     let chats: ChatStore
     let configuration: ServerConfiguration
-    /// Where membership changes and ended sessions go so that open connections follow them (the messaging hub).
-    let connections: any OpenConnections
+    /// Changes of memberships and sessions, which the open connections follow: the only way routes make them.
+    let access: AccessService
 
     init(database: Database, configuration: ServerConfiguration, connections: any OpenConnections) {
         structure = StructureStore(database: database)
@@ -20,7 +20,7 @@ struct APIContext: Sendable {
         identities = IdentityStore(credentials: credentials)
         chats = ChatStore(database: database)
         self.configuration = configuration
-        self.connections = connections
+        access = AccessService(database: database, credentials: credentials, connections: connections)
     }
 
     func region(_ code: String) async throws -> Region {

@@ -59,8 +59,7 @@ struct AccountRoutes {
     /// other sessions go on.
     @Sendable func signOut(_ request: Request, context: ZvonokRequestContext) async throws -> HTTPResponse.Status {
         let session = try context.requireSession()
-        try await api.credentials.revoke(session)
-        api.connections.sessionsEnded(of: session.identity.personID, token: session.tokenID)
+        try await api.access.signOut(session)
         return .noContent
     }
 
@@ -73,8 +72,7 @@ struct AccountRoutes {
         guard ChatPolicy.mayOpenDirect(caller, other.identity) else {
             throw ZvonokError.forbidden("direct chats are teacher↔guardian, teacher↔student and staff↔staff of one school")
         }
-        let (chat, created, changes) = try await api.chats.openDirect(caller, other.identity)
-        await api.connections.membershipChanged(changes)
+        let (chat, created) = try await api.access.openDirect(caller, other.identity)
         return EditedResponse(status: created ? .created : .ok, response: Wire.ChatBody(chat))
     }
 }

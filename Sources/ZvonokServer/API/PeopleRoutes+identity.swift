@@ -24,10 +24,9 @@ extension PeopleRoutes {
     @Sendable func unlinkIdentity(_ request: Request, context: ZvonokRequestContext) async throws -> HTTPResponse.Status {
         let caller = try context.requireIdentity()
         let person = try await managed(request, context: context)
-        guard let ended = try await api.identities.unlink(person, by: caller) else {
+        guard try await api.access.unlinkIdentity(person, by: caller) else {
             throw ZvonokError.notFound("this person has not linked a sign-in provider's account")
         }
-        for session in ended { api.connections.sessionsEnded(of: session.personID, token: session.tokenID) }
         return .noContent
     }
 

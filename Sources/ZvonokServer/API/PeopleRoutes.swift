@@ -58,8 +58,7 @@ struct PeopleRoutes {
         let body = try await request.decodeBody(Body.Assignment.self, context: context)
         let staff = try await staffMember(body.staffId, of: school)
         let homeroom = body.homeroom ?? false
-        let (created, changes) = try await api.people.assignTeacher(staff, to: schoolClass, homeroom: homeroom, school: school, by: caller)
-        await api.connections.membershipChanged(changes)
+        let created = try await api.access.assignTeacher(staff, to: schoolClass, homeroom: homeroom, school: school, by: caller)
         let answer = Wire.AssignmentBody(
             classId: PublicID.encode(.class, schoolClass.id), staffId: PublicID.encode(.person, staff.id), homeroom: homeroom)
         return EditedResponse(status: created ? .created : .ok, response: answer)
@@ -70,7 +69,7 @@ struct PeopleRoutes {
         let (schoolClass, school) = try await api.schoolClass(try request.id("id", .class, context: context))
         try caller.requireAdministers(school.placement)
         let staff = try await staffMember(context.parameters.get("staffId") ?? "", of: school)
-        await api.connections.membershipChanged(try await api.people.unassignTeacher(staff, from: schoolClass, school: school, by: caller))
+        try await api.access.unassignTeacher(staff, from: schoolClass, school: school, by: caller)
         return .noContent
     }
 
@@ -172,7 +171,7 @@ struct PeopleRoutes {
             guard target.schoolID == person.schoolID else {
                 throw ZvonokError.conflict("a student moves within their school; another school lists them anew")
             }
-            await api.connections.membershipChanged(try await api.people.moveStudent(person, to: target, by: caller))
+            try await api.access.moveStudent(person, to: target, by: caller)
         }
         return Wire.PersonBody(try await api.person(person.id))
     }
@@ -180,9 +179,7 @@ struct PeopleRoutes {
     @Sendable func removePerson(_ request: Request, context: ZvonokRequestContext) async throws -> HTTPResponse.Status {
         let caller = try context.requireIdentity()
         let person = try await managed(request, context: context)
-        let changes = try await api.people.remove(person, by: caller)
-        api.connections.sessionsEnded(of: person.id, token: nil)
-        await api.connections.membershipChanged(changes)
+        try await api.access.remove(person, by: caller)
         return .noContent
     }
 
@@ -190,8 +187,7 @@ struct PeopleRoutes {
     @Sendable func reissueInvite(_ request: Request, context: ZvonokRequestContext) async throws -> EditedResponse<Wire.InviteBody> {
         let caller = try context.requireIdentity()
         let person = try await managed(request, context: context)
-        let code = try await api.people.reissueInvite(to: person, lifetime: api.configuration.inviteLifetime, by: caller)
-        api.connections.sessionsEnded(of: person.id, token: nil)
+        let code = try await api.access.reissueInvite(to: person, lifetime: api.configuration.inviteLifetime, by: caller)
         return EditedResponse(status: .created, response: Wire.InviteBody(id: PublicID.encode(.person, person.id), inviteCode: code))
     }
 
@@ -199,8 +195,7 @@ struct PeopleRoutes {
     @Sendable func signOutEverywhere(_ request: Request, context: ZvonokRequestContext) async throws -> HTTPResponse.Status {
         let caller = try context.requireIdentity()
         let person = try await managed(request, context: context)
-        try await api.credentials.revokeAll(of: person, by: caller)
-        api.connections.sessionsEnded(of: person.id, token: nil)
+        try await api.access.signOutEverywhere(person, by: caller)
         return .noContent
     }
 
@@ -214,8 +209,7 @@ struct PeopleRoutes {
             role: role, name: try Validation.name(name), externalID: try Validation.externalID(externalID), placement: placement,
             classID: classID, studentID: studentID
         )
-        let created = try await api.people.create(new, inviteLifetime: api.configuration.inviteLifetime, by: caller)
-        await api.connections.membershipChanged(created.changes)
+        let created = try await api.access.create(new, inviteLifetime: api.configuration.inviteLifetime, by: caller)
         return EditedResponse(status: .created, response: Wire.PersonBody(created.person, inviteCode: created.inviteCode))
     }
 

@@ -7,7 +7,6 @@ import ZvonokStorage
 /// `PUT /v1/schools/{id}/roster`: a whole school in one request, as JSON or CSV (contract §3).
 struct RosterRoutes {
     let api: APIContext
-    let rosters: RosterStore
     /// Rosters are the one body allowed past 1 MiB.
     static let maximumSize = 16 << 20
 
@@ -39,8 +38,8 @@ struct RosterRoutes {
         default: throw ZvonokError.invalidArgument("atomic must be true or false")
         }
         do {
-            let outcome = try await rosters.upload(roster, to: school, atomic: atomic, inviteLifetime: api.configuration.inviteLifetime, by: caller)
-            await api.connections.membershipChanged(outcome.changes)
+            let outcome = try await api.access.upload(
+                roster, to: school, atomic: atomic, inviteLifetime: api.configuration.inviteLifetime, by: caller)
             return Answer(
                 created: outcome.created, updated: outcome.updated, unchanged: outcome.unchanged, failed: outcome.failed,
                 errors: outcome.errors.map { .init(line: $0.line, message: $0.message) },

@@ -99,8 +99,7 @@ struct SignInRoutes {
         let form = FormEncoding.decode(String(buffer: try await request.body.collect(upTo: 64 * 1024)))
         guard let token = form["logout_token"], !token.isEmpty else { throw ZvonokError.invalidArgument("logout_token is missing") }
         let target = try await client.verifyLogoutToken(token).target
-        let ended = try await api.identities.endSessions(issuer: target.issuer, subject: target.subject, sid: target.sid)
-        for session in ended { api.connections.sessionsEnded(of: session.personID, token: session.tokenID) }
+        try await api.access.endProviderSessions(issuer: target.issuer, subject: target.subject, sid: target.sid)
         return Response(status: .ok, headers: [.cacheControl: "no-store"])
     }
 

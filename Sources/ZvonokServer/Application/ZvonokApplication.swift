@@ -88,7 +88,7 @@ public enum ZvonokApplication {
         PeopleRoutes(api: api).register(on: authenticated)
         AccountRoutes(api: api).register(on: authenticated)
         SignInRoutes(api: api, client: configuration.oidc.map { OIDCClient(configuration: $0, logger: logger) }).register(on: authenticated)
-        RosterRoutes(api: api, rosters: RosterStore(database: database)).register(on: authenticated)
+        RosterRoutes(api: api).register(on: authenticated)
         HistoryRoutes(messages: MessageStore(database: database), chats: ChatStore(database: database)).register(on: authenticated)
         AuditRoutes(audit: AuditStore(database: database)).register(on: authenticated)
         ModerationRoutes(api: api, moderation: ModerationStore(database: database)).register(on: authenticated)

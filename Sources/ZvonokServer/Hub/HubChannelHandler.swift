@@ -32,14 +32,14 @@ final class HubChannelHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// then this handler, which opens the connection.
     static func install(on channel: any Channel, hub: MessagingHub, session: CredentialStore.Session) throws {
         let pipeline = channel.pipeline.syncOperations
-        try WebSocketPingHandler.add(to: pipeline, interval: hub.pingInterval)
+        try WebSocketPingHandler.add(to: pipeline, interval: hub.configuration.pingInterval)
         try pipeline.addHandler(HubChannelHandler(hub: hub, session: session))
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
         let connection = HubConnection(
             personID: session.identity.personID, tokenID: session.tokenID, channel: context.channel,
-            drains: hub.drains.drains(of: context.eventLoop), closeGrace: hub.closeGrace)
+            drains: hub.drains.drains(of: context.eventLoop), closeGrace: hub.configuration.closeGrace)
         let handler = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         let inbox = HubInbox { [eventLoop = context.eventLoop] in
             eventLoop.execute { handler.value.0.resumeReading(context: handler.value.1) }

@@ -52,7 +52,7 @@ struct HubSession {
     }
 
     private mutating func handle(_ inbound: HubFrames.Inbound) async throws {
-        if let kind = inbound.limitedKind { try hub.frameLimiters.admit(kind, from: identity.personID) }
+        if let kind = inbound.limitedKind { try hub.admit(kind, from: identity.personID) }
         switch inbound {
         case .ping:
             connection.send(HubFrames.pong)
@@ -64,16 +64,13 @@ struct HubSession {
             try await markRead(chat, through: seq)
         case .edit(let chat, let seq, let text):
             _ = try await kind(of: chat)
-            let change = try await hub.messages.edit(chat: chat, seq: seq, by: identity.personID, text: text)
-            hub.broadcast(HubFrames.edited(change))
+            try await hub.edit(chat: chat, seq: seq, by: identity.personID, text: text)
         case .delete(let chat, let seq):
             _ = try await kind(of: chat)
-            let change = try await hub.messages.delete(chat: chat, seq: seq, by: identity)
-            if change.changed { hub.broadcast(HubFrames.deleted(change)) }
+            try await hub.delete(chat: chat, seq: seq, by: identity)
         case .typing(let chat):
             guard ChatPolicy.mayPost(role: identity.role, in: try await kind(of: chat)) else { return }
-            guard hub.typingLimiter.allow("\(identity.personID):\(chat)") else { return }
-            hub.broadcast(HubFrames.typing(chat: chat, user: identity.personID), except: connection)
+            hub.typing(in: chat, by: identity.personID, from: connection)
         }
     }
 
@@ -83,7 +80,7 @@ struct HubSession {
             throw ZvonokError.forbidden("only staff post in the school channel")
         }
         let connection = self.connection, logger = hub.logger
-        hub.committer.submit(PendingMessage(chatID: chat, senderID: identity.personID, cid: cid, text: text)) { result in
+        hub.submit(PendingMessage(chatID: chat, senderID: identity.personID, cid: cid, text: text)) { result in
             switch result {
             case .success(let committed):
                 connection.send(HubFrames.ack(committed))
@@ -99,12 +96,12 @@ struct HubSession {
     /// Every message after `after`, read in batches as fast as the client takes them, then `synced`; live frames
     /// of the chat wait meanwhile and follow without gap or duplicate (`ResumeGate`).
     private func sync(_ chat: Int64, after: Int64) async throws {
-        guard hub.fanout.follows(identity.personID, chat: chat) else { throw ZvonokError.notFound("no such chat") }
+        guard hub.follows(identity.personID, chat: chat) else { throw ZvonokError.notFound("no such chat") }
         guard connection.beginSync(of: chat) else { throw ZvonokError.conflict("a sync of this chat is already running") }
         var last = after
         do {
             while true {
-                let batch = try await hub.messages.messages(of: chat, after: last, limit: Self.syncBatch)
+                let batch = try await hub.history(of: chat, after: last, limit: Self.syncBatch)
                 for message in batch { connection.send(HubFrames.msg(message).bytes) }
                 last = batch.last?.seq ?? last
                 guard batch.count == Self.syncBatch else { break }
@@ -118,26 +115,17 @@ struct HubSession {
         connection.finishSync(of: chat, through: last, synced: HubFrames.synced(chat: chat, seq: last))
     }
 
-    /// Moves the read mark; the others see it in small chats, only the reader's own connections in a school
-    /// channel (thousands of members reading would otherwise flood everyone).
+    /// Moves the read mark (who sees it depends on the chat's kind: `MessagingHub.markRead`).
     private mutating func markRead(_ chat: Int64, through seq: Int64) async throws {
-        let kind = try await kind(of: chat)
-        let marks = try await hub.messages.markRead(chat: chat, by: identity.personID, through: seq)
-        guard marks.after > marks.before else { return }
-        let frame = HubFrames.read(chat: chat, user: identity.personID, seq: marks.after)
-        if kind == .school {
-            hub.tell(identity.personID, frame)
-        } else {
-            hub.broadcast(frame)
-        }
+        try await hub.markRead(chat: chat, kind: try await kind(of: chat), by: identity.personID, through: seq)
     }
 
     /// The kind of a chat the person is in now (404 otherwise, as for a chat that does not exist).
     private mutating func kind(of chat: Int64) async throws -> ChatKind {
-        guard hub.fanout.follows(identity.personID, chat: chat) else { throw ZvonokError.notFound("no such chat") }
+        guard hub.follows(identity.personID, chat: chat) else { throw ZvonokError.notFound("no such chat") }
         if let kind = kinds[chat] { return kind }
         // Joined since connecting: ask once.
-        guard let kind = try await hub.messages.membershipKind(of: identity.personID, in: chat) else {
+        guard let kind = try await hub.kind(of: chat, for: identity.personID) else {
             throw ZvonokError.notFound("no such chat")
         }
         kinds[chat] = kind
