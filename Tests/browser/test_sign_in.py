@@ -49,11 +49,16 @@ def main():
 
         # Someone the school did not list.
         through_provider(driver, "esia-stranger")
-        error = wait(driver).until(EC.visibility_of_element_located((By.ID, "sign-in-error")))
         wait(driver).until(lambda d: "не внесла вас" in d.find_element(By.ID, "sign-in-error").text)
+        not_listed = driver.find_element(By.ID, "sign-in-error").text
         assert driver.find_element(By.ID, "app").get_attribute("hidden") is not None, "not signed in"
         driver.save_screenshot(os.path.join(OUTPUT, "sign-in-not-listed.png"))
-        print("provider sign-in browser test passed:", error.text)
+
+        # The provider's own refusal comes back as a plain sentence, and the query leaves the address bar.
+        driver.get(URL + "?error=access_denied&error_description=Пользователь+отказался&state=whatever")
+        wait(driver).until(lambda d: "Вход не состоялся: Пользователь отказался" in d.find_element(By.ID, "sign-in-error").text)
+        assert "error=" not in driver.current_url, driver.current_url
+        print("provider sign-in browser test passed:", not_listed)
     except Exception:
         driver.save_screenshot(os.path.join(OUTPUT, "failure-sign-in.png"))
         with open(os.path.join(OUTPUT, "failure-sign-in-console.txt"), "w", encoding="utf-8") as log:
