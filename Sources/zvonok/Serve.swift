@@ -108,6 +108,27 @@ struct Serve: AsyncParsableCommand {
     )
     var ratingWeights: String?
 
+    @Option(
+        help:
+            "The OpenID Connect provider's issuer URL (ESIA through a gateway): people may then sign in through it; the client secret comes from ZVONOK_OIDC_CLIENT_SECRET. [env: ZVONOK_OIDC_ISSUER]"
+    )
+    var oidcIssuer: String?
+
+    @Option(help: "Zvonok's client id at the provider. [env: ZVONOK_OIDC_CLIENT_ID]")
+    var oidcClientId: String?
+
+    @Option(help: "Scopes asked of the provider, separated by spaces or commas. [env: ZVONOK_OIDC_SCOPES] (default: openid email)")
+    var oidcScopes: String?
+
+    @Option(
+        help:
+            "A redirect URI the provider may send browsers back to, matched exactly; repeat for several, the first is the default. [env: ZVONOK_OIDC_REDIRECT_URIS, comma-separated]"
+    )
+    var oidcRedirectUri: [String] = []
+
+    @Option(help: "The web client's sign-in button. [env: ZVONOK_OIDC_BUTTON_LABEL] (default: Войти через Госуслуги)")
+    var oidcButtonLabel: String?
+
     @Flag(help: "Fill the database with a small demo region (made once) and print a sign-in link for each of its people.")
     var demo = false
 
@@ -154,6 +175,8 @@ struct Serve: AsyncParsableCommand {
         if let weights = ratingWeights ?? environment["ZVONOK_RATING_WEIGHTS"] {
             do { configuration.ratingFormula = try RatingFormula(parsing: weights) } catch { throw ValidationError(error.message) }
         }
+
+        configuration.oidc = try oidcConfiguration(environment: environment)
 
         var timeouts = Database.Timeouts()
         if let seconds = statementTimeout ?? environment["ZVONOK_STATEMENT_TIMEOUT"].flatMap(Double.init) {

@@ -83,7 +83,7 @@ import ZvonokStorage
         }
     }
 
-    private static func json(_ method: HTTPMethod, _ url: String, token: String? = nil) async throws -> [String: Any] {
+    static func json(_ method: HTTPMethod, _ url: String, token: String? = nil) async throws -> [String: Any] {
         var request = HTTPClientRequest(url: url)
         request.method = method
         if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
@@ -94,7 +94,7 @@ import ZvonokStorage
     }
 
     /// The tables with a row whose text holds one of `secrets`.
-    private static func rowsContaining(_ secrets: [String], at url: DatabaseURL) async throws -> [String] {
+    static func rowsContaining(_ secrets: [String], at url: DatabaseURL) async throws -> [String] {
         try await withRunningDatabase(url) { database in
             var tables: [String] = []
             for try await table in try await database.query("SELECT tablename FROM pg_tables WHERE schemaname = 'public'").decode(String.self) {

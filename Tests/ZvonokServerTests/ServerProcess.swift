@@ -17,13 +17,16 @@ import Glibc
 final class ServerProcess: @unchecked Sendable {
     let port: Int
     private let arguments: [String]
+    /// Variables set for the process on top of the test's own (the OIDC client secret, say).
+    private let environment: [String: String]
     private let logPath: String
     /// The running process and the task that waits for it; touched only by the test task that owns this server.
     private var running: (pid: pid_t, ended: Task<Void, any Error>)?
 
     /// - Parameter logLevel: nil for the server's default level.
-    init(databaseURL: String, port: Int, logLevel: String? = "warning", extraArguments: [String] = []) {
+    init(databaseURL: String, port: Int, logLevel: String? = "warning", extraArguments: [String] = [], environment: [String: String] = [:]) {
         self.port = port
+        self.environment = environment
         self.arguments =
             ["serve", "--database-url", databaseURL, "--port", String(port)] + (logLevel.map { ["--log-level", $0] } ?? []) + extraArguments
         self.logPath = FileManager.default.temporaryDirectory.path + "/zvonok-process-\(getpid())-\(port).log"
@@ -47,10 +50,12 @@ final class ServerProcess: @unchecked Sendable {
         let log = try FileDescriptor.open(FilePath(logPath), .writeOnly, options: [.create, .append], permissions: .ownerReadWrite)
         let (pids, pid) = AsyncStream.makeStream(of: pid_t.self)
         let arguments = Arguments(self.arguments)
+        let environment = Environment.inherit.updating(
+            Dictionary(uniqueKeysWithValues: self.environment.map { (Environment.Key(stringLiteral: $0.key), Optional($0.value)) }))
         let ended = Task {
             defer { pid.finish() }
             _ = try await Subprocess.run(
-                .path(FilePath(executable)), arguments: arguments, input: .none,
+                .path(FilePath(executable)), arguments: arguments, environment: environment, input: .none,
                 output: .fileDescriptor(log, closeAfterSpawningProcess: true), error: .combinedWithOutput
             ) { execution in
                 pid.yield(execution.processIdentifier.value)

@@ -15,7 +15,8 @@ mkdir -p "$output"
 if [ ! -x "$venv/bin/python" ]; then
     python3 -m venv "$venv"
 fi
-"$venv/bin/python" -c "import selenium" 2>/dev/null || timeout 300 "$venv/bin/pip" install --quiet "selenium>=4.20,<5"
+"$venv/bin/python" -c "import selenium, cryptography" 2>/dev/null ||
+    timeout 300 "$venv/bin/pip" install --quiet "selenium>=4.20,<5" "cryptography>=41"
 
 source Tests/support/zvonok-server.sh
 port=$(zvonok_free_port)
@@ -24,10 +25,19 @@ chmod 755 "$data"   # as root, the embedded cluster runs as `postgres`, which mu
 log="$output/server.log"
 zvonok_cleanup() { rm -rf "$data"; }
 
+# The OpenID Connect provider of the sign-in test (test_sign_in.py), which the server signs in through.
+provider_port=$(zvonok_free_port)
+zvonok_start "$output/provider.log" "$venv/bin/python" Tests/browser/oidc_provider.py "$provider_port" zvonok browser-secret
+for _ in $(seq 1 50); do curl -fsS "http://127.0.0.1:$provider_port/jwks" >/dev/null 2>&1 && break; sleep 0.2; done
+
 # No send limit: the test sends a burst of messages to fill a page of history.
-zvonok_start "$log" "$server" serve --demo --port "$port" --data-dir "$data" --log-level notice --send-rate 0
+zvonok_start "$log" env ZVONOK_OIDC_CLIENT_SECRET=browser-secret "$server" serve --demo --port "$port" --data-dir "$data" \
+    --log-level notice --send-rate 0 --oidc-issuer "http://127.0.0.1:$provider_port" --oidc-client-id zvonok \
+    --oidc-redirect-uri "http://127.0.0.1:$port/"
 echo "Waiting for the demo server on port $port (log: $log)"
 zvonok_wait_healthy "$port" "$log"
 
 ZVONOK_SERVER_LOG="$log" ZVONOK_BROWSER_OUTPUT="$output" \
     timeout 300 "$venv/bin/python" Tests/browser/test_web_client.py
+ZVONOK_SERVER_LOG="$log" ZVONOK_BROWSER_OUTPUT="$output" ZVONOK_URL="http://127.0.0.1:$port/" \
+    timeout 120 "$venv/bin/python" Tests/browser/test_sign_in.py

@@ -2,9 +2,13 @@
 public enum Secret {
     /// A bearer token: `zv_` and 43 base64url characters (256 random bits).
     public static func token() -> String {
+        "zv_" + urlSafe()
+    }
+
+    /// 256 random bits as 43 base64url characters: OpenID Connect's `state`, `nonce` and PKCE verifier.
+    public static func urlSafe() -> String {
         var generator = SystemRandomNumberGenerator()
-        let bytes = (0..<32).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
-        return "zv_" + base64URL(bytes)
+        return base64URL((0..<32).map { _ in UInt8.random(in: .min ... .max, using: &generator) })
     }
 
     /// Whether `text` has the shape of a token this server makes (`zv_` and 43 base64url characters): anything else
@@ -24,7 +28,8 @@ public enum Secret {
 
     static let base64URLAlphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
 
-    static func base64URL(_ bytes: [UInt8]) -> String {
+    /// Bytes in unpadded base64url (RFC 4648 §5).
+    public static func base64URL(_ bytes: some Sequence<UInt8>) -> String {
         var output = ""
         var buffer: UInt32 = 0
         var bits = 0

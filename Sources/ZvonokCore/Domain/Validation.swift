@@ -92,6 +92,18 @@ public enum Validation {
         return try storable(cid, field: "cid")
     }
 
+    /// An e-mail address a provider's verified address is matched against: lower-cased, at most 320 characters (code
+    /// points), one `@` with something on each side, no spaces or ASCII control characters (the API document's
+    /// pattern); an empty one is nil (none).
+    public static func email(_ email: String) throws(ZvonokError) -> String? {
+        guard !email.isEmpty else { return nil }
+        let parts = email.split(separator: "@", omittingEmptySubsequences: false)
+        guard email.unicodeScalars.count <= 320, parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty,
+            email.unicodeScalars.allSatisfy({ $0.value > 0x20 && $0.value != 0x7F })
+        else { throw .invalidArgument("email must be an address such as name@example.ru, at most 320 characters") }
+        return email.lowercased()
+    }
+
     /// A report's reason: up to 1,000 characters (code points, as the API document's `maxLength` counts them, so
     /// at most 4,000 bytes of UTF-8), not only spaces, with no NUL; surrounding spaces trimmed.
     public static func reportReason(_ reason: String) throws(ZvonokError) -> String {

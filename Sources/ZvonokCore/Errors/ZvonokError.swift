@@ -3,6 +3,8 @@ public enum ErrorCode: String, Sendable, Codable, CaseIterable {
     case invalidArgument = "invalid_argument"
     case notFound = "not_found"
     case forbidden
+    /// A sign-in through a provider that names nobody the school listed (403).
+    case notListed = "not_listed"
     case unauthenticated
     case conflict
     case rateLimited = "rate_limited"
@@ -29,7 +31,7 @@ public struct ZvonokError: Error, Sendable, Equatable, CustomStringConvertible {
     public var blamesInput: Bool {
         switch code {
         case .invalidArgument, .notFound, .conflict, .payloadTooLarge: true
-        case .forbidden, .unauthenticated, .rateLimited, .methodNotAllowed, .unavailable, .internal: false
+        case .forbidden, .notListed, .unauthenticated, .rateLimited, .methodNotAllowed, .unavailable, .internal: false
         }
     }
 

@@ -2,7 +2,7 @@ public import Foundation
 
 extension Roster {
     /// Reads the CSV form: a header row naming the columns (`type`, `externalId`, `name`, `role`, `grade`, `letter`,
-    /// `year`, `class`, `classes`, `homeroom`, `students`), then one row per item. UTF-8 with or without a BOM,
+    /// `year`, `class`, `classes`, `homeroom`, `students`, optionally `email`), then one row per item. UTF-8 with or without a BOM,
     /// separated by `;` or `,` (whichever the header uses, as Excel and regional systems export), quotes as in
     /// RFC 4180, lists joined with `|`. `line` in errors is the line of the file, the header being line 1.
     public static func parse(csv data: Data) throws(ZvonokError) -> Roster {

@@ -19,6 +19,8 @@ public struct Roster: Sendable, Equatable {
         public let classes: [String]
         /// External ids of the classes they lead as homeroom teacher (a subset of `classes`).
         public let homeroom: Set<String>
+        /// The e-mail address a sign-in provider's verified address links (`Validation.email`); nil: not stated.
+        public let email: String?
     }
 
     public struct StudentRow: Sendable, Equatable {
@@ -27,6 +29,8 @@ public struct Roster: Sendable, Equatable {
         public let name: String
         /// External id of their class.
         public let classID: String
+        /// The e-mail address a sign-in provider's verified address links; nil: not stated.
+        public let email: String?
     }
 
     public struct GuardianRow: Sendable, Equatable {
@@ -35,6 +39,8 @@ public struct Roster: Sendable, Equatable {
         public let name: String
         /// External ids of their students.
         public let students: [String]
+        /// The e-mail address a sign-in provider's verified address links; nil: not stated.
+        public let email: String?
     }
 
     /// A row that was refused, and why.
@@ -80,19 +86,19 @@ public struct Roster: Sendable, Equatable {
                 staff.append(
                     StaffRow(
                         line: row.line, externalID: try row.externalID(), name: try Validation.name(try row.text("name")), role: role,
-                        classes: classes, homeroom: homeroom)
+                        classes: classes, homeroom: homeroom, email: try row.email())
                 )
             case "student":
                 students.append(
                     StudentRow(
                         line: row.line, externalID: try row.externalID(), name: try Validation.name(try row.text("name")),
-                        classID: try row.text("class"))
+                        classID: try row.text("class"), email: try row.email())
                 )
             case "guardian":
                 guardians.append(
                     GuardianRow(
                         line: row.line, externalID: try row.externalID(), name: try Validation.name(try row.text("name")),
-                        students: try row.distinctList("students", each: "student")
+                        students: try row.distinctList("students", each: "student"), email: try row.email()
                     )
                 )
             default:
@@ -126,6 +132,11 @@ struct RawRow {
     func externalID() throws(ZvonokError) -> String {
         guard let id = try Validation.externalID(try text("externalId")) else { throw .invalidArgument("externalId is missing") }
         return id
+    }
+
+    /// The optional `email` column: an address as `Validation.email` takes it, lower-cased; nil when left empty.
+    func email() throws(ZvonokError) -> String? {
+        try Validation.email(fields["email"] ?? "")
     }
 
     func list(_ field: String) -> [String] {

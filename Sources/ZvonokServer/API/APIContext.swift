@@ -6,6 +6,8 @@ struct APIContext: Sendable {
     let structure: StructureStore
     let people: PeopleStore
     let credentials: CredentialStore
+    /// Links to a sign-in provider's subjects, and the sign-ins under way.
+    let identities: IdentityStore
     let chats: ChatStore
     let configuration: ServerConfiguration
     /// Changes of memberships and sessions, which the open connections follow: the only way routes make them.
@@ -15,6 +17,7 @@ struct APIContext: Sendable {
         structure = StructureStore(database: database)
         people = PeopleStore(database: database)
         credentials = CredentialStore(database: database, tokenLifetime: configuration.tokenLifetime)
+        identities = IdentityStore(credentials: credentials)
         chats = ChatStore(database: database)
         self.configuration = configuration
         access = AccessService(database: database, credentials: credentials, connections: connections)

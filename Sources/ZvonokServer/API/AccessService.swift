@@ -11,6 +11,7 @@ struct AccessService: Sendable {
     private let credentials: CredentialStore
     private let chats: ChatStore
     private let rosters: RosterStore
+    private let identities: IdentityStore
     private let connections: any OpenConnections
 
     init(database: Database, credentials: CredentialStore, connections: any OpenConnections) {
@@ -18,6 +19,7 @@ struct AccessService: Sendable {
         self.credentials = credentials
         self.chats = ChatStore(database: database)
         self.rosters = RosterStore(database: database)
+        self.identities = IdentityStore(credentials: credentials)
         self.connections = connections
     }
 
@@ -85,5 +87,23 @@ struct AccessService: Sendable {
     func signOut(_ session: CredentialStore.Session) async throws {
         try await credentials.revoke(session)
         connections.sessionsEnded(of: session.identity.personID, token: session.tokenID)
+    }
+
+    /// A person's provider accounts unlinked (issue 22): the sessions those sign-ins opened end. False when none was
+    /// linked.
+    func unlinkIdentity(_ person: Person, by actor: Identity) async throws -> Bool {
+        guard let ended = try await identities.unlink(person, by: actor) else { return false }
+        sessionsEnded(ended)
+        return true
+    }
+
+    /// The provider's back-channel logout: the sessions that its sign-ins of the subject, or of its session `sid`,
+    /// opened end.
+    func endProviderSessions(issuer: String, subject: String?, sid: String?) async throws {
+        sessionsEnded(try await identities.endSessions(issuer: issuer, subject: subject, sid: sid))
+    }
+
+    private func sessionsEnded(_ sessions: [IdentityStore.EndedSession]) {
+        for session in sessions { connections.sessionsEnded(of: session.personID, token: session.tokenID) }
     }
 }

@@ -26,6 +26,9 @@ struct PeopleRoutes {
         v1.delete("people/:id", use: removePerson)
         v1.post("people/:id/invite", use: reissueInvite)
         v1.delete("people/:id/tokens", use: signOutEverywhere)
+        v1.get("people/:id/identity", use: identity)
+        v1.put("people/:id/identity", use: setIdentity)
+        v1.delete("people/:id/identity", use: unlinkIdentity)
     }
 
     // MARK: School people
@@ -225,7 +228,7 @@ struct PeopleRoutes {
     }
 
     /// The person at `:id`, whom the caller must manage.
-    private func managed(_ request: Request, context: ZvonokRequestContext) async throws -> Person {
+    func managed(_ request: Request, context: ZvonokRequestContext) async throws -> Person {
         let caller = try context.requireIdentity()
         let person = try await api.person(try request.id("id", .person, context: context))
         guard caller.manages(person) else { throw ZvonokError.forbidden("only the level above may change this person") }

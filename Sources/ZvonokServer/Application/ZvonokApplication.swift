@@ -87,6 +87,7 @@ public enum ZvonokApplication {
         StructureRoutes(api: api).register(on: authenticated)
         PeopleRoutes(api: api).register(on: authenticated)
         AccountRoutes(api: api).register(on: authenticated)
+        SignInRoutes(api: api, client: configuration.oidc.map { OIDCClient(configuration: $0, logger: logger) }).register(on: authenticated)
         RosterRoutes(api: api).register(on: authenticated)
         HistoryRoutes(messages: MessageStore(database: database), chats: ChatStore(database: database)).register(on: authenticated)
         AuditRoutes(audit: AuditStore(database: database)).register(on: authenticated)

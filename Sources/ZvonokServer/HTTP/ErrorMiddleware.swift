@@ -64,7 +64,7 @@ struct ErrorMiddleware: RouterMiddleware {
         switch code {
         case .invalidArgument: .badRequest
         case .notFound: .notFound
-        case .forbidden: .forbidden
+        case .forbidden, .notListed: .forbidden
         case .unauthenticated: .unauthorized
         case .conflict: .conflict
         case .rateLimited: .tooManyRequests

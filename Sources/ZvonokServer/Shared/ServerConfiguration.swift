@@ -24,6 +24,8 @@ public struct ServerConfiguration: Sendable {
     /// Take the client's address from `X-Real-IP` (set by the load balancer) for per-address limits. Only behind a
     /// proxy that overwrites the header: otherwise a client could pick its own address.
     public var trustProxyHeaders: Bool = false
+    /// Sign-in through an OpenID Connect provider (ESIA through a gateway); nil: invite codes only.
+    public var oidc: OIDCConfiguration?
     /// The weekly rating's weights; the contract's unless an operator sets others.
     public var ratingFormula: RatingFormula = .contract
 

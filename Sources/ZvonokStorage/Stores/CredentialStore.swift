@@ -95,38 +95,58 @@ public struct CredentialStore: Sendable {
     /// records the activation in the audit log. Returns nil for a code that is unknown, used, voided or expired —
     /// the caller cannot tell which.
     public func activate(inviteCode: String) async throws -> (personID: Int64, token: String, expiresAt: Date)? {
-        let token = Secret.token()
-        return try await database.transaction { connection in
-            // One statement: the row lock of the UPDATE makes the code single-use even when two requests race.
-            let rows = try await connection.query(
-                """
-                WITH invite AS (
-                    UPDATE invites SET used_at = now()
-                    WHERE code_hash = \(Self.hash(inviteCode)) AND used_at IS NULL AND voided_at IS NULL AND expires_at > now()
-                    RETURNING person_id
-                ), person AS (
-                    UPDATE people p SET registered_at = coalesce(registered_at, now())
-                    WHERE id = (SELECT person_id FROM invite) AND removed_at IS NULL
-                    RETURNING \(unescaped: PeopleStore.columns)
-                ), token AS (
-                    INSERT INTO tokens (token_hash, person_id, expires_at)
-                    SELECT \(Self.hash(token)), id, now() + make_interval(secs => \(lifetimeSeconds)) FROM person
-                    RETURNING expires_at
-                )
-                SELECT person.*, token.expires_at FROM person, token
-                """,
-                logger: database.logger
+        try await database.transaction { connection in
+            guard let person = try await Self.useInvite(inviteCode, on: connection, logger: database.logger) else { return nil }
+            let minted = try await mintToken(for: person.id, on: connection)
+            try await AuditTrail.record(
+                person.identity, "invite.activate", object: PublicID.encode(.person, person.id), at: person.placement,
+                on: connection, logger: database.logger
             )
-            for try await row in rows.decode((Int64, String, String, String?, String?, Int64?, Int64?, Int64?, Date?, Date).self) {
-                let person = PeopleStore.person(row.0, row.1, row.2, row.3, row.4, row.5, row.6, row.7, row.8)
-                try await AuditTrail.record(
-                    person.identity, "invite.activate", object: PublicID.encode(.person, person.id), at: person.placement,
-                    on: connection, logger: database.logger
-                )
-                return (person.id, token, row.9)
-            }
-            return nil
+            return (person.id, minted.token, minted.expiresAt)
         }
+    }
+
+    /// Uses an invite code once inside a transaction: marks it used and its person registered (first time only).
+    /// Nil for a code that is unknown, used, voided or expired, or whose person was removed.
+    static func useInvite(_ inviteCode: String, on connection: PostgresConnection, logger: Logger) async throws -> Person? {
+        // The row lock of the UPDATE makes the code single-use even when two requests race.
+        let rows = try await connection.query(
+            """
+            WITH invite AS (
+                UPDATE invites SET used_at = now()
+                WHERE code_hash = \(Self.hash(inviteCode)) AND used_at IS NULL AND voided_at IS NULL AND expires_at > now()
+                RETURNING person_id
+            )
+            UPDATE people p SET registered_at = coalesce(registered_at, now())
+            WHERE id = (SELECT person_id FROM invite) AND removed_at IS NULL
+            RETURNING \(unescaped: PeopleStore.columns)
+            """,
+            logger: logger
+        )
+        return try await PeopleStore.firstPerson(of: rows)
+    }
+
+    /// A token minted for a person inside a transaction: the secret (the only time it exists in clear), its id and
+    /// its expiry.
+    struct MintedToken: Sendable {
+        let token: String
+        let id: Int64
+        let expiresAt: Date
+    }
+
+    /// Mints a token for a person inside a transaction, with this store's lifetime.
+    func mintToken(for personID: Int64, on connection: PostgresConnection) async throws -> MintedToken {
+        let token = Secret.token()
+        let rows = try await connection.query(
+            """
+            INSERT INTO tokens (token_hash, person_id, expires_at)
+            VALUES (\(Self.hash(token)), \(personID), now() + make_interval(secs => \(lifetimeSeconds)))
+            RETURNING id, expires_at
+            """,
+            logger: database.logger
+        )
+        for try await (id, expiresAt) in rows.decode((Int64, Date).self) { return MintedToken(token: token, id: id, expiresAt: expiresAt) }
+        throw ZvonokError.unavailable("the token was not stored")
     }
 
     /// The session a token opens, unless the token was revoked or has expired, or its person was removed. Slides the

@@ -251,12 +251,22 @@ public struct PeopleStore: Sendable {
         return result
     }
 
-    private func people(_ query: PostgresQuery) async throws -> [Person] {
+    /// The first person of rows holding `columns`, if any.
+    static func firstPerson(of rows: PostgresRowSequence) async throws -> Person? {
+        try await people(of: rows).first
+    }
+
+    /// The people of rows holding `columns`.
+    static func people(of rows: PostgresRowSequence) async throws -> [Person] {
         var result: [Person] = []
-        for try await row in try await database.query(query).decode((Int64, String, String, String?, String?, Int64?, Int64?, Int64?, Date?).self) {
-            result.append(Self.person(row.0, row.1, row.2, row.3, row.4, row.5, row.6, row.7, row.8))
+        for try await row in rows.decode((Int64, String, String, String?, String?, Int64?, Int64?, Int64?, Date?).self) {
+            result.append(person(row.0, row.1, row.2, row.3, row.4, row.5, row.6, row.7, row.8))
         }
         return result
+    }
+
+    private func people(_ query: PostgresQuery) async throws -> [Person] {
+        try await Self.people(of: database.query(query))
     }
 
     static func person(

@@ -51,10 +51,11 @@ extension RosterUpload {
         if !created.isEmpty {
             let rows = try await connection.query(
                 """
-                INSERT INTO people (role, name, external_id, region_code, municipality_id, school_id, class_id)
-                SELECT u.role, u.name, u.external_id, \(school.regionCode), \(school.municipalityID), \(school.id), NULLIF(u.class_id, 0)
+                INSERT INTO people (role, name, external_id, region_code, municipality_id, school_id, class_id, email)
+                SELECT u.role, u.name, u.external_id, \(school.regionCode), \(school.municipalityID), \(school.id), NULLIF(u.class_id, 0), NULLIF(u.email, '')
                 FROM unnest(\(created.map(\.role.rawValue))::text[], \(created.map(\.name))::text[], \(created.map(\.externalID))::text[],
-                            \(created.map { $0.classExternalID.flatMap { classIDs[$0] } ?? 0 })::bigint[]) AS u (role, name, external_id, class_id)
+                            \(created.map { $0.classExternalID.flatMap { classIDs[$0] } ?? 0 })::bigint[], \(created.map { $0.email ?? "" })::text[])
+                     AS u (role, name, external_id, class_id, email)
                 RETURNING id, external_id
                 """,
                 logger: logger
@@ -65,10 +66,12 @@ extension RosterUpload {
         if !changed.isEmpty {
             try await connection.query(
                 """
-                UPDATE people p SET role = u.role, name = u.name, class_id = NULLIF(u.class_id, 0), removed_at = NULL
+                UPDATE people p SET role = u.role, name = u.name, class_id = NULLIF(u.class_id, 0), removed_at = NULL,
+                                    email = coalesce(NULLIF(u.email, ''), p.email)
                 FROM unnest(\(changed.map { personIDs[$0.externalID] ?? 0 })::bigint[], \(changed.map(\.role.rawValue))::text[],
-                            \(changed.map(\.name))::text[], \(changed.map { $0.classExternalID.flatMap { classIDs[$0] } ?? 0 })::bigint[])
-                     AS u (id, role, name, class_id)
+                            \(changed.map(\.name))::text[], \(changed.map { $0.classExternalID.flatMap { classIDs[$0] } ?? 0 })::bigint[],
+                            \(changed.map { $0.email ?? "" })::text[])
+                     AS u (id, role, name, class_id, email)
                 WHERE p.id = u.id
                 """,
                 logger: logger

@@ -19,6 +19,7 @@ struct RosterUpload {
         let name: String
         let classID: Int64?
         let removed: Bool
+        let email: String?
     }
 
     /// A person row that passed every check, with what it asks for.
@@ -31,6 +32,8 @@ struct RosterUpload {
         let classes: [(String, Bool)]
         /// Guardians: students' external ids.
         let students: [String]
+        /// Set when stated; a roster never clears an address (one set through the API stays).
+        let email: String?
         let isNew: Bool
         let isChanged: Bool
         let linksChanged: Bool
@@ -67,13 +70,16 @@ struct RosterUpload {
         }
         let peopleRows = try await connection.query(
             """
-            SELECT id, external_id, role, name, class_id, removed_at IS NOT NULL FROM people
+            SELECT id, external_id, role, name, class_id, removed_at IS NOT NULL, email FROM people
             WHERE school_id = \(school.id) AND external_id IS NOT NULL
             """,
             logger: logger
         )
-        for try await (id, external, role, name, classID, removed) in peopleRows.decode((Int64, String, String, String, Int64?, Bool).self) {
-            upload.people[external] = ExistingPerson(id: id, role: Role(rawValue: role) ?? .student, name: name, classID: classID, removed: removed)
+        for try await (id, external, role, name, classID, removed, email) in peopleRows.decode(
+            (Int64, String, String, String, Int64?, Bool, String?).self)
+        {
+            upload.people[external] = ExistingPerson(
+                id: id, role: Role(rawValue: role) ?? .student, name: name, classID: classID, removed: removed, email: email)
         }
         let assignmentRows = try await connection.query(
             "SELECT ct.person_id, ct.class_id, ct.homeroom FROM class_teachers ct JOIN classes c ON c.id = ct.class_id WHERE c.school_id = \(school.id)",
@@ -140,7 +146,7 @@ struct RosterUpload {
             }
             for schoolClass in row.homeroom { homeroomClaims[schoolClass] = row.externalID }
             let wanted = row.classes.map { ($0, row.homeroom.contains($0)) }
-            planPerson(row.externalID, role: row.role, name: row.name, classExternalID: nil, classes: wanted, students: [])
+            planPerson(row.externalID, role: row.role, name: row.name, email: row.email, classExternalID: nil, classes: wanted, students: [])
         }
         var knownStudents = Set(people.filter { $0.value.role == .student && !$0.value.removed }.keys)
         for row in roster.students {
@@ -150,7 +156,7 @@ struct RosterUpload {
                 continue
             }
             knownStudents.insert(row.externalID)
-            planPerson(row.externalID, role: .student, name: row.name, classExternalID: row.classID, classes: [], students: [])
+            planPerson(row.externalID, role: .student, name: row.name, email: row.email, classExternalID: row.classID, classes: [], students: [])
         }
         for row in roster.guardians {
             guard claim(row.externalID, line: row.line, seen: &seenPeople, role: .guardian) else { continue }
@@ -158,7 +164,8 @@ struct RosterUpload {
                 refuse(row.line, "unknown student \(unknown)")
                 continue
             }
-            planPerson(row.externalID, role: .guardian, name: row.name, classExternalID: nil, classes: [], students: row.students)
+            planPerson(
+                row.externalID, role: .guardian, name: row.name, email: row.email, classExternalID: nil, classes: [], students: row.students)
         }
         outcome.errors.sort { $0.line < $1.line }
     }
@@ -177,19 +184,20 @@ struct RosterUpload {
     }
 
     private mutating func planPerson(
-        _ externalID: String, role: Role, name: String, classExternalID: String?, classes wanted: [(String, Bool)], students: [String]
+        _ externalID: String, role: Role, name: String, email: String?, classExternalID: String?, classes wanted: [(String, Bool)],
+        students: [String]
     ) {
         guard let existing = people[externalID] else {
             plannedPeople.append(
                 PlannedPerson(
                     externalID: externalID, role: role, name: name, classExternalID: classExternalID, classes: wanted, students: students,
-                    isNew: true, isChanged: true, linksChanged: true))
+                    email: email, isNew: true, isChanged: true, linksChanged: true))
             outcome.created += 1
             return
         }
         let classID = classExternalID.flatMap { classes[$0]?.id }
         let fieldsChanged =
-            existing.role != role || existing.name != name || existing.removed
+            existing.role != role || existing.name != name || existing.removed || (email != nil && email != existing.email)
             || (role == .student && (classID == nil || classID != existing.classID))
         let linksChanged: Bool
         switch role {
@@ -206,8 +214,8 @@ struct RosterUpload {
         }
         plannedPeople.append(
             PlannedPerson(
-                externalID: externalID, role: role, name: name, classExternalID: classExternalID, classes: wanted, students: students, isNew: false,
-                isChanged: fieldsChanged, linksChanged: linksChanged))
+                externalID: externalID, role: role, name: name, classExternalID: classExternalID, classes: wanted, students: students,
+                email: email, isNew: false, isChanged: fieldsChanged, linksChanged: linksChanged))
         if fieldsChanged || linksChanged { outcome.updated += 1 } else { outcome.unchanged += 1 }
     }
 

@@ -26,6 +26,7 @@ const state = {
 // ---------------------------------------------------------------- start and sign-in
 
 async function start() {
+  try { await Session.finishProviderSignIn(); } catch (error) { showSignIn(error.message); return; }
   const invite = Session.takeInviteFromLink();
   if (invite) {
     try { await Session.activate(invite); } catch (error) { showSignIn(`Ссылка не сработала: ${error.message}`); return; }
@@ -47,7 +48,21 @@ function showSignIn(message = "") {
   $("sign-in").hidden = false;
   $("sign-in-error").textContent = message;
   $("invite-code").focus();
+  offerProvider();
 }
+
+// Shows the provider's button (its label is the server's `--oidc-button-label`) when the server offers one.
+async function offerProvider() {
+  const settings = await Session.providerSettings();
+  if (!settings.enabled) return;
+  $("provider-button").textContent = settings.label;
+  $("provider-sign-in").hidden = false;
+}
+
+$("provider-button").addEventListener("click", async () => {
+  $("sign-in-error").textContent = "";
+  try { await Session.startProviderSignIn($("invite-code").value.trim()); } catch (error) { $("sign-in-error").textContent = error.message; }
+});
 
 $("sign-in-form").addEventListener("submit", async (event) => {
   event.preventDefault();

@@ -19,6 +19,8 @@ const Session = {
     invalid_argument: "Неверные данные.", not_found: "Не найдено.", forbidden: "Нет доступа.",
     unauthenticated: "Войдите заново.", conflict: "Конфликт с текущими данными.",
     rate_limited: "Слишком много попыток, подождите минуту.", unavailable: "Сервер временно недоступен.",
+    not_listed: "Школа не внесла вас в список Звонка с этой учётной записью. Попросите у классного руководителя или "
+      + "администратора школы код приглашения, введите его и войдите ещё раз — код нужен только один раз.",
   },
 
   // Calls the API with the token; resolves to the parsed JSON (or text), rejects with an Error carrying `code`.
@@ -45,6 +47,35 @@ const Session = {
   // Uses an invite code once and keeps the token it gives.
   async activate(code) {
     const answer = await this.api(`/v1/invites/${encodeURIComponent(code.trim())}/activate`, { method: "POST", body: {} });
+    this.token = answer.token;
+    return answer;
+  },
+
+  // Sign-in through the state's identity provider (ESIA through a gateway), when the server offers it.
+  providerKey: "zvonok.provider-sign-in",
+
+  async providerSettings() { return this.api("/v1/oidc").catch(() => ({ enabled: false })); },
+
+  // Leaves for the provider; an invite code typed beside the button goes along, to link the account the first time.
+  async startProviderSignIn(inviteCode) {
+    const answer = await this.api("/v1/oidc/start", { method: "POST", body: { redirectUri: `${location.origin}/` } });
+    sessionStorage.setItem(this.providerKey, JSON.stringify({ state: answer.state, inviteCode: inviteCode || null }));
+    location.assign(answer.authorizationUrl);
+  },
+
+  // Back from the provider (`?code=…&state=…`, or `?error=…`): the query leaves the address bar at once, the state
+  // must be the one this tab started with, and the token is kept. Null when the page was not opened by the provider.
+  async finishProviderSignIn() {
+    const query = new URLSearchParams(location.search);
+    if (!query.has("state")) return null;
+    history.replaceState(null, "", location.pathname);
+    const started = JSON.parse(sessionStorage.getItem(this.providerKey) ?? "null");
+    sessionStorage.removeItem(this.providerKey);
+    if (query.has("error")) throw new Error(`Вход не состоялся: ${query.get("error_description") ?? query.get("error")}`);
+    if (!started || started.state !== query.get("state")) throw new Error("Этот вход начат не здесь: начните заново.");
+    const body = { code: query.get("code") ?? "", state: started.state };
+    if (started.inviteCode) body.inviteCode = started.inviteCode;
+    const answer = await this.api("/v1/oidc/finish", { method: "POST", body });
     this.token = answer.token;
     return answer;
   },
