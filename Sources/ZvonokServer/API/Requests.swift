@@ -59,6 +59,15 @@ extension Request {
         }
     }
 
+    /// A boolean query parameter: absent or `false` is false, `true` is true, anything else 400.
+    func flag(_ name: String) throws(ZvonokError) -> Bool {
+        switch uri.queryParameters.get(name) {
+        case nil, "false": false
+        case "true": true
+        default: throw .invalidArgument("\(name) must be true or false")
+        }
+    }
+
     /// A path parameter that must be an id of `kind`; anything else names nothing, so 404.
     func id(_ name: String, _ kind: PublicID.Kind, context: ZvonokRequestContext) throws(ZvonokError) -> Int64 {
         guard let text = context.parameters.get(name), let id = PublicID.decode(kind, text) else { throw .notFound() }

@@ -4,7 +4,8 @@ import NIOCore
 import ZvonokCore
 import ZvonokStorage
 
-/// `PUT /v1/schools/{id}/roster`: a whole school in one request, as JSON or CSV (contract §3).
+/// `PUT /v1/schools/{id}/roster`: a whole school in one request, as JSON or CSV (contract §3); `?dryRun=true` answers
+/// what the upload would do and writes nothing.
 struct RosterRoutes {
     let api: APIContext
     let rosters: RosterStore
@@ -32,14 +33,11 @@ struct RosterRoutes {
         let school = try await api.school(try request.id("id", .school, context: context))
         try caller.requireAdministers(school.placement)
         let roster = try await parse(request)
-        let atomic: Bool
-        switch request.uri.queryParameters.get("atomic") {
-        case nil, "false": atomic = false
-        case "true": atomic = true
-        default: throw ZvonokError.invalidArgument("atomic must be true or false")
-        }
+        let atomic = try request.flag("atomic")
+        let dryRun = try request.flag("dryRun")
         do {
-            let outcome = try await rosters.upload(roster, to: school, atomic: atomic, inviteLifetime: api.configuration.inviteLifetime, by: caller)
+            let outcome = try await rosters.upload(
+                roster, to: school, atomic: atomic, dryRun: dryRun, inviteLifetime: api.configuration.inviteLifetime, by: caller)
             await api.connections.membershipChanged(outcome.changes)
             return Answer(
                 created: outcome.created, updated: outcome.updated, unchanged: outcome.unchanged, failed: outcome.failed,
