@@ -81,7 +81,8 @@ def main():
         # Well-formed requests that a rule no schema can state still refuses with 400, as the document says: a rating
         # level with a region or municipality that does not narrow it, a CSV that is no roster, a GET /v1/ws without
         # the WebSocket upgrade (schemathesis cannot speak WebSocket).
-        for operation in ["weeklyRating", "uploadRoster", "webSocket"]:
+        # The trend takes the weekly rating's parameters and rules.
+        for operation in ["weeklyRating", "weeklyRatingTrend", "uploadRoster", "webSocket"]:
             config.write(f'\n[[operations]]\ninclude-operation-id = "{operation}"\n')
             config.write('checks.positive_data_acceptance.expected-statuses = ["2xx", 400, 401, 403, 404, 409, 429]\n')
     print(regional, fuzzing_admin)
