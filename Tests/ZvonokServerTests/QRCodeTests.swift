@@ -7,7 +7,7 @@ import Testing
 @Suite struct QRCodeTests {
     static let haveQRencode = FileManager.default.isExecutableFile(atPath: "/usr/bin/qrencode")
 
-    @Test func adminsGetOneSVGPerText() async throws {
+    @Test func adminsGetOnePNGPerText() async throws {
         try await withTestServer { api in
             let school = try await SchoolFixture.build(api)
             let texts = ["http://127.0.0.1:8080/#invite=7KQ2-M9XD-4WPT-R8C1-H6VN", "второй"]
@@ -19,11 +19,11 @@ import Testing
             #expect(answer.status == .ok)
             let images = try #require(answer["images"] as? [String])
             #expect(images.count == 2)
-            let prefix = "data:image/svg+xml;base64,"
+            let prefix = "data:image/png;base64,"
             for image in images {
                 #expect(image.hasPrefix(prefix))
-                let svg = String(decoding: Data(base64Encoded: String(image.dropFirst(prefix.count))) ?? Data(), as: UTF8.self)
-                #expect(svg.contains("<svg") && svg.contains("<rect"))
+                let png = Data(base64Encoded: String(image.dropFirst(prefix.count))) ?? Data()
+                #expect(png.starts(with: [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]))
             }
             #expect(images[0] != images[1])
         }

@@ -10,6 +10,7 @@ Tests/browser/run.sh, which starts the server and passes ZVONOK_SERVER_LOG, ZVON
 import base64
 import json
 import os
+import subprocess
 import tempfile
 import urllib.request
 
@@ -112,13 +113,17 @@ def main():
         phone.execute_script("window.print = () => {}")
         phone.find_element(By.XPATH, "//button[text()='Печать листа приглашений']").click()
         wait(phone).until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#invite-sheet .slip")) == 3)
-        wait(phone).until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#invite-sheet .slip img[src^='data:image/svg+xml']")) == 3)
+        wait(phone).until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#invite-sheet .slip img[src^='data:image/png']")) == 3)
         codes = [element.get_attribute("textContent") for element in phone.find_elements(By.CSS_SELECTOR, "#invite-sheet .slip-code")]
         assert len(codes) == 3 and all(len(code) == 24 for code in codes), codes
         pdf = base64.b64decode(phone.execute_cdp_cmd("Page.printToPDF", {"paperWidth": 8.27, "paperHeight": 11.69})["data"])
-        assert pdf.startswith(b"%PDF") and len(pdf) > 5000, len(pdf)
-        with open(os.path.join(OUTPUT, "invite-sheet.pdf"), "wb") as file:
+        pdf_path = os.path.join(OUTPUT, "invite-sheet.pdf")
+        with open(pdf_path, "wb") as file:
             file.write(pdf)
+        text = subprocess.run(["pdftotext", pdf_path, "-"], check=True, capture_output=True, text=True).stdout
+        assert all(code in text for code in codes), (codes, text)
+        images = subprocess.run(["pdfimages", "-list", pdf_path], check=True, capture_output=True, text=True).stdout
+        assert len([line for line in images.splitlines()[2:] if " image " in line]) >= 3, images
         desk.get(f"{URL}/admin")  # the sheet as printed, for the docs: A4 width, print media
         sheet_html = phone.execute_script("return document.getElementById('invite-sheet').outerHTML")
         desk.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": "print"})

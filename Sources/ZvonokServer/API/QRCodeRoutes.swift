@@ -4,7 +4,7 @@ import Subprocess
 import SystemPackage
 import ZvonokCore
 
-/// `POST /v1/qr-codes`: QR codes as SVG data URLs for the admin console's invite sheets, drawn by libqrencode's
+/// `POST /v1/qr-codes`: QR codes as PNG data URLs for the admin console's invite sheets, drawn by libqrencode's
 /// `qrencode` program (Debian's `qrencode` package) rather than an encoder of our own. The texts go to it on
 /// standard input, never on a command line that other users of the machine could read.
 struct QRCodeRoutes {
@@ -17,7 +17,7 @@ struct QRCodeRoutes {
 
     struct Texts: Decodable { let texts: [String] }
 
-    /// One data URL (`data:image/svg+xml;base64,…`) per text, in order.
+    /// One data URL (`data:image/png;base64,…`) per text, in order.
     struct Answer: ResponseEncodable { let images: [String] }
 
     func register(on router: some RouterMethods<ZvonokRequestContext>) {
@@ -39,7 +39,7 @@ struct QRCodeRoutes {
         }
         var images: [String] = []
         for text in body.texts {
-            images.append("data:image/svg+xml;base64," + Data(try await Self.svg(text, program: program).utf8).base64EncodedString())
+            images.append("data:image/png;base64," + Data(try await Self.png(text, program: program)).base64EncodedString())
         }
         return Answer(images: images)
     }
@@ -50,12 +50,13 @@ struct QRCodeRoutes {
         (1...maximumLength).contains(text.unicodeScalars.count) && !text.unicodeScalars.contains { $0.value < 0x20 || $0.value == 0x7F }
     }
 
-    /// The QR code of `text` as SVG: error correction M, a quiet zone of 2 modules, 4 units a module.
-    static func svg(_ text: String, program: String) async throws -> String {
+    /// The QR code of `text` as a PNG of 8 pixels a module (about 3 cm at print resolution for a sign-in link), error
+    /// correction M, a quiet zone of 2 modules. A raster image, so that a printed sheet holds it as an image.
+    static func png(_ text: String, program: String) async throws -> [UInt8] {
         let result = try await Subprocess.run(
-            .path(FilePath(program)), arguments: ["-t", "SVG", "-l", "M", "-m", "2", "-s", "4", "-o", "-"],
-            input: .string(text), output: .string(limit: 1 << 20), error: .discarded)
-        guard result.terminationStatus.isSuccess, result.standardOutput.contains("<svg") else {
+            .path(FilePath(program)), arguments: ["-t", "PNG", "-l", "M", "-m", "2", "-s", "8", "-o", "-"],
+            input: .string(text), output: .bytes(limit: 1 << 20), error: .discarded)
+        guard result.terminationStatus.isSuccess, result.standardOutput.starts(with: [0x89, 0x50, 0x4E, 0x47]) else {
             throw ZvonokError.unavailable("qrencode could not draw the code")
         }
         return result.standardOutput

@@ -350,7 +350,7 @@ function downloadInvites() {
 const Roster = {
   section(item) {
     const input = h("input", { type: "file", id: "roster-file", accept: ".csv,.json,text/csv,application/json" });
-    const drop = h("div", { class: "drop", tabindex: "0", text: "Перетащите сюда файл CSV или JSON" });
+    const drop = h("div", { class: "drop", tabindex: "0", role: "button", text: "Перетащите сюда файл CSV или JSON или нажмите, чтобы выбрать" });
     const preview = h("div", { id: "roster-preview", "aria-live": "polite" });
     const apply = h("button", { type: "button", id: "roster-apply", disabled: true, text: "Применить" });
     let file = null;
@@ -363,6 +363,11 @@ const Roster = {
       apply.disabled = false;
     };
     input.addEventListener("change", () => input.files[0] && act(() => check(input.files[0])));
+    // The drop zone also opens the file picker, by click or by Enter or Space.
+    drop.addEventListener("click", () => input.click());
+    drop.addEventListener("keydown", (event) => {
+      if (event.key === "Enter" || event.key === " ") { event.preventDefault(); input.click(); }
+    });
     drop.addEventListener("dragover", (event) => { event.preventDefault(); drop.classList.add("over"); });
     drop.addEventListener("dragleave", () => drop.classList.remove("over"));
     drop.addEventListener("drop", (event) => {
