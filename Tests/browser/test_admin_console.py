@@ -1,6 +1,6 @@
 """The admin console (/admin) in headless Chromium, issue 19.
 
-A municipal admin creates a school and its admin; that admin (on a 360 px phone) creates a class, uploads a roster
+A municipal admin creates a school and its admin and renames the school; that admin (on a 360 px phone) creates a class, uploads a roster
 with one bad row, sees it refused in the dry run, fixes it, applies it and prints the invite sheet (rendered to PDF
 by Chromium); one printed invite is activated in a second window; the school admin is refused another school's
 pages; the ministry opens the trend dashboard over the weeks `zvonok demo-data` made. Run through
@@ -90,6 +90,12 @@ def main():
         open_node(desk, "Школа №3")
         submit_form(desk, "Новый сотрудник", {"name": "Мария Директорова", "role": "school_admin"})
         admin_code = issued_code(desk, "Мария Директорова")
+        desk.find_element(By.XPATH, "//button[text()='Переименовать']").click()
+        prompt = wait(desk).until(EC.alert_is_present())
+        prompt.send_keys("Школа №3 имени В. Звонарёвой")
+        prompt.accept()
+        wait(desk).until(lambda d: d.find_element(By.ID, "page-title").text.endswith("Звонарёвой"))
+        wait(desk).until(lambda d: d.find_element(By.XPATH, "//ul[@id='tree']//button[contains(., 'Звонарёвой')]"))
         desk.save_screenshot(os.path.join(OUTPUT, "admin-console.png"))
 
         # The school's admin, on a phone: a class, then a roster with one bad row, refused in the dry run.

@@ -6,6 +6,7 @@ import ZvonokCore
 enum Body {
     struct NewRegion: Decodable { let code: String; let name: String }
     struct NewNamed: Decodable { let name: String; @Omittable var externalId: String? }
+    struct Renamed: Decodable { let name: String }
     struct NewClass: Decodable { let grade: Int; let letter: String; let year: String; @Omittable var externalId: String? }
     struct NewStaff: Decodable { let name: String; let role: String; @Omittable var externalId: String? }
     struct Assignment: Decodable { let staffId: String; @Omittable var homeroom: Bool? }

@@ -97,7 +97,7 @@ async function show(item) {
     h("nav", { class: "crumbs", "aria-label": "Путь" }, path.map((at, index) =>
       index === path.length - 1 ? h("span", { text: at.name }) : h("button", { type: "button", class: "link", text: at.name, onclick: () => select(at) }))),
     h("h2", { id: "page-title", text: `${levelNames[item.kind]}: ${item.name}` }),
-    ...parts);
+    ...parts.filter(Boolean));
 }
 
 function section(title, ...children) {
@@ -130,6 +130,18 @@ function namedChildForm(item, title, path) {
   });
 }
 
+// Renames a municipality or school (PATCH), for the level above it.
+function renameControl(item, path) {
+  return h("div", { class: "actions" }, h("button", { type: "button", class: "secondary", text: "Переименовать", onclick: () => act(async () => {
+    const name = prompt("Новое название", item.data.name);
+    if (!name || name === item.data.name) return;
+    item.data = await Session.api(path, { method: "PATCH", body: { name } });
+    item.name = item.data.name;
+    renderTree();
+    await show(item);
+  }) }));
+}
+
 async function regionPage(item) {
   const code = item.data.code;
   const parts = [
@@ -143,6 +155,7 @@ async function regionPage(item) {
 async function municipalityPage(item) {
   const id = item.data.id;
   const parts = [
+    state.me.role === "regional_admin" ? renameControl(item, `/v1/municipalities/${id}`) : null,
     section("Школы", ...childList(item, writes() ? namedChildForm(item, "Новая школа", `/v1/municipalities/${id}/schools`) : null)),
     await adminsSection(`/v1/municipalities/${id}/admins`, ["ministry", "regional_admin"].includes(state.me.role)),
   ];
@@ -157,6 +170,7 @@ async function schoolPage(item) {
   const students = await Promise.all(classes.map((child) => UI.all(`/v1/classes/${child.data.id}/students`)));
   const everyone = [...staff, ...students.flat()];
   return [
+    ["regional_admin", "municipal_admin"].includes(state.me.role) ? renameControl(item, `/v1/schools/${id}`) : null,
     section("Регистрация",
       UI.bar("Сотрудники зарегистрированы", staff.filter((p) => p.registered).length, staff.length),
       ...classes.map((child, index) => UI.bar(`${child.name}: ученики`, students[index].filter((p) => p.registered).length, students[index].length)),
