@@ -96,11 +96,17 @@ import Testing
             let audit = try await api.get("/v1/audit?action=roster.upload", token: token).items.count
             let dry = try await expect(api.call(.put, path + "?dryRun=true", token: token, json: roster), .ok)
             #expect((dry["invites"] as? [Any])?.isEmpty == true)
+            // Row by row: the fixture's two classes are adopted (updated), the people created; line 6 is refused.
+            let rows = try #require(dry["rows"] as? [[String: Any]])
+            #expect(rows.compactMap { $0["line"] as? Int } == [1, 2, 3, 4, 5, 7])
+            #expect(rows.compactMap { $0["action"] as? String } == ["updated", "updated", "created", "created", "created", "created"])
+            #expect(rows.compactMap { $0["externalId"] as? String } == ["K5A", "K6B", "T1", "A1", "S1", "G1"])
             #expect(try await api.get("/v1/schools/\(school.id("school"))/classes", token: token).items.count == 2)
             #expect(try await api.get("/v1/schools/\(school.id("school"))/staff", token: token).items.count == 3)
             #expect(try await api.get("/v1/audit?action=roster.upload", token: token).items.count == audit)
 
             let real = try await expect(api.call(.put, path, token: token, json: roster), .ok)
+            #expect(real["rows"] == nil)
             for key in ["created", "updated", "unchanged", "failed"] {
                 #expect(dry[key] as? Int == real[key] as? Int, "\(key)")
             }

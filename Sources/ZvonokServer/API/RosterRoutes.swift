@@ -20,12 +20,15 @@ struct RosterRoutes {
     struct Answer: ResponseEncodable {
         struct RowError: Encodable { let line: Int; let message: String }
         struct Invite: Encodable { let externalId: String; let id: String; let inviteCode: String }
+        struct Row: Encodable { let line: Int; let externalId: String; let action: String }
         let created: Int
         let updated: Int
         let unchanged: Int
         let failed: Int
         let errors: [RowError]
         let invites: [Invite]
+        /// A dry run's accepted rows, each with what the upload would do to it.
+        let rows: [Row]?
     }
 
     @Sendable func upload(_ request: Request, context: ZvonokRequestContext) async throws -> Answer {
@@ -42,7 +45,8 @@ struct RosterRoutes {
             return Answer(
                 created: outcome.created, updated: outcome.updated, unchanged: outcome.unchanged, failed: outcome.failed,
                 errors: outcome.errors.map { .init(line: $0.line, message: $0.message) },
-                invites: outcome.invites.map { .init(externalId: $0.externalID, id: PublicID.encode(.person, $0.personID), inviteCode: $0.code) }
+                invites: outcome.invites.map { .init(externalId: $0.externalID, id: PublicID.encode(.person, $0.personID), inviteCode: $0.code) },
+                rows: dryRun ? outcome.rows.map { .init(line: $0.line, externalId: $0.externalID, action: $0.action.rawValue) } : nil
             )
         } catch let rejected as RosterRejected {
             throw RosterRejection(errors: rejected.errors)

@@ -23,7 +23,16 @@ public struct RosterStore: Sendable {
         /// Invites for the people this upload created: external id, person id, code.
         public var invites: [(externalID: String, personID: Int64, code: String)] = []
         public var changes: [MembershipChange] = []
+        /// What happens to each accepted row: its line, external id and action, in line order.
+        public var rows: [(line: Int, externalID: String, action: RowAction)] = []
         public var failed: Int { errors.count }
+    }
+
+    /// What an upload does with an accepted row.
+    public enum RowAction: String, Sendable {
+        case created
+        case updated
+        case unchanged
     }
 
     /// Plans `roster` against the school as it is and, unless `dryRun`, applies it. A dry run writes nothing (no

@@ -362,6 +362,8 @@ function downloadInvites() {
 // MARK: Roster upload: a dry run, its preview, then the upload
 
 const Roster = {
+  actions: { created: "создание", updated: "изменение", unchanged: "без изменений" },
+
   section(item) {
     const input = h("input", { type: "file", id: "roster-file", accept: ".csv,.json,text/csv,application/json" });
     const drop = h("div", { class: "drop", tabindex: "0", role: "button", text: "Перетащите сюда файл CSV или JSON или нажмите, чтобы выбрать" });
@@ -420,7 +422,10 @@ const Roster = {
       UI.table("Итог", ["Будет создано / создано", "Изменено", "Без изменений", "Отклонено"],
         [[String(answer.created ?? 0), String(answer.updated ?? 0), String(answer.unchanged ?? 0), String(answer.failed ?? errors.length)]]),
       errors.length ? UI.table("Отклонённые строки", ["Строка", "Причина"], errors.map((error) => [String(error.line), error.message])) :
-        h("p", { class: "ok", text: "Ошибок нет." }));
+        h("p", { class: "ok", text: "Ошибок нет." }),
+      answer.rows?.length ? h("details", {}, h("summary", { text: `Принятые строки: ${answer.rows.length}` }),
+        UI.table("Принятые строки", ["Строка", "Внешний код", "Что будет"],
+          answer.rows.map((row) => [String(row.line), row.externalId, Roster.actions[row.action] ?? row.action]))) : null);
   },
 };
 
