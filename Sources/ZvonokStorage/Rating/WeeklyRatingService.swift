@@ -25,10 +25,13 @@ public struct WeeklyRatingService: Sendable {
         return try await counted(query.level, week: query.week, scope: scope, partial: query.week == query.currentWeek).filtered(scope.shows)
     }
 
+    /// Weeks of a trend counted at once: PostgreSQL runs each count on one core, so a cold trend uses a few.
+    static let weeksAtOnce = 3
+
     /// The ratings of the `weeks` weeks ending with the query's week, oldest first, each exactly as
     /// `rating(_:for:)` answers it. Weeks that ended more than `settled` ago are counted once and then kept in
     /// memory (a finished week never changes; the margin lets the activity queued in its last seconds be applied);
-    /// the newest week is always counted afresh, so names are today's.
+    /// the newest week is always counted afresh, so names are today's. Weeks not kept yet are counted a few at once.
     public func trend(
         _ query: RatingQuery, weeks: Int, for caller: Identity, now: Date = Date(), settled: TimeInterval = 3600
     )
@@ -37,17 +40,25 @@ public struct WeeklyRatingService: Sendable {
         let scope = try await scope(of: query, for: caller)
         var series: [RatingWeek] = [query.week]
         while series.count < weeks { series.insert(series[0].previous, at: 0) }
-        var ratings: [Rating] = []
-        for week in series {
-            let key = FrozenWeeks.Key(level: query.level, week: week, region: scope.countedRegion)
-            let isFrozen = week != query.week && week.end.addingTimeInterval(settled) < now
-            var cached: [RatingUnit]?
-            if isFrozen { cached = await frozen.units(key) }
-            let rating = try await counted(query.level, week: week, scope: scope, partial: week == query.currentWeek, units: cached)
-            if isFrozen, cached == nil { await frozen.keep(rating.items.map(\.unit), for: key) }
-            ratings.append(rating.filtered(scope.shows))
+        var ratings = [Rating?](repeating: nil, count: series.count)
+        try await withThrowingTaskGroup(of: (Int, Rating).self) { group in
+            for (index, week) in series.enumerated() {
+                if index >= Self.weeksAtOnce, let (done, rating) = try await group.next() { ratings[done] = rating }
+                let isFrozen = week != query.week && week.end.addingTimeInterval(settled) < now
+                group.addTask { (index, try await self.counted(week, of: query, scope: scope, keep: isFrozen)) }
+            }
+            for try await (done, rating) in group { ratings[done] = rating }
         }
-        return ratings
+        return ratings.map { $0!.filtered(scope.shows) }
+    }
+
+    /// One week of a trend, from the kept weeks when `keep` allows and it is there; counted and kept otherwise.
+    private func counted(_ week: RatingWeek, of query: RatingQuery, scope: RatingScope, keep: Bool) async throws -> Rating {
+        let key = FrozenWeeks.Key(level: query.level, week: week, region: scope.countedRegion)
+        let cached = keep ? await frozen.units(key) : nil
+        let rating = try await counted(query.level, week: week, scope: scope, partial: week == query.currentWeek, units: cached)
+        if keep, cached == nil { await frozen.keep(rating.items.map(\.unit), for: key) }
+        return rating
     }
 
     private func scope(of query: RatingQuery, for caller: Identity) async throws -> RatingScope {
