@@ -81,6 +81,49 @@ import Testing
         }
     }
 
+    /// Issue 19: a dry run answers the counts and refused rows of the real upload and writes nothing: no class,
+    /// no person, no invite, no audit entry.
+    @Test func dryRunAnswersWhatTheUploadWouldDoAndWritesNothing() async throws {
+        try await withTestServer { api in
+            let school = try await SchoolFixture.build(api)
+            let path = "/v1/schools/\(school.id("school"))/roster"
+            let token = school.token("schoolAdmin")
+            var roster = Self.roster
+            roster["students"] = [
+                ["externalId": "S1", "name": "Петров Петя", "class": "K5A"], ["externalId": "S2", "name": "Нет", "class": "NOPE"],
+            ]
+            roster["guardians"] = [["externalId": "G1", "name": "Петрова Анна", "students": ["S1"]]]
+            let audit = try await api.get("/v1/audit?action=roster.upload", token: token).items.count
+            let dry = try await expect(api.call(.put, path + "?dryRun=true", token: token, json: roster), .ok)
+            #expect((dry["invites"] as? [Any])?.isEmpty == true)
+            // Row by row: the fixture's two classes are adopted (updated), the people created; line 6 is refused.
+            let rows = try #require(dry["rows"] as? [[String: Any]])
+            #expect(rows.compactMap { $0["line"] as? Int } == [1, 2, 3, 4, 5, 7])
+            #expect(rows.compactMap { $0["action"] as? String } == ["updated", "updated", "created", "created", "created", "created"])
+            #expect(rows.compactMap { $0["externalId"] as? String } == ["K5A", "K6B", "T1", "A1", "S1", "G1"])
+            #expect(try await api.get("/v1/schools/\(school.id("school"))/classes", token: token).items.count == 2)
+            #expect(try await api.get("/v1/schools/\(school.id("school"))/staff", token: token).items.count == 3)
+            #expect(try await api.get("/v1/audit?action=roster.upload", token: token).items.count == audit)
+
+            let real = try await expect(api.call(.put, path, token: token, json: roster), .ok)
+            #expect(real["rows"] == nil)
+            for key in ["created", "updated", "unchanged", "failed"] {
+                #expect(dry[key] as? Int == real[key] as? Int, "\(key)")
+            }
+            #expect(real["created"] as? Int == 4)
+            let dryErrors = try #require(dry["errors"] as? [[String: Any]])
+            let realErrors = try #require(real["errors"] as? [[String: Any]])
+            #expect(dryErrors.map { $0["line"] as? Int } == [6])
+            #expect(dryErrors.map { $0["message"] as? String } == realErrors.map { $0["message"] as? String })
+
+            // Atomically, a dry run is refused as the upload would be; bad values of the flag are 400.
+            let atomic = try await expect(api.call(.put, path + "?dryRun=true&atomic=true", token: token, json: roster), .badRequest)
+            #expect((atomic["errors"] as? [[String: Any]])?.count == 1)
+            try await expect(api.call(.put, path + "?dryRun=yes", token: token, json: roster), .badRequest)
+            try await expect(api.call(.put, path + "?dryRun=true", token: school.token("teacher5"), json: roster), .forbidden)
+        }
+    }
+
     @Test func atomicUploadWithABadRowAppliesNothing() async throws {
         try await withTestServer { api in
             let school = try await SchoolFixture.build(api)

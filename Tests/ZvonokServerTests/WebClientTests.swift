@@ -11,6 +11,9 @@ import ZvonokStorage
     @Test(arguments: [
         ("/", "text/html", "<title>Звонок — школьные чаты</title>"),
         ("/rating", "text/html", "еженедельный рейтинг"),
+        ("/admin", "text/html", "<title>Звонок — администрирование</title>"),
+        ("/assets/admin.js", "text/javascript", "dryRun=true"),
+        ("/assets/admin.css", "text/css", "@media print"),
         ("/assets/chat.js", "text/javascript", "\"sync\""),
         ("/assets/style.css", "text/css", "@media (max-width: 700px)"),
     ])

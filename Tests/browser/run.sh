@@ -24,6 +24,13 @@ data=$(mktemp -d /tmp/zvonok-browser.XXXXXX)
 chmod 755 "$data"   # as root, the embedded cluster runs as `postgres`, which must reach the folder
 log="$output/server.log"
 zvonok_cleanup() { rm -rf "$data"; }
+trap zvonok_cleanup EXIT
+
+# Twelve weeks of a small generated region (55) for the admin console's trend dashboard, and a ministry token of
+# its own (the demo ministry's sign-in link is the chat test's to use), made before the server takes the cluster.
+"$server" demo-data --data-dir "$data" --log-level warning --regions 1 --first-region 55 --municipalities 2 --schools 4 \
+    --classes 2 --students 3 --teachers 3 --weeks 12 --messages 2000 > "$output/demo-data.log" 2>&1
+ministry_token=$("$server" token --role ministry --data-dir "$data" --log-level warning 2>> "$output/demo-data.log")
 
 # The OpenID Connect provider of the sign-in test (test_sign_in.py), which the server signs in through.
 provider_port=$(zvonok_free_port)
@@ -41,3 +48,5 @@ ZVONOK_SERVER_LOG="$log" ZVONOK_BROWSER_OUTPUT="$output" \
     timeout 300 "$venv/bin/python" Tests/browser/test_web_client.py
 ZVONOK_SERVER_LOG="$log" ZVONOK_BROWSER_OUTPUT="$output" ZVONOK_URL="http://127.0.0.1:$port/" \
     timeout 120 "$venv/bin/python" Tests/browser/test_sign_in.py
+ZVONOK_SERVER_LOG="$log" ZVONOK_BROWSER_OUTPUT="$output" ZVONOK_URL="http://127.0.0.1:$port" ZVONOK_MINISTRY_TOKEN="$ministry_token" \
+    timeout 300 "$venv/bin/python" Tests/browser/test_admin_console.py

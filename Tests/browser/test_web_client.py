@@ -53,6 +53,15 @@ def wait(driver):
                                                           ElementNotInteractableException))
 
 
+def save_failure(drivers):
+    """A screenshot and the browser console of each window, named `failure-NAME`."""
+    for name, driver in drivers.items():
+        driver.save_screenshot(os.path.join(OUTPUT, f"failure-{name}.png"))
+        with open(os.path.join(OUTPUT, f"failure-{name}-console.txt"), "w", encoding="utf-8") as log:
+            for entry in driver.get_log("browser"):
+                log.write(f"{entry}\n")
+
+
 def open_chat(driver, title):
     """Clicks the chat in the list until it is open: the list is redrawn as messages arrive, so a button found a
     moment ago may be gone by the time it is clicked."""
@@ -127,7 +136,7 @@ def main():
         # The rating, as the ministry sees it: this week, the demo region's schools.
         teacher.get(ministry_link)
         wait(teacher).until(EC.visibility_of_element_located((By.ID, "rating-section")))
-        this_week = teacher.execute_script("return isoWeek(new Date())")
+        this_week = teacher.execute_script("return Session.isoWeek(new Date())")
         teacher.execute_script("document.getElementById('week').value = arguments[0]", this_week)
         Select(teacher.find_element(By.ID, "level")).select_by_value("school")
         region = teacher.find_element(By.ID, "region")
@@ -145,11 +154,7 @@ def main():
         assert lines[0].startswith("id,name,") and len(lines) == 3, csv
         print("browser test passed; screenshots in", OUTPUT)
     except Exception:
-        for name, driver in (("teacher", teacher), ("student", student)):
-            driver.save_screenshot(os.path.join(OUTPUT, f"failure-{name}.png"))
-            with open(os.path.join(OUTPUT, f"failure-{name}-console.txt"), "w", encoding="utf-8") as log:
-                for entry in driver.get_log("browser"):
-                    log.write(f"{entry}\n")
+        save_failure({"teacher": teacher, "student": student})
         raise
     finally:
         teacher.quit()

@@ -80,10 +80,11 @@ def main():
             config.write(f'"{key}" = {binding(dictionary)}\n')
         # Well-formed requests that a rule no schema can state still refuses with 400, as the document says: a rating
         # level with a region or municipality that does not narrow it, a CSV that is no roster, a GET /v1/ws without
-        # the WebSocket upgrade (schemathesis cannot speak WebSocket). The server fuzzed here has no sign-in provider,
-        # so the provider's routes answer 404; unlinking a person who never linked an account is 404 too.
-        for operation in ["weeklyRating", "uploadRoster", "webSocket", "startSignIn", "finishSignIn", "backChannelLogout",
-                          "unlinkPersonIdentity"]:
+        # the WebSocket upgrade (schemathesis cannot speak WebSocket). The trend takes the weekly rating's parameters and
+        # rules. The server fuzzed here has no sign-in provider, so the provider's routes answer 404; unlinking a person
+        # who never linked an account is 404 too.
+        for operation in ["weeklyRating", "weeklyRatingTrend", "uploadRoster", "webSocket", "startSignIn", "finishSignIn",
+                          "backChannelLogout", "unlinkPersonIdentity"]:
             config.write(f'\n[[operations]]\ninclude-operation-id = "{operation}"\n')
             config.write('checks.positive_data_acceptance.expected-statuses = ["2xx", 400, 401, 403, 404, 409, 429]\n')
     print(regional, fuzzing_admin)

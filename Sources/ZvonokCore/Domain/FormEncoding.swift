@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 
 /// `application/x-www-form-urlencoded`, as OAuth and OpenID Connect speak it: the token request, the authorization
 /// URL's query and the back-channel logout's body.

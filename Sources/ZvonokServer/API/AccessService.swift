@@ -48,8 +48,10 @@ struct AccessService: Sendable {
     }
 
     /// A whole school's roster (contract §3).
-    func upload(_ roster: Roster, to school: School, atomic: Bool, inviteLifetime: Duration, by actor: Identity) async throws -> RosterStore.Outcome {
-        let outcome = try await rosters.upload(roster, to: school, atomic: atomic, inviteLifetime: inviteLifetime, by: actor)
+    func upload(
+        _ roster: Roster, to school: School, atomic: Bool, dryRun: Bool, inviteLifetime: Duration, by actor: Identity
+    ) async throws -> RosterStore.Outcome {
+        let outcome = try await rosters.upload(roster, to: school, atomic: atomic, dryRun: dryRun, inviteLifetime: inviteLifetime, by: actor)
         await connections.membershipChanged(outcome.changes)
         return outcome
     }

@@ -6,6 +6,7 @@ import ZvonokCore
 enum Body {
     struct NewRegion: Decodable { let code: String; let name: String }
     struct NewNamed: Decodable { let name: String; @Omittable var externalId: String? }
+    struct Renamed: Decodable { let name: String }
     struct NewClass: Decodable { let grade: Int; let letter: String; let year: String; @Omittable var externalId: String? }
     struct NewStaff: Decodable { let name: String; let role: String; @Omittable var externalId: String? }
     struct Assignment: Decodable { let staffId: String; @Omittable var homeroom: Bool? }
@@ -56,6 +57,15 @@ extension Request {
             "wrong type at \(context.codingPath.map(\.stringValue).joined(separator: "."))"
         case .dataCorrupted: "malformed JSON"
         @unknown default: "malformed JSON"
+        }
+    }
+
+    /// A boolean query parameter: absent or `false` is false, `true` is true, anything else 400.
+    func flag(_ name: String) throws(ZvonokError) -> Bool {
+        switch uri.queryParameters.get(name) {
+        case nil, "false": false
+        case "true": true
+        default: throw .invalidArgument("\(name) must be true or false")
         }
     }
 

@@ -4,7 +4,8 @@ import NIOCore
 import ZvonokCore
 import ZvonokStorage
 
-/// `PUT /v1/schools/{id}/roster`: a whole school in one request, as JSON or CSV (contract §3).
+/// `PUT /v1/schools/{id}/roster`: a whole school in one request, as JSON or CSV (contract §3); `?dryRun=true` answers
+/// what the upload would do and writes nothing.
 struct RosterRoutes {
     let api: APIContext
     /// Rosters are the one body allowed past 1 MiB.
@@ -18,12 +19,15 @@ struct RosterRoutes {
     struct Answer: ResponseEncodable {
         struct RowError: Encodable { let line: Int; let message: String }
         struct Invite: Encodable { let externalId: String; let id: String; let inviteCode: String }
+        struct Row: Encodable { let line: Int; let externalId: String; let action: String }
         let created: Int
         let updated: Int
         let unchanged: Int
         let failed: Int
         let errors: [RowError]
         let invites: [Invite]
+        /// A dry run's accepted rows, each with what the upload would do to it.
+        let rows: [Row]?
     }
 
     @Sendable func upload(_ request: Request, context: ZvonokRequestContext) async throws -> Answer {
@@ -31,19 +35,16 @@ struct RosterRoutes {
         let school = try await api.school(try request.id("id", .school, context: context))
         try caller.requireAdministers(school.placement)
         let roster = try await parse(request)
-        let atomic: Bool
-        switch request.uri.queryParameters.get("atomic") {
-        case nil, "false": atomic = false
-        case "true": atomic = true
-        default: throw ZvonokError.invalidArgument("atomic must be true or false")
-        }
+        let atomic = try request.flag("atomic")
+        let dryRun = try request.flag("dryRun")
         do {
             let outcome = try await api.access.upload(
-                roster, to: school, atomic: atomic, inviteLifetime: api.configuration.inviteLifetime, by: caller)
+                roster, to: school, atomic: atomic, dryRun: dryRun, inviteLifetime: api.configuration.inviteLifetime, by: caller)
             return Answer(
                 created: outcome.created, updated: outcome.updated, unchanged: outcome.unchanged, failed: outcome.failed,
                 errors: outcome.errors.map { .init(line: $0.line, message: $0.message) },
-                invites: outcome.invites.map { .init(externalId: $0.externalID, id: PublicID.encode(.person, $0.personID), inviteCode: $0.code) }
+                invites: outcome.invites.map { .init(externalId: $0.externalID, id: PublicID.encode(.person, $0.personID), inviteCode: $0.code) },
+                rows: dryRun ? outcome.rows.map { .init(line: $0.line, externalId: $0.externalID, action: $0.action.rawValue) } : nil
             )
         } catch let rejected as RosterRejected {
             throw RosterRejection(errors: rejected.errors)

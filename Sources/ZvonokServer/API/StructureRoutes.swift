@@ -14,9 +14,11 @@ struct StructureRoutes {
         v1.post("regions/:code/municipalities", use: createMunicipality)
         v1.get("regions/:code/municipalities", use: listMunicipalities)
         v1.get("municipalities/:id", use: getMunicipality)
+        v1.patch("municipalities/:id", use: renameMunicipality)
         v1.post("municipalities/:id/schools", use: createSchool)
         v1.get("municipalities/:id/schools", use: listSchools)
         v1.get("schools/:id", use: getSchool)
+        v1.patch("schools/:id", use: renameSchool)
         v1.post("schools/:id/classes", use: createClass)
         v1.get("schools/:id/classes", use: listClasses)
         v1.get("classes/:id", use: getClass)
@@ -69,6 +71,24 @@ struct StructureRoutes {
 
     @Sendable func getMunicipality(_ request: Request, context: ZvonokRequestContext) async throws -> Wire.MunicipalityBody {
         Wire.MunicipalityBody(try await oversee(municipalityAt: request, context: context))
+    }
+
+    /// `PATCH /v1/municipalities/{id}` `{name}`: for those who may create it (regional admins of its region).
+    @Sendable func renameMunicipality(_ request: Request, context: ZvonokRequestContext) async throws -> Wire.MunicipalityBody {
+        let caller = try context.requireIdentity()
+        let municipality = try await api.municipality(try request.id("id", .municipality, context: context))
+        try caller.requireAdministers(Placement(regionCode: municipality.regionCode))
+        let name = try Validation.name(try await request.decodeBody(Body.Renamed.self, context: context).name)
+        return Wire.MunicipalityBody(try await api.structure.rename(municipality, to: name, by: caller))
+    }
+
+    /// `PATCH /v1/schools/{id}` `{name}`: for those who may create it (admins of its municipality and above).
+    @Sendable func renameSchool(_ request: Request, context: ZvonokRequestContext) async throws -> Wire.SchoolBody {
+        let caller = try context.requireIdentity()
+        let school = try await api.school(try request.id("id", .school, context: context))
+        try caller.requireAdministers(Placement(regionCode: school.regionCode, municipalityID: school.municipalityID))
+        let name = try Validation.name(try await request.decodeBody(Body.Renamed.self, context: context).name)
+        return Wire.SchoolBody(try await api.structure.rename(school, to: name, by: caller))
     }
 
     @Sendable func createSchool(_ request: Request, context: ZvonokRequestContext) async throws -> EditedResponse<Wire.SchoolBody> {

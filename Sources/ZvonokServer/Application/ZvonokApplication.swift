@@ -93,6 +93,7 @@ public enum ZvonokApplication {
         AuditRoutes(audit: AuditStore(database: database)).register(on: authenticated)
         ModerationRoutes(api: api, moderation: ModerationStore(database: database)).register(on: authenticated)
         RatingRoutes(ratings: WeeklyRatingService(database: database, formula: configuration.ratingFormula)).register(on: authenticated)
+        QRCodeRoutes().register(on: authenticated)
         WebSocketRoutes(hub: hub).register(on: authenticated)
         routeTable.load(router.routes)
         return router

@@ -2,8 +2,8 @@ import Foundation
 import Hummingbird
 import NIOCore
 
-/// The browser client: `GET /` (chats), `GET /rating` (the ministry's rating page) and `GET /assets/{name}` (their
-/// scripts and styles). The files are the module's `Public` resources, read once at start-up; there is no build step.
+/// The browser client: `GET /` (chats), `GET /rating` (the ministry's rating page), `GET /admin` (the admin console)
+/// and `GET /assets/{name}` (their scripts and styles). The files are the module's `Public` resources, read once at start-up; there is no build step.
 struct WebClientRoutes {
     /// A file ready to send.
     struct Asset: Sendable {
@@ -15,7 +15,7 @@ struct WebClientRoutes {
     let assets: [String: Asset]
 
     init(folder: URL? = Bundle.module.url(forResource: "Public", withExtension: nil)) {
-        pages = Self.load(folder, files: ["index.html", "rating.html"])
+        pages = Self.load(folder, files: ["index.html", "rating.html", "admin.html"])
         let assetFolder = folder?.appendingPathComponent("assets")
         let names = assetFolder.flatMap { try? FileManager.default.contentsOfDirectory(atPath: $0.path) } ?? []
         assets = Self.load(assetFolder, files: names)
@@ -24,6 +24,7 @@ struct WebClientRoutes {
     func register(on router: Router<ZvonokRequestContext>) {
         router.get("/") { _, _ in try page("index.html") }
         router.get("/rating") { _, _ in try page("rating.html") }
+        router.get("/admin") { _, _ in try page("admin.html") }
         router.get("/assets/:name") { _, context in
             guard let asset = assets[context.parameters.get("name") ?? ""] else { throw HTTPError(.notFound, message: "no such file") }
             return Self.response(asset)

@@ -5,7 +5,8 @@ public import ZvonokCore
 /// Uploads a whole school at once: upserts classes, staff, students, guardians, teacher assignments and guardian
 /// links by `externalId` in one transaction, with set-based statements so that a school of 2,000 people takes a
 /// handful of round trips. Rows are checked against the roster and the database before anything is written, so a
-/// bad row is reported with its line and the rest still land (or, atomically, nothing does).
+/// bad row is reported with its line and the rest still land (or, atomically, nothing does). A dry run plans the same
+/// way and stops before writing, so its counts and refused rows are the ones the real upload would answer.
 public struct RosterStore: Sendable {
     let database: Database
 
@@ -22,10 +23,23 @@ public struct RosterStore: Sendable {
         /// Invites for the people this upload created: external id, person id, code.
         public var invites: [(externalID: String, personID: Int64, code: String)] = []
         public var changes: [MembershipChange] = []
+        /// What happens to each accepted row: its line, external id and action, in line order.
+        public var rows: [(line: Int, externalID: String, action: RowAction)] = []
         public var failed: Int { errors.count }
     }
 
-    public func upload(_ roster: Roster, to school: School, atomic: Bool, inviteLifetime: Duration, by actor: Identity) async throws -> Outcome {
+    /// What an upload does with an accepted row.
+    public enum RowAction: String, Sendable {
+        case created
+        case updated
+        case unchanged
+    }
+
+    /// Plans `roster` against the school as it is and, unless `dryRun`, applies it. A dry run writes nothing (no
+    /// invites, no audit entry) and answers the counts and refused rows that applying would.
+    public func upload(
+        _ roster: Roster, to school: School, atomic: Bool, dryRun: Bool = false, inviteLifetime: Duration, by actor: Identity
+    ) async throws -> Outcome {
         try await database.transaction { connection in
             // Uploads of one school take turns; other schools are not held up.
             try await connection.query("SELECT id FROM schools WHERE id = \(school.id) FOR UPDATE", logger: database.logger)
@@ -34,6 +48,7 @@ public struct RosterStore: Sendable {
             if atomic, !upload.outcome.errors.isEmpty {
                 throw RosterRejected(errors: upload.outcome.errors)
             }
+            if dryRun { return upload.outcome }
             try await upload.apply(inviteLifetime: inviteLifetime, on: connection, logger: database.logger)
             let outcome = upload.outcome
             let details: [String: AuditEntry.Value] = [

@@ -115,20 +115,20 @@ struct RosterUpload {
                 classKeys["\(existing.year)|\(existing.grade)|\(existing.letter)"] = nil
                 classKeys[key] = row.externalID
                 if existing.grade == row.grade, existing.letter == row.letter, existing.year == row.year {
-                    outcome.unchanged += 1
+                    count(.unchanged, row.line, row.externalID)
                 } else {
                     changedClasses.append((existing.id, row))
-                    outcome.updated += 1
+                    count(.updated, row.line, row.externalID)
                 }
             } else if let adopted = unlabeledClasses.removeValue(forKey: key) {
                 classKeys[key] = row.externalID
                 classes[row.externalID] = ExistingClass(id: adopted, grade: row.grade, letter: row.letter, year: row.year)
                 changedClasses.append((adopted, row))
-                outcome.updated += 1
+                count(.updated, row.line, row.externalID)
             } else {
                 classKeys[key] = row.externalID
                 newClasses.append(row)
-                outcome.created += 1
+                count(.created, row.line, row.externalID)
             }
         }
         let knownClasses = Set(classes.keys).union(newClasses.map(\.externalID))
@@ -146,7 +146,9 @@ struct RosterUpload {
             }
             for schoolClass in row.homeroom { homeroomClaims[schoolClass] = row.externalID }
             let wanted = row.classes.map { ($0, row.homeroom.contains($0)) }
-            planPerson(row.externalID, role: row.role, name: row.name, email: row.email, classExternalID: nil, classes: wanted, students: [])
+            planPerson(
+                row.externalID, line: row.line, role: row.role, name: row.name, email: row.email, classExternalID: nil, classes: wanted,
+                students: [])
         }
         var knownStudents = Set(people.filter { $0.value.role == .student && !$0.value.removed }.keys)
         for row in roster.students {
@@ -156,7 +158,9 @@ struct RosterUpload {
                 continue
             }
             knownStudents.insert(row.externalID)
-            planPerson(row.externalID, role: .student, name: row.name, email: row.email, classExternalID: row.classID, classes: [], students: [])
+            planPerson(
+                row.externalID, line: row.line, role: .student, name: row.name, email: row.email, classExternalID: row.classID, classes: [],
+                students: [])
         }
         for row in roster.guardians {
             guard claim(row.externalID, line: row.line, seen: &seenPeople, role: .guardian) else { continue }
@@ -165,9 +169,21 @@ struct RosterUpload {
                 continue
             }
             planPerson(
-                row.externalID, role: .guardian, name: row.name, email: row.email, classExternalID: nil, classes: [], students: row.students)
+                row.externalID, line: row.line, role: .guardian, name: row.name, email: row.email, classExternalID: nil, classes: [],
+                students: row.students)
         }
         outcome.errors.sort { $0.line < $1.line }
+        outcome.rows.sort { $0.line < $1.line }
+    }
+
+    /// Counts an accepted row and notes what happens to it.
+    private mutating func count(_ action: RosterStore.RowAction, _ line: Int, _ externalID: String) {
+        switch action {
+        case .created: outcome.created += 1
+        case .updated: outcome.updated += 1
+        case .unchanged: outcome.unchanged += 1
+        }
+        outcome.rows.append((line, externalID, action))
     }
 
     /// Checks that a person's external id is used once in the roster and, if the person exists, for the same kind.
@@ -184,15 +200,15 @@ struct RosterUpload {
     }
 
     private mutating func planPerson(
-        _ externalID: String, role: Role, name: String, email: String?, classExternalID: String?, classes wanted: [(String, Bool)],
-        students: [String]
+        _ externalID: String, line: Int, role: Role, name: String, email: String?, classExternalID: String?,
+        classes wanted: [(String, Bool)], students: [String]
     ) {
         guard let existing = people[externalID] else {
             plannedPeople.append(
                 PlannedPerson(
                     externalID: externalID, role: role, name: name, classExternalID: classExternalID, classes: wanted, students: students,
                     email: email, isNew: true, isChanged: true, linksChanged: true))
-            outcome.created += 1
+            count(.created, line, externalID)
             return
         }
         let classID = classExternalID.flatMap { classes[$0]?.id }
@@ -216,7 +232,7 @@ struct RosterUpload {
             PlannedPerson(
                 externalID: externalID, role: role, name: name, classExternalID: classExternalID, classes: wanted, students: students,
                 email: email, isNew: false, isChanged: fieldsChanged, linksChanged: linksChanged))
-        if fieldsChanged || linksChanged { outcome.updated += 1 } else { outcome.unchanged += 1 }
+        count(fieldsChanged || linksChanged ? .updated : .unchanged, line, externalID)
     }
 
     private mutating func refuse(_ line: Int, _ message: String) {

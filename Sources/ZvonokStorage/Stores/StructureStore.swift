@@ -122,6 +122,49 @@ public struct StructureStore: Sendable {
         }
     }
 
+    // MARK: Renaming
+
+    /// Renames a municipality and its chat.
+    public func rename(_ municipality: Municipality, to name: String, by actor: Identity) async throws -> Municipality {
+        let object = PublicID.encode(.municipality, municipality.id)
+        try await renaming("municipality.rename", object, at: municipality.placement, from: municipality.name, to: name, by: actor) { connection in
+            try await connection.query("UPDATE municipalities SET name = \(name) WHERE id = \(municipality.id)", logger: database.logger)
+            try await connection.query(
+                "UPDATE chats SET title = \(name) WHERE municipality_id = \(municipality.id) AND kind = 'municipality'", logger: database.logger)
+        }
+        return Municipality(id: municipality.id, regionCode: municipality.regionCode, name: name, externalID: municipality.externalID)
+    }
+
+    /// Renames a school and its school-wide and staff chats.
+    public func rename(_ school: School, to name: String, by actor: Identity) async throws -> School {
+        let object = PublicID.encode(.school, school.id)
+        try await renaming("school.rename", object, at: school.placement, from: school.name, to: name, by: actor) { connection in
+            try await connection.query("UPDATE schools SET name = \(name) WHERE id = \(school.id)", logger: database.logger)
+            let staffTitle = "\(name) — педагоги"
+            try await connection.query(
+                """
+                UPDATE chats SET title = CASE kind WHEN 'school' THEN \(name) ELSE \(staffTitle) END
+                WHERE school_id = \(school.id) AND kind IN ('school', 'school_staff')
+                """,
+                logger: database.logger
+            )
+        }
+        return School(id: school.id, regionCode: school.regionCode, municipalityID: school.municipalityID, name: name, externalID: school.externalID)
+    }
+
+    /// Runs a rename's statements and records it as `action` in one transaction.
+    private func renaming(
+        _ action: String, _ object: String, at placement: Placement, from previous: String, to name: String, by actor: Identity,
+        _ statements: (PostgresConnection) async throws -> Void
+    ) async throws {
+        try await database.transaction { connection in
+            try await statements(connection)
+            try await AuditTrail.record(
+                actor, action, object: object, at: placement,
+                details: ["name": .text(name), "previousName": .text(previous)], on: connection, logger: database.logger)
+        }
+    }
+
     /// What the audit log keeps of a new municipality or school.
     static func auditDetails(name: String, externalID: String?) -> [String: AuditEntry.Value] {
         var details: [String: AuditEntry.Value] = ["name": .text(name)]

@@ -5,17 +5,6 @@ const $ = (id) => document.getElementById(id);
 const svgNS = "http://www.w3.org/2000/svg";
 const levelNames = { region: "регионов", municipality: "муниципалитетов", school: "школ" };
 
-// The ISO week ("2026-W47") of a moment in Moscow time (UTC+3), as the API counts weeks.
-function isoWeek(moment) {
-  const day = new Date(moment.getTime() + 3 * 3600 * 1000);
-  const date = new Date(Date.UTC(day.getUTCFullYear(), day.getUTCMonth(), day.getUTCDate()));
-  const weekday = date.getUTCDay() || 7;
-  date.setUTCDate(date.getUTCDate() + 4 - weekday);
-  const yearStart = new Date(Date.UTC(date.getUTCFullYear(), 0, 1));
-  const week = Math.ceil(((date - yearStart) / 86400000 + 1) / 7);
-  return `${date.getUTCFullYear()}-W${String(week).padStart(2, "0")}`;
-}
-
 function query() {
   const params = new URLSearchParams({ week: $("week").value, level: $("level").value });
   const region = $("region").value.trim();
@@ -36,8 +25,8 @@ async function start() {
   }
   Session.showWho(me);
   $("rating-section").hidden = false;
-  $("week").value = isoWeek(new Date(Date.now() - 7 * 86400000));
-  $("week").max = isoWeek(new Date());
+  $("week").value = Session.isoWeek(new Date(Date.now() - 7 * 86400000));
+  $("week").max = Session.isoWeek(new Date());
   if (me.regionCode) $("region").value = me.regionCode;
   if (me.role !== "ministry") $("level").value = me.role === "school_admin" ? "school" : "municipality";
   await show();

@@ -94,5 +94,16 @@ const Session = {
     name.textContent = `${me.name} · ${this.roleNames[me.role] ?? me.role}`;
   },
 
+  // The ISO week ("2026-W47") of a moment in Moscow time (UTC+3), as the API counts weeks.
+  isoWeek(moment) {
+    const day = new Date(moment.getTime() + 3 * 3600 * 1000);
+    const date = new Date(Date.UTC(day.getUTCFullYear(), day.getUTCMonth(), day.getUTCDate()));
+    const weekday = date.getUTCDay() || 7;
+    date.setUTCDate(date.getUTCDate() + 4 - weekday);
+    const yearStart = new Date(Date.UTC(date.getUTCFullYear(), 0, 1));
+    const week = Math.ceil(((date - yearStart) / 86400000 + 1) / 7);
+    return `${date.getUTCFullYear()}-W${String(week).padStart(2, "0")}`;
+  },
+
   isOverseer(role) { return ["ministry", "regional_admin", "municipal_admin", "school_admin"].includes(role); },
 };
