@@ -150,6 +150,31 @@ import ZvonokServer
         }
     }
 
+    /// Frames handled on the spot (`ping`, a `send` to a known chat) never overtake one that waits on the database
+    /// (`sync`, `read`) sent before them: a connection's answers come in the order of its frames (contract §5).
+    @Test func framesAnsweredAtOnceWaitBehindFramesThatNeedTheDatabase() async throws {
+        try await withTestServer(configure: { $0.sendRate = 0 }) { api in
+            let school = try await SchoolFixture.build(api)
+            let chat = try await Self.classChat(api, school)
+            try await withSocket(api, token: school.token("teacher5")) { socket, _ in
+                try await Self.flood(socket, chat: chat, count: 3, prefix: "before")
+                _ = try await socket.collect(3, "ack", in: chat)
+                for round in 0..<20 {
+                    try await socket.send(["type": "sync", "chat": chat, "after": 0, "ref": "s\(round)"])
+                    try await socket.send(["type": "ping", "ref": "p\(round)"])
+                    try await socket.send(["type": "read", "chat": chat, "seq": 1])
+                    try await socket.send(["type": "send", "chat": chat, "cid": "after-\(round)", "text": "после \(round)"])
+                    var order: [String] = []
+                    while order.last != "ack" {
+                        let frame = try await socket.next()
+                        if let type = frame.type, ["synced", "pong", "ack"].contains(type) { order.append(type) }
+                    }
+                    #expect(order == ["synced", "pong", "ack"], "round \(round)")
+                }
+            }
+        }
+    }
+
     static func configuration(token: String) -> WebSocketClientConfiguration {
         WebSocketClientConfiguration(additionalHeaders: [.authorization: "Bearer \(token)"])
     }

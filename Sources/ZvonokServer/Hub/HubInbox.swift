@@ -4,10 +4,11 @@ import NIOWebSocket
 import Synchronization
 import ZvonokCore
 
-/// The messages one connection received, handled one after another in arrival order (contract §5) by a task that
-/// runs only while there are messages: first while the connection opens (its chats loaded, `ready` sent), then
-/// whenever a message arrives to an idle connection. An idle connection holds no task — the task per WebSocket that
-/// Hummingbird's handler keeps was most of an idle connection's memory (docs/performance.md).
+/// The messages one connection received, handled one after another in arrival order (contract §5): on the spot, on
+/// the event loop, when the connection is idle and the message needs nothing from the database (most `send`s);
+/// otherwise by a task that runs only while there are messages: first while the connection opens (its chats loaded,
+/// `ready` sent), then whenever such a message arrives. An idle connection holds no task — the task per WebSocket
+/// that Hummingbird's handler keeps was most of an idle connection's memory (docs/performance.md).
 ///
 /// The session (`HubSession`) travels with the running task and is parked here between runs, so only one task at a
 /// time ever touches it.
@@ -58,15 +59,26 @@ final class HubInbox: Sendable {
         }
     }
 
-    /// Queues a message for handling, starting a task for it when none runs.
+    /// Handles a message: on the spot when the session is idle and the message needs nothing from the database
+    /// (`HubSession.handleAtOnce`), else queued behind the messages before it, starting a task when none runs.
+    /// Called on the connection's event loop only, so nothing arrives while a message is handled on the spot.
     func receive(_ message: Message) {
         let idle = state.withLock { state -> HubSession? in
             guard !state.closed else { return nil }
-            state.messages.append(message)
-            defer { state.session = nil }
-            return state.session
+            guard let session = state.session else {
+                state.messages.append(message)
+                return nil
+            }
+            state.session = nil
+            return session
         }
-        if let idle { Task { await run(idle) } }
+        guard let session = idle else { return }
+        if session.handleAtOnce(message) {
+            park(session)
+        } else {
+            state.withLock { $0.messages.prepend(message) }
+            Task { await run(session) }
+        }
     }
 
     /// Whether the socket should wait before it is read again.
@@ -85,6 +97,13 @@ final class HubInbox: Sendable {
         var session = session
         while let message = next(parking: session) {
             await session.handle(message)
+        }
+    }
+
+    /// Parks the session after a message handled on the spot.
+    private func park(_ session: HubSession) {
+        state.withLock { state in
+            if !state.closed { state.session = session }
         }
     }
 

@@ -26,38 +26,61 @@ struct HubSession {
 
     /// Handles one message of the client's; the hub speaks JSON text only.
     mutating func handle(_ message: HubInbox.Message) async {
-        switch message {
-        case .text(let text): await handle(text)
-        case .binary: connection.send(HubFrames.error(.invalidArgument("frames are JSON text"), ref: nil))
+        guard let decoded = decode(message) else { return }
+        do {
+            try await handle(decoded.frame)
+        } catch {
+            answer(error, ref: decoded.ref)
         }
     }
 
-    /// Handles one text frame; every refusal is answered with an `error` frame carrying the frame's `ref`.
-    private mutating func handle(_ text: String) async {
-        let decoded: (frame: HubFrames.Inbound, ref: String?)
+    /// Handles a message on the spot, without suspending, when every check it needs is in memory: a `ping`, and a
+    /// `send` or `typing` to a chat whose kind is known (or that the person is not in), and any malformed frame.
+    /// That is nearly every frame of a connected client, so most messages take no task and no hop between threads
+    /// (issue 16). Returns false, having done nothing, when the message needs the database (`sync`, `read`, `edit`,
+    /// `delete`, a chat joined since connecting): then `handle` is to run it in a task, decoding it again (a small
+    /// price for the rarer frames, against carrying decoded frames through the inbox).
+    func handleAtOnce(_ message: HubInbox.Message) -> Bool {
+        guard let decoded = decode(message) else { return true }
         do {
-            decoded = try HubFrames.decode(text)
+            return try handleAtOnce(decoded.frame)
         } catch {
-            connection.send(HubFrames.error(error.error, ref: error.ref))
-            return
+            answer(error, ref: decoded.ref)
+            return true
+        }
+    }
+
+    /// The frame in a message, or nil once a malformed one is answered with an `error` frame.
+    private func decode(_ message: HubInbox.Message) -> (frame: HubFrames.Inbound, ref: String?)? {
+        guard case .text(let text) = message else {
+            connection.send(HubFrames.error(.invalidArgument("frames are JSON text"), ref: nil))
+            return nil
         }
         do {
-            try await handle(decoded.frame)
-        } catch let error as ZvonokError {
-            connection.send(HubFrames.error(error, ref: decoded.ref))
+            return try HubFrames.decode(text)
         } catch {
+            connection.send(HubFrames.error(error.error, ref: error.ref))
+            return nil
+        }
+    }
+
+    /// Every refusal is answered with an `error` frame carrying the frame's `ref`.
+    private func answer(_ error: any Error, ref: String?) {
+        if let error = error as? ZvonokError {
+            connection.send(HubFrames.error(error, ref: ref))
+        } else {
             hub.logger.warning("Frame failed", metadata: ["error": "\(error)"])
-            connection.send(HubFrames.error(.unavailable(), ref: decoded.ref))
+            connection.send(HubFrames.error(.unavailable(), ref: ref))
         }
     }
 
     private mutating func handle(_ inbound: HubFrames.Inbound) async throws {
-        if let kind = inbound.limitedKind { try hub.admit(kind, from: identity.personID) }
+        try admit(inbound)
         switch inbound {
         case .ping:
             connection.send(HubFrames.pong)
         case .send(let chat, let cid, let text):
-            try await send(text, to: chat, cid: cid)
+            try send(text, to: chat, cid: cid, kind: try await kind(of: chat))
         case .sync(let chat, let after):
             try await sync(chat, after: after)
         case .read(let chat, let seq):
@@ -69,14 +92,37 @@ struct HubSession {
             _ = try await kind(of: chat)
             try await hub.delete(chat: chat, seq: seq, by: identity)
         case .typing(let chat):
-            guard ChatPolicy.mayPost(role: identity.role, in: try await kind(of: chat)) else { return }
-            hub.typing(in: chat, by: identity.personID, from: connection)
+            typing(in: chat, kind: try await kind(of: chat))
         }
     }
 
+    /// `handle(_:)` for the frames that need nothing from the database; false for the others.
+    private func handleAtOnce(_ inbound: HubFrames.Inbound) throws -> Bool {
+        switch inbound {
+        case .ping:
+            try admit(inbound)
+            connection.send(HubFrames.pong)
+        case .send(let chat, let cid, let text):
+            guard let kind = knownKind(of: chat) else { return false }
+            try admit(inbound)
+            try send(text, to: chat, cid: cid, kind: kind.get())
+        case .typing(let chat):
+            guard let kind = knownKind(of: chat) else { return false }
+            typing(in: chat, kind: try kind.get())
+        case .sync, .read, .edit, .delete:
+            return false
+        }
+        return true
+    }
+
+    /// Takes one of the person's tokens for the frame's kind; `rate_limited` when there is none.
+    private func admit(_ inbound: HubFrames.Inbound) throws {
+        if let kind = inbound.limitedKind { try hub.admit(kind, from: identity.personID) }
+    }
+
     /// Membership and posting rights here; sequencing and durability in the group commit.
-    private mutating func send(_ text: String, to chat: Int64, cid: String) async throws {
-        guard ChatPolicy.mayPost(role: identity.role, in: try await kind(of: chat)) else {
+    private func send(_ text: String, to chat: Int64, cid: String, kind: ChatKind) throws {
+        guard ChatPolicy.mayPost(role: identity.role, in: kind) else {
             throw ZvonokError.forbidden("only staff post in the school channel")
         }
         let connection = self.connection, logger = hub.logger
@@ -120,15 +166,27 @@ struct HubSession {
         try await hub.markRead(chat: chat, kind: try await kind(of: chat), by: identity.personID, through: seq)
     }
 
+    /// Tells the others that the person is typing, where they may post.
+    private func typing(in chat: Int64, kind: ChatKind) {
+        guard ChatPolicy.mayPost(role: identity.role, in: kind) else { return }
+        hub.typing(in: chat, by: identity.personID, from: connection)
+    }
+
     /// The kind of a chat the person is in now (404 otherwise, as for a chat that does not exist).
     private mutating func kind(of chat: Int64) async throws -> ChatKind {
-        guard hub.follows(identity.personID, chat: chat) else { throw ZvonokError.notFound("no such chat") }
-        if let kind = kinds[chat] { return kind }
+        if let known = knownKind(of: chat) { return try known.get() }
         // Joined since connecting: ask once.
         guard let kind = try await hub.kind(of: chat, for: identity.personID) else {
             throw ZvonokError.notFound("no such chat")
         }
         kinds[chat] = kind
         return kind
+    }
+
+    /// The chat's kind as far as known without the database (404 for a chat the person is not in); nil for a chat
+    /// joined since connecting, whose kind is yet to be read.
+    private func knownKind(of chat: Int64) -> Result<ChatKind, ZvonokError>? {
+        guard hub.follows(identity.personID, chat: chat) else { return .failure(.notFound("no such chat")) }
+        return kinds[chat].map { .success($0) }
     }
 }
