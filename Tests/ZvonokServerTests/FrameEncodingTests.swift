@@ -1,5 +1,7 @@
 import Foundation
 import NIOCore
+import NIOEmbedded
+import NIOWebSocket
 import Testing
 
 @testable import ZvonokServer
@@ -35,5 +37,30 @@ import Testing
         #expect(object["deleted"] as? Bool == true)
         #expect(object["ref"] is NSNull)
         #expect((object["items"] as? [[String: Int]]) == [["n": 1], ["n": 2]])
+    }
+
+    /// `WireFrame` writes the bytes NIO's `WebSocketFrameEncoder` writes, at each length's header size (7-bit,
+    /// 16-bit, 64-bit), whether it frames a `JSONObjectWriter`'s buffer in place or copies a buffer without room.
+    @Test(arguments: [0, 1, 125, 126, 65_535, 65_536, 70_000])
+    func wireFramesAreWhatNIOsEncoderWrites(length: Int) throws {
+        let text = String(repeating: "я", count: length / 2) + String(repeating: "x", count: length % 2)
+        var writer = JSONObjectWriter()
+        writer.string("t", text)
+        let json = writer.finish()
+        let expected = try Self.encodedByNIO(WebSocketFrame(fin: true, opcode: .text, data: json))
+        #expect(WireFrame.text(json).bytes == expected)
+        #expect(WireFrame.text(ByteBuffer(buffer: json)).bytes == expected)  // a copy, read index 0: no room
+        #expect(WireFrame.text(json).payload == json)
+        let pong = ByteBuffer(string: String(repeating: "p", count: min(length, 125)))
+        #expect(WireFrame(.pong, payload: pong).bytes == (try Self.encodedByNIO(WebSocketFrame(fin: true, opcode: .pong, data: pong))))
+    }
+
+    private static func encodedByNIO(_ frame: WebSocketFrame) throws -> ByteBuffer {
+        let channel = EmbeddedChannel(handler: WebSocketFrameEncoder())
+        try channel.writeOutbound(frame)
+        var bytes = ByteBuffer()
+        while var part = try channel.readOutbound(as: ByteBuffer.self) { bytes.writeBuffer(&part) }
+        _ = try channel.finish()
+        return bytes
     }
 }

@@ -37,9 +37,16 @@ final class HubChannelHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
-        let connection = HubConnection(
-            personID: session.identity.personID, tokenID: session.tokenID, channel: context.channel,
-            drains: hub.drains.drains(of: context.eventLoop), closeGrace: hub.configuration.closeGrace)
+        let connection: HubConnection
+        do {
+            connection = try HubConnection(
+                personID: session.identity.personID, tokenID: session.tokenID, channel: context.channel,
+                drains: hub.drains.drains(of: context.eventLoop), closeGrace: hub.configuration.closeGrace)
+        } catch {
+            // No frame encoder: not an upgraded WebSocket, which `install` is only called for.
+            hub.logger.error("WebSocket pipeline without a frame encoder", metadata: ["error": "\(error)"])
+            return context.close(promise: nil)
+        }
         let handler = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         let inbox = HubInbox { [eventLoop = context.eventLoop] in
             eventLoop.execute { handler.value.0.resumeReading(context: handler.value.1) }

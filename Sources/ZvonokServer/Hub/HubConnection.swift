@@ -21,12 +21,15 @@ import ZvonokCore
 /// Every frame the hub writes but the close frame goes through the queue and its bounds, the answers to the client's
 /// WebSocket pings among them: a client that pings and never reads is closed with 4008 like any slow reader.
 final class HubConnection: FrameSink, Sendable {
-    private typealias StateMachine = ConnectionStateMachine<WebSocketFrame, WebSocketErrorCode, CheckedContinuation<Void, Never>>
+    private typealias StateMachine = ConnectionStateMachine<WireFrame, WebSocketErrorCode, CheckedContinuation<Void, Never>>
 
     let personID: Int64
     /// The token the connection was opened with: revoking it closes the connection (4001).
     let tokenID: Int64
     private let channel: any Channel
+    /// Where frames already encoded (`WireFrame`) are written: the context of the channel's `WebSocketFrameEncoder`,
+    /// whose writes go on towards the socket without being encoded again.
+    private let wire: NIOLoopBound<ChannelHandlerContext>
     /// Where this connection's drains are scheduled: with the other connections of its event loop.
     private let drains: EventLoopDrains
     /// The lifecycle, the outbound queue and the resume gate; its actions are carried out after unlocking (`run`).
@@ -38,55 +41,60 @@ final class HubConnection: FrameSink, Sendable {
     static let maximumFrames = 4096
     static let maximumBytes = 4 << 20
 
-    init(personID: Int64, tokenID: Int64, channel: any Channel, drains: EventLoopDrains, closeGrace: Duration) {
+    /// Made on the channel's event loop, once the WebSocket handlers are in its pipeline.
+    init(personID: Int64, tokenID: Int64, channel: any Channel, drains: EventLoopDrains, closeGrace: Duration) throws {
         precondition(drains.eventLoop === channel.eventLoop, "a connection drains on its own event loop")
         self.personID = personID
         self.tokenID = tokenID
         self.channel = channel
+        self.wire = NIOLoopBound(
+            try channel.pipeline.syncOperations.context(handlerType: WebSocketFrameEncoder.self), eventLoop: channel.eventLoop)
         self.drains = drains
         self.closeGrace = closeGrace
         self.state = Mutex(
             StateMachine(
                 maximumFrames: Self.maximumFrames, maximumBytes: Self.maximumBytes,
-                slowConsumerCode: HubCloseCode.tooSlow, byteCount: { $0.length }))
+                slowConsumerCode: HubCloseCode.tooSlow, byteCount: { $0.bytes.readableBytes }))
     }
 
     // MARK: Filling the queue
 
     /// A live frame of one of the person's chats, from the fan-out.
     func enqueue(_ frame: HubFrames.ChatFrame) {
-        run(state.withLock { $0.liveFrameArrived(Self.text(frame.bytes), chat: frame.chat, seq: frame.seq) })
+        run(state.withLock { $0.liveFrameArrived(frame.wire, chat: frame.chat, seq: frame.seq) })
     }
 
     /// Sends `ready` ahead of everything queued since the connection was registered, and starts writing.
     func start(with ready: ByteBuffer) {
-        run(state.withLock { $0.started(with: Self.text(ready)) })
+        run(state.withLock { $0.started(with: .text(ready)) })
     }
 
     /// A frame for this connection alone (an answer, a synced message), past the gate.
     func send(_ bytes: ByteBuffer) {
-        run(state.withLock { $0.send(CollectionOfOne(Self.text(bytes))) })
+        send(.text(bytes))
+    }
+
+    /// A frame already encoded for the socket (a synced message), for this connection alone.
+    func send(_ frame: WireFrame) {
+        run(state.withLock { $0.send(CollectionOfOne(frame)) })
     }
 
     /// The answer to the client's WebSocket ping, queued behind what is already waiting.
     func sendPong(_ payload: ByteBuffer) {
-        run(state.withLock { $0.send(CollectionOfOne(WebSocketFrame(fin: true, opcode: .pong, data: payload))) })
-    }
-
-    private static func text(_ bytes: ByteBuffer) -> WebSocketFrame {
-        WebSocketFrame(fin: true, opcode: .text, data: bytes)
+        send(WireFrame(.pong, payload: payload))
     }
 
     /// On the event loop: writes what is queued as one burst, unless one is still on its way.
     func drain() {
-        var burst = Deque<WebSocketFrame>()
+        var burst = Deque<WireFrame>()
         run(state.withLock { $0.drain(into: &burst) })
         guard !burst.isEmpty else { return }
         let written = channel.eventLoop.makePromise(of: Void.self)
+        let wire = self.wire.value
         for (index, frame) in burst.enumerated() {
-            channel.write(frame, promise: index == burst.count - 1 ? written : nil)
+            wire.write(NIOAny(frame.bytes), promise: index == burst.count - 1 ? written : nil)
         }
-        channel.flush()
+        wire.flush()
         written.futureResult.whenComplete { result in
             let succeeded = if case .success = result { true } else { false }
             self.run(self.state.withLock { $0.burstWritten(succeeded: succeeded) })
@@ -102,7 +110,7 @@ final class HubConnection: FrameSink, Sendable {
 
     /// Ends a sync whose history went out up to `last`: `synced`, then the live frames held meanwhile, at once.
     func finishSync(of chat: Int64, through last: Int64, synced: ByteBuffer) {
-        run(state.withLock { $0.syncFinished(of: chat, through: last, synced: Self.text(synced)) })
+        run(state.withLock { $0.syncFinished(of: chat, through: last, synced: .text(synced)) })
     }
 
     /// Abandons a sync that failed: the held live frames go out as they are.

@@ -33,9 +33,19 @@ enum HubFrames {
     /// A frame about one chat, encoded once for every recipient. `seq` is the message a `msg` frame carries; events
     /// (edits, deletions, reads, typing) have 0.
     struct ChatFrame: Sendable {
-        let bytes: ByteBuffer
+        /// The frame as every recipient's socket takes it.
+        let wire: WireFrame
         let chat: Int64
         let seq: Int64
+
+        init(bytes: consuming ByteBuffer, chat: Int64, seq: Int64) {
+            self.wire = WireFrame.text(bytes)
+            self.chat = chat
+            self.seq = seq
+        }
+
+        /// The JSON text (for the other nodes).
+        var bytes: ByteBuffer { wire.payload }
     }
 
     /// A client frame that was refused, with the `ref` to answer it with.

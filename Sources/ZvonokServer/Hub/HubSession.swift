@@ -148,7 +148,7 @@ struct HubSession {
         do {
             while true {
                 let batch = try await hub.history(of: chat, after: last, limit: Self.syncBatch)
-                for message in batch { connection.send(HubFrames.msg(message).bytes) }
+                for message in batch { connection.send(HubFrames.msg(message).wire) }
                 last = batch.last?.seq ?? last
                 guard batch.count == Self.syncBatch else { break }
                 await connection.waitForRoom()

@@ -11,9 +11,12 @@ struct JSONObjectWriter {
     private var buffer: ByteBuffer
     private var empty = true
 
+    /// Leaves `WireFrame.headroom` bytes free in front of the object, where its WebSocket header goes.
     init(capacity: Int = 256) {
         buffer = ByteBuffer()
-        buffer.reserveCapacity(capacity)
+        buffer.reserveCapacity(WireFrame.headroom + capacity)
+        buffer.moveWriterIndex(forwardBy: WireFrame.headroom)
+        buffer.moveReaderIndex(forwardBy: WireFrame.headroom)
         buffer.writeInteger(UInt8(ascii: "{"))
     }
 

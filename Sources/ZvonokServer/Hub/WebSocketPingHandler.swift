@@ -6,8 +6,8 @@ import NIOWebSocket
 /// holds a sleep task, a dispatch timer and task-allocator slabs for every idle connection; here a connection holds
 /// one scheduled task on its event loop.
 ///
-/// Added right after the frame decoder, so it sees every inbound frame, pongs included, and every outbound one: once
-/// a close frame went out it stops pinging.
+/// Added right after the frame decoder, so it sees every inbound frame, pongs included, and the close frame going out
+/// (the hub's other frames are written already encoded, below it: `WireFrame`): once that went out it stops pinging.
 final class WebSocketPingHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = WebSocketFrame
     typealias InboundOut = WebSocketFrame
