@@ -11,8 +11,10 @@ public import ZvonokCore
 /// rating from the week of its removal on; its chats are archived (sql/008), so they take no new message.
 ///
 /// Only an empty unit is removed; otherwise the answer is 409 with what must go first. The check and the removal
-/// run in one transaction holding the unit's row lock, which an insert referencing the unit waits for (its foreign
-/// key check takes a share lock on the row), so what was counted is what was there.
+/// run in one transaction holding the unit's row lock, which an uncommitted insert referencing the unit holds off
+/// (its foreign key check takes a share lock on the row), so what was counted is what was there. Not closed: a create
+/// that looked the unit up before the removal committed and inserts after it lands in the removed unit (the look-up
+/// is not under the lock); the person or class is then out of sight with it, as after any removal.
 extension StructureStore {
     public func remove(_ schoolClass: SchoolClass, in school: School, by actor: Identity) async throws {
         try await removing(
