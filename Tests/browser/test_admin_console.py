@@ -97,6 +97,11 @@ def main():
         wait(desk).until(lambda d: d.find_element(By.ID, "page-title").text.endswith("Звонарёвой"))
         wait(desk).until(lambda d: d.find_element(By.XPATH, "//ul[@id='tree']//button[contains(., 'Звонарёвой')]"))
         desk.save_screenshot(os.path.join(OUTPUT, "admin-console.png"))
+        # Removing it is asked first and refused while it holds its admin: the server's reason is shown.
+        desk.find_element(By.XPATH, "//button[text()='Удалить']").click()
+        wait(desk).until(EC.alert_is_present()).accept()
+        wait(desk).until(lambda d: "still has 1 person" in d.find_element(By.ID, "error").text)
+        assert "Звонарёвой" in desk.find_element(By.ID, "page-title").text
 
         # The school's admin, on a phone: a class, then a roster with one bad row, refused in the dry run.
         phone.get(f"{URL}/admin#invite={admin_code}")

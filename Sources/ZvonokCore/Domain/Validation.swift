@@ -53,6 +53,29 @@ public enum Validation {
         return trimmed
     }
 
+    /// A class's name as people say it, "5А" or "10 Б" or "11-В": the grade 1–11, then the letter (1–4 letters or
+    /// digits, as `classLetter` takes them), either right after the grade, starting with a non-digit, or after one space
+    /// or hyphen ("1-1"); surrounding spaces are trimmed. So the grade is never ambiguous: "12А" and "111" are refused.
+    public static func className(_ name: String) throws(ZvonokError) -> (grade: Int, letter: String) {
+        let scalars = Array(trimmed(name).unicodeScalars)
+        for digits in [2, 1] where scalars.count > digits {
+            let prefix = scalars[..<digits]
+            guard prefix.allSatisfy(\.isASCII), let grade = Int(String(String.UnicodeScalarView(prefix))), (1...11).contains(grade),
+                digits == 1 || grade >= 10
+            else { continue }
+            var letter = scalars[digits...]
+            if let first = letter.first, first == " " || first == "-" {
+                letter = letter.dropFirst()
+            } else if letter.first?.properties.generalCategory == .decimalNumber {
+                continue
+            }
+            if (1...4).contains(letter.count), letter.allSatisfy(isLetterOrDigit) {
+                return (grade, String(String.UnicodeScalarView(letter)))
+            }
+        }
+        throw .invalidArgument("name must be a grade 1 to 11 and a letter, such as 5А, 10 Б or 11-В")
+    }
+
     private static func isLetterOrDigit(_ scalar: Unicode.Scalar) -> Bool {
         switch scalar.properties.generalCategory {
         case .uppercaseLetter, .lowercaseLetter, .titlecaseLetter, .modifierLetter, .otherLetter,

@@ -11,17 +11,23 @@ struct StructureRoutes {
         v1.post("regions", use: createRegion)
         v1.get("regions", use: listRegions)
         v1.get("regions/:code", use: getRegion)
+        v1.patch("regions/:code", use: renameRegion)
+        v1.delete("regions/:code", use: removeRegion)
         v1.post("regions/:code/municipalities", use: createMunicipality)
         v1.get("regions/:code/municipalities", use: listMunicipalities)
         v1.get("municipalities/:id", use: getMunicipality)
         v1.patch("municipalities/:id", use: renameMunicipality)
+        v1.delete("municipalities/:id", use: removeMunicipality)
         v1.post("municipalities/:id/schools", use: createSchool)
         v1.get("municipalities/:id/schools", use: listSchools)
         v1.get("schools/:id", use: getSchool)
         v1.patch("schools/:id", use: renameSchool)
+        v1.delete("schools/:id", use: removeSchool)
         v1.post("schools/:id/classes", use: createClass)
         v1.get("schools/:id/classes", use: listClasses)
         v1.get("classes/:id", use: getClass)
+        v1.patch("classes/:id", use: renameClass)
+        v1.delete("classes/:id", use: removeClass)
     }
 
     @Sendable func createRegion(_ request: Request, context: ZvonokRequestContext) async throws -> EditedResponse<Wire.RegionBody> {
@@ -71,6 +77,64 @@ struct StructureRoutes {
 
     @Sendable func getMunicipality(_ request: Request, context: ZvonokRequestContext) async throws -> Wire.MunicipalityBody {
         Wire.MunicipalityBody(try await oversee(municipalityAt: request, context: context))
+    }
+
+    /// `PATCH /v1/regions/{code}` `{name}`: for those who may create it (the ministry).
+    @Sendable func renameRegion(_ request: Request, context: ZvonokRequestContext) async throws -> Wire.RegionBody {
+        let caller = try context.requireIdentity()
+        let region = try await api.region(context.parameters.get("code") ?? "")
+        guard caller.role == .ministry else { throw ZvonokError.forbidden("only the ministry renames regions") }
+        let name = try Validation.name(try await request.decodeBody(Body.Renamed.self, context: context).name)
+        return Wire.RegionBody(try await api.structure.rename(region, to: name, by: caller))
+    }
+
+    /// `DELETE /v1/regions/{code}`: an empty region (no municipalities, no regional admins), by the ministry.
+    @Sendable func removeRegion(_ request: Request, context: ZvonokRequestContext) async throws -> HTTPResponse.Status {
+        let caller = try context.requireIdentity()
+        let region = try await api.region(context.parameters.get("code") ?? "")
+        guard caller.role == .ministry else { throw ZvonokError.forbidden("only the ministry removes regions") }
+        try await api.structure.remove(region, by: caller)
+        return .noContent
+    }
+
+    /// `DELETE /v1/municipalities/{id}`: an empty municipality (no schools, no municipal admins), by the admins of its
+    /// region.
+    @Sendable func removeMunicipality(_ request: Request, context: ZvonokRequestContext) async throws -> HTTPResponse.Status {
+        let caller = try context.requireIdentity()
+        let municipality = try await api.municipality(try request.id("id", .municipality, context: context))
+        try caller.requireAdministers(Placement(regionCode: municipality.regionCode))
+        try await api.structure.remove(municipality, by: caller)
+        return .noContent
+    }
+
+    /// `DELETE /v1/schools/{id}`: an empty school (no classes, no people), by the admins of its municipality and
+    /// region.
+    @Sendable func removeSchool(_ request: Request, context: ZvonokRequestContext) async throws -> HTTPResponse.Status {
+        let caller = try context.requireIdentity()
+        let school = try await api.school(try request.id("id", .school, context: context))
+        try caller.requireAdministers(Placement(regionCode: school.regionCode, municipalityID: school.municipalityID))
+        try await api.structure.remove(school, by: caller)
+        return .noContent
+    }
+
+    /// `PATCH /v1/classes/{id}` `{name}` ("5Б"): a new grade and letter, for those who may create it (the admins of its
+    /// school and above).
+    @Sendable func renameClass(_ request: Request, context: ZvonokRequestContext) async throws -> Wire.ClassBody {
+        let caller = try context.requireIdentity()
+        let (schoolClass, school) = try await api.schoolClass(try request.id("id", .class, context: context))
+        try caller.requireAdministers(school.placement)
+        let name = try Validation.className(try await request.decodeBody(Body.Renamed.self, context: context).name)
+        return Wire.ClassBody(try await api.structure.rename(schoolClass, in: school, grade: name.grade, letter: name.letter, by: caller))
+    }
+
+    /// `DELETE /v1/classes/{id}`: an empty class (no students, no teacher assignments), by the admins of its school and
+    /// above. Its chats are archived.
+    @Sendable func removeClass(_ request: Request, context: ZvonokRequestContext) async throws -> HTTPResponse.Status {
+        let caller = try context.requireIdentity()
+        let (schoolClass, school) = try await api.schoolClass(try request.id("id", .class, context: context))
+        try caller.requireAdministers(school.placement)
+        try await api.structure.remove(schoolClass, in: school, by: caller)
+        return .noContent
     }
 
     /// `PATCH /v1/municipalities/{id}` `{name}`: for those who may create it (regional admins of its region).

@@ -35,7 +35,8 @@ public struct RatingStore: Sendable {
     /// - `teacher_week`: per school, the teachers who wrote a counted message (counting only those listed and
     ///   registered by the end of the week and not removed before it), and of them those who wrote in a dialogue;
     /// - `people_week`: per school, the people listed and registered by the end of the week;
-    /// - `school_week`: per school listed by the end of the week, all of the above and whether it was registered
+    /// - `school_week`: per school listed by the end of the week and not removed before it (sql/011; regions,
+    ///   municipalities and classes likewise), all of the above and whether it was registered
     ///   (a registered school admin and at least one class by the end of the week);
     /// - then schools are summed into the units of the level. Units are keyed by number: a region's code is two
     ///   digits.
@@ -82,12 +83,13 @@ public struct RatingStore: Sendable {
         school_week AS (
             SELECT CASE b.level WHEN 'region' THEN s.region_code::bigint WHEN 'municipality' THEN s.municipality_id ELSE s.id END AS unit,
                    coalesce(pw.admin_registered, false)
-                       AND EXISTS (SELECT 1 FROM classes c WHERE c.school_id = s.id AND c.created_at < b.week_end) AS registered,
+                       AND EXISTS (SELECT 1 FROM classes c WHERE c.school_id = s.id AND c.created_at < b.week_end
+                                   AND (c.removed_at IS NULL OR c.removed_at >= b.week_end)) AS registered,
                    pw.teachers_listed, pw.teachers_registered, pw.students_registered, pw.guardians_registered, tw.active, tw.engaged
             FROM bounds b CROSS JOIN schools s
             LEFT JOIN people_week pw ON pw.school_id = s.id
             LEFT JOIN teacher_week tw ON tw.school_id = s.id
-            WHERE s.created_at < b.week_end AND (b.scope IS NULL OR s.region_code = b.scope)
+            WHERE s.created_at < b.week_end AND (s.removed_at IS NULL OR s.removed_at >= b.week_end) AND (b.scope IS NULL OR s.region_code = b.scope)
         ),
         unit_schools AS (
             SELECT unit, count(*) AS schools_listed, count(*) FILTER (WHERE registered) AS schools_registered,
@@ -99,13 +101,15 @@ public struct RatingStore: Sendable {
         ),
         units AS (
             SELECT r.code::bigint AS unit, r.code AS key, r.code AS region_code, NULL::bigint AS municipality_id, r.name
-            FROM regions r, bounds b WHERE b.level = 'region' AND r.created_at < b.week_end
+            FROM regions r, bounds b WHERE b.level = 'region' AND r.created_at < b.week_end AND (r.removed_at IS NULL OR r.removed_at >= b.week_end)
             UNION ALL
             SELECT m.id, m.id::text, m.region_code, NULL, m.name
-            FROM municipalities m, bounds b WHERE b.level = 'municipality' AND m.created_at < b.week_end AND m.region_code = b.scope
+            FROM municipalities m, bounds b WHERE b.level = 'municipality' AND m.created_at < b.week_end
+                AND (m.removed_at IS NULL OR m.removed_at >= b.week_end) AND m.region_code = b.scope
             UNION ALL
             SELECT s.id, s.id::text, s.region_code, s.municipality_id, s.name
-            FROM schools s, bounds b WHERE b.level = 'school' AND s.created_at < b.week_end AND s.region_code = b.scope
+            FROM schools s, bounds b WHERE b.level = 'school' AND s.created_at < b.week_end
+                AND (s.removed_at IS NULL OR s.removed_at >= b.week_end) AND s.region_code = b.scope
         )
         SELECT u.key, u.region_code, u.municipality_id, u.name,
                coalesce(us.schools_listed, 0)::bigint AS schools_listed,

@@ -38,13 +38,7 @@ extension RosterUpload {
                 """,
                 logger: logger
             )
-            try await connection.query(
-                """
-                UPDATE chats ch SET title = zvonok_class_chat_title(ch.kind, c.grade, c.letter)
-                FROM classes c WHERE ch.class_id = c.id AND c.id = ANY (\(ids))
-                """,
-                logger: logger
-            )
+            try await StructureStore.retitleClassChats(of: ids, on: connection, logger: logger)
         }
         var personIDs = people.mapValues(\.id)
         let created = plannedPeople.filter(\.isNew)

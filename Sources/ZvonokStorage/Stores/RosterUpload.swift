@@ -58,7 +58,7 @@ struct RosterUpload {
     static func load(school: School, on connection: PostgresConnection, logger: Logger) async throws -> RosterUpload {
         var upload = RosterUpload(school: school)
         let classRows = try await connection.query(
-            "SELECT id, external_id, grade::int, letter, year FROM classes WHERE school_id = \(school.id)",
+            "SELECT id, external_id, grade::int, letter, year FROM classes WHERE school_id = \(school.id) AND removed_at IS NULL",
             logger: logger
         )
         for try await (id, external, grade, letter, year) in classRows.decode((Int64, String?, Int, String, String).self) {
@@ -82,7 +82,7 @@ struct RosterUpload {
                 id: id, role: Role(rawValue: role) ?? .student, name: name, classID: classID, removed: removed, email: email)
         }
         let assignmentRows = try await connection.query(
-            "SELECT ct.person_id, ct.class_id, ct.homeroom FROM class_teachers ct JOIN classes c ON c.id = ct.class_id WHERE c.school_id = \(school.id)",
+            "SELECT ct.person_id, ct.class_id, ct.homeroom FROM class_teachers ct JOIN classes c ON c.id = ct.class_id WHERE c.school_id = \(school.id) AND c.removed_at IS NULL",
             logger: logger
         )
         for try await (person, schoolClass, homeroom) in assignmentRows.decode((Int64, Int64, Bool).self) {

@@ -13,9 +13,21 @@ public struct StructureStore: Sendable {
 
     // MARK: Regions
 
+    /// Creates a region, or brings back a removed one under its code (a region's code is its key, and the codes are
+    /// the country's: a region removed by mistake must be able to come back).
     public func createRegion(code: String, name: String, by actor: Identity) async throws -> Region {
         try await database.transaction { connection in
-            try await connection.query("INSERT INTO regions (code, name) VALUES (\(code), \(name))", logger: database.logger)
+            let rows = try await connection.query(
+                """
+                INSERT INTO regions (code, name) VALUES (\(code), \(name))
+                ON CONFLICT (code) DO UPDATE SET name = EXCLUDED.name, removed_at = NULL WHERE regions.removed_at IS NOT NULL
+                RETURNING code
+                """,
+                logger: database.logger
+            )
+            guard try await rows.decode(String.self).first(where: { _ in true }) != nil else {
+                throw ZvonokError.conflict("already exists: region \(code)")
+            }
             try await AuditTrail.record(
                 actor, "region.create", object: code, at: Placement(regionCode: code), details: ["name": .text(name)], on: connection,
                 logger: database.logger)
@@ -24,7 +36,7 @@ public struct StructureStore: Sendable {
     }
 
     public func region(code: String) async throws -> Region? {
-        let rows = try await database.query("SELECT code, name FROM regions WHERE code = \(code)")
+        let rows = try await database.query("SELECT code, name FROM regions WHERE code = \(code) AND removed_at IS NULL")
         for try await (code, name) in rows.decode((String, String).self) { return Region(code: code, name: name) }
         return nil
     }
@@ -34,7 +46,7 @@ public struct StructureStore: Sendable {
         let rows = try await database.query(
             """
             SELECT code, name FROM regions
-            WHERE code > \(after ?? "") AND (\(only)::text IS NULL OR code = \(only))
+            WHERE code > \(after ?? "") AND (\(only)::text IS NULL OR code = \(only)) AND removed_at IS NULL
             ORDER BY code LIMIT \(limit)
             """
         )
@@ -71,14 +83,16 @@ public struct StructureStore: Sendable {
 
     public func municipality(id: Int64) async throws -> Municipality? {
         try await municipalities(
-            PostgresQuery(unsafeSQL: "SELECT \(Self.municipalityColumns) FROM municipalities WHERE id = $1", binds: try binds(id))
+            PostgresQuery(
+                unsafeSQL: "SELECT \(Self.municipalityColumns) FROM municipalities WHERE id = $1 AND removed_at IS NULL", binds: try binds(id))
         ).first
     }
 
     public func municipalities(regionCode: String, after: Int64, limit: Int) async throws -> [Municipality] {
         try await municipalities(
             PostgresQuery(
-                unsafeSQL: "SELECT \(Self.municipalityColumns) FROM municipalities WHERE region_code = $1 AND id > $2 ORDER BY id LIMIT $3",
+                unsafeSQL:
+                    "SELECT \(Self.municipalityColumns) FROM municipalities WHERE region_code = $1 AND id > $2 AND removed_at IS NULL ORDER BY id LIMIT $3",
                 binds: try binds(regionCode, after, limit)
             )
         )
@@ -123,6 +137,33 @@ public struct StructureStore: Sendable {
     }
 
     // MARK: Renaming
+
+    /// Renames a region (it has no chat of its own).
+    public func rename(_ region: Region, to name: String, by actor: Identity) async throws -> Region {
+        try await renaming("region.rename", region.code, at: Placement(regionCode: region.code), from: region.name, to: name, by: actor) {
+            connection in
+            try await connection.query("UPDATE regions SET name = \(name) WHERE code = \(region.code)", logger: database.logger)
+        }
+        return Region(code: region.code, name: name)
+    }
+
+    /// Renames a class to another grade and letter, and its two chats with it: their titles come from
+    /// `zvonok_class_chat_title`, as when the class was created (sql/004). A class that already has that grade,
+    /// letter and year in the school is a conflict (409).
+    public func rename(
+        _ schoolClass: SchoolClass, in school: School, grade: Int, letter: String, by actor: Identity
+    ) async throws -> SchoolClass {
+        let renamed = SchoolClass(
+            id: schoolClass.id, schoolID: schoolClass.schoolID, grade: grade, letter: letter, year: schoolClass.year,
+            externalID: schoolClass.externalID)
+        let object = PublicID.encode(.class, schoolClass.id)
+        try await renaming("class.rename", object, at: school.placement, from: schoolClass.label, to: renamed.label, by: actor) { connection in
+            try await connection.query(
+                "UPDATE classes SET grade = \(grade), letter = \(letter) WHERE id = \(schoolClass.id)", logger: database.logger)
+            try await Self.retitleClassChats(of: [schoolClass.id], on: connection, logger: database.logger)
+        }
+        return renamed
+    }
 
     /// Renames a municipality and its chat.
     public func rename(_ municipality: Municipality, to name: String, by actor: Identity) async throws -> Municipality {
@@ -175,13 +216,16 @@ public struct StructureStore: Sendable {
     static let schoolColumns = "id, region_code, municipality_id, name, external_id"
 
     public func school(id: Int64) async throws -> School? {
-        try await schools(PostgresQuery(unsafeSQL: "SELECT \(Self.schoolColumns) FROM schools WHERE id = $1", binds: try binds(id))).first
+        try await schools(
+            PostgresQuery(unsafeSQL: "SELECT \(Self.schoolColumns) FROM schools WHERE id = $1 AND removed_at IS NULL", binds: try binds(id))
+        ).first
     }
 
     public func schools(municipalityID: Int64, after: Int64, limit: Int) async throws -> [School] {
         try await schools(
             PostgresQuery(
-                unsafeSQL: "SELECT \(Self.schoolColumns) FROM schools WHERE municipality_id = $1 AND id > $2 ORDER BY id LIMIT $3",
+                unsafeSQL:
+                    "SELECT \(Self.schoolColumns) FROM schools WHERE municipality_id = $1 AND id > $2 AND removed_at IS NULL ORDER BY id LIMIT $3",
                 binds: try binds(municipalityID, after, limit)
             )
         )
@@ -244,16 +288,29 @@ public struct StructureStore: Sendable {
         )
     }
 
+    /// Titles the `class` and `class_parents` chats of classes after their grade and letter again.
+    static func retitleClassChats(of classIDs: [Int64], on connection: PostgresConnection, logger: Logger) async throws {
+        try await connection.query(
+            """
+            UPDATE chats ch SET title = zvonok_class_chat_title(ch.kind, c.grade, c.letter)
+            FROM classes c WHERE ch.class_id = c.id AND c.id = ANY (\(classIDs))
+            """,
+            logger: logger
+        )
+    }
+
     static let classColumns = "id, school_id, grade::int, letter, year, external_id"
 
     public func schoolClass(id: Int64) async throws -> SchoolClass? {
-        try await classes(PostgresQuery(unsafeSQL: "SELECT \(Self.classColumns) FROM classes WHERE id = $1", binds: try binds(id))).first
+        try await classes(
+            PostgresQuery(unsafeSQL: "SELECT \(Self.classColumns) FROM classes WHERE id = $1 AND removed_at IS NULL", binds: try binds(id))
+        ).first
     }
 
     public func classes(schoolID: Int64, after: Int64, limit: Int) async throws -> [SchoolClass] {
         try await classes(
             PostgresQuery(
-                unsafeSQL: "SELECT \(Self.classColumns) FROM classes WHERE school_id = $1 AND id > $2 ORDER BY id LIMIT $3",
+                unsafeSQL: "SELECT \(Self.classColumns) FROM classes WHERE school_id = $1 AND id > $2 AND removed_at IS NULL ORDER BY id LIMIT $3",
                 binds: try binds(schoolID, after, limit)
             )
         )

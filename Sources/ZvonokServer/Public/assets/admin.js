@@ -130,21 +130,60 @@ function namedChildForm(item, title, path) {
   });
 }
 
-// Renames a municipality or school (PATCH), for the level above it.
-function renameControl(item, path) {
-  return h("div", { class: "actions" }, h("button", { type: "button", class: "secondary", text: "Переименовать", onclick: () => act(async () => {
-    const name = prompt("Новое название", item.data.name);
-    if (!name || name === item.data.name) return;
-    item.data = await Session.api(path, { method: "PATCH", body: { name } });
-    item.name = item.data.name;
-    renderTree();
-    await show(item);
-  }) }));
+// The API path of a place: what PATCH renames and DELETE removes.
+function unitPath(item) {
+  return item.kind === "region" ? `/v1/regions/${item.data.code}` : `/v1/${item.kind === "class" ? "classes" : `${item.kind}s`}/${item.data.id}`;
+}
+
+// Whether the caller may rename and remove the place: the level above it or higher (a class by its school's admins).
+function managesUnit(item) {
+  const above = {
+    region: ["ministry"], municipality: ["regional_admin"], school: ["regional_admin", "municipal_admin"],
+    class: ["regional_admin", "municipal_admin", "school_admin"],
+  };
+  return above[item.kind].includes(state.me.role);
+}
+
+// "Переименовать" (PATCH; a class takes a grade and letter such as 5Б) and "Удалить" (DELETE, asked first). The
+// server removes only an empty place: its 409 says what must go first, and that is shown as it is.
+function unitActions(item) {
+  if (!managesUnit(item)) return null;
+  const current = item.kind === "class" ? UI.className(item.data) : item.data.name;
+  return h("div", { class: "actions" },
+    h("button", { type: "button", class: "secondary", text: "Переименовать", onclick: () => act(async () => {
+      const name = prompt(item.kind === "class" ? "Новое название класса (например, 5Б)" : "Новое название", current);
+      if (!name || name === current) return;
+      item.data = await Session.api(unitPath(item), { method: "PATCH", body: { name } });
+      item.name = node(item.kind, item.data, item.parent).name;
+      renderTree();
+      await show(item);
+    }) }),
+    h("button", { type: "button", class: "secondary danger", text: "Удалить", onclick: () => act(async () => {
+      if (!confirm(`Удалить: ${levelNames[item.kind].toLowerCase()} «${item.name}»? Удалить можно только пустое.`)) return;
+      try {
+        await Session.api(unitPath(item), { method: "DELETE" });
+      } catch (error) {
+        if (error.code === "conflict" && error.detail) throw new Error(`Нельзя удалить: ${error.detail}`);
+        throw error;
+      }
+      await afterRemove(item);
+    }) }));
+}
+
+// Takes a removed place out of the tree and opens the place above it.
+async function afterRemove(item) {
+  if (item.parent) item.parent.children = (item.parent.children ?? []).filter((child) => child !== item);
+  else state.roots = state.roots.filter((root) => root !== item);
+  state.selected = null;
+  renderTree();
+  if (item.parent) await select(item.parent);
+  else $("view").replaceChildren(h("p", { class: "note", text: "Удалено." }));
 }
 
 async function regionPage(item) {
   const code = item.data.code;
   const parts = [
+    unitActions(item),
     section("Муниципалитеты", ...childList(item, writes() ? namedChildForm(item, "Новый муниципалитет", `/v1/regions/${code}/municipalities`) : null)),
     await adminsSection(`/v1/regions/${code}/admins`, state.me.role === "ministry"),
   ];
@@ -155,7 +194,7 @@ async function regionPage(item) {
 async function municipalityPage(item) {
   const id = item.data.id;
   const parts = [
-    state.me.role === "regional_admin" ? renameControl(item, `/v1/municipalities/${id}`) : null,
+    unitActions(item),
     section("Школы", ...childList(item, writes() ? namedChildForm(item, "Новая школа", `/v1/municipalities/${id}/schools`) : null)),
     await adminsSection(`/v1/municipalities/${id}/admins`, ["ministry", "regional_admin"].includes(state.me.role)),
   ];
@@ -170,7 +209,7 @@ async function schoolPage(item) {
   const students = await Promise.all(classes.map((child) => UI.all(`/v1/classes/${child.data.id}/students`)));
   const everyone = [...staff, ...students.flat()];
   return [
-    ["regional_admin", "municipal_admin"].includes(state.me.role) ? renameControl(item, `/v1/schools/${id}`) : null,
+    unitActions(item),
     section("Регистрация",
       UI.bar("Сотрудники зарегистрированы", staff.filter((p) => p.registered).length, staff.length),
       ...classes.map((child, index) => UI.bar(`${child.name}: ученики`, students[index].filter((p) => p.registered).length, students[index].length)),
@@ -211,6 +250,7 @@ async function classPage(item) {
   const refresh = () => show(item);
   const moveTargets = (school.children ?? []).filter((other) => other !== item);
   return [
+    unitActions(item),
     section("Регистрация",
       UI.bar("Ученики", students.filter((p) => p.registered).length, students.length),
       UI.bar("Родители", guardians.flat().filter((p) => p.registered).length, guardians.flat().length),

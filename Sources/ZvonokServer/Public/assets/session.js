@@ -38,7 +38,7 @@ const Session = {
       const problem = await response.json().catch(() => ({}));
       const code = problem.error?.code ?? "unavailable";
       console.warn(path, response.status, problem.error?.message);
-      throw Object.assign(new Error(this.errorTexts[code] ?? "Ошибка."), { code, status: response.status });
+      throw Object.assign(new Error(this.errorTexts[code] ?? "Ошибка."), { code, status: response.status, detail: problem.error?.message });
     }
     if (response.status === 204) return null;
     return accept === "application/json" ? response.json() : response.text();
