@@ -109,6 +109,8 @@ def main():
         submit_form(phone, "Новый класс", {"grade": "5", "letter": "А"})
         wait(phone).until(lambda d: d.find_element(By.XPATH, "//ul[@id='tree']//button[contains(., '5А')]"))
         good = ["class;K5A;;;5;А;2026/2027;;;;", "student;S1;Петров Пётр;;;;;K5A;;;", "guardian;G1;Петрова Анна;;;;;;;;S1"]
+        # The school page is drawn again after the class is made: wait for its roster form.
+        wait(phone).until(lambda d: d.find_element(By.ID, "roster-file"))
         phone.find_element(By.ID, "roster-file").send_keys(write_roster(good + ["student;S2;Сидорова Света;;;;;K9Z;;;"]))
         report = wait(phone).until(lambda d: d.find_element(By.XPATH, "//div[@id='roster-preview']//table[caption='Отклонённые строки']"))
         assert "K9Z" in report.text and "5" in report.find_element(By.CSS_SELECTOR, "tbody td").text, report.text
