@@ -132,6 +132,30 @@ struct Serve: AsyncParsableCommand {
     @Flag(help: "Fill the database with a small demo region (made once) and print a sign-in link for each of its people.")
     var demo = false
 
+    @Option(help: "The largest file one may upload, in MiB. [env: ZVONOK_MAX_FILE_MIB] (default: 25)")
+    var maxFileMib: Int?
+
+    @Option(help: "Files one message may carry. [env: ZVONOK_FILES_PER_MESSAGE] (default: 10)")
+    var filesPerMessage: Int?
+
+    @Option(help: "MiB one person may upload in 24 hours. [env: ZVONOK_DAILY_UPLOAD_MIB] (default: 1024)")
+    var dailyUploadMib: Int?
+
+    @Option(
+        help:
+            "Keep files in an S3-compatible bucket instead of PostgreSQL: s3://BUCKET?endpoint=URL&region=REGION, credentials from AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY. [env: ZVONOK_FILES_URL]"
+    )
+    var filesUrl: String?
+
+    @Option(help: "Folder where uploads are spooled while they are checked. [env: ZVONOK_SPOOL_DIR] (default: the system's temporary folder)")
+    var spoolDir: String?
+
+    @Option(help: "Hours an upload that no message carries is kept. [env: ZVONOK_UNPOSTED_FILE_HOURS] (default: 24)")
+    var unpostedFileHours: Int?
+
+    @Option(help: "Days the files of a deleted message are kept for the moderators. [env: ZVONOK_DELETED_FILE_DAYS] (default: 30)")
+    var deletedFileDays: Int?
+
     func run() async throws {
         let logger = common.makeLogger()
         let environment = ProcessInfo.processInfo.environment
@@ -177,6 +201,7 @@ struct Serve: AsyncParsableCommand {
         }
 
         configuration.oidc = try oidcConfiguration(environment: environment)
+        configuration.files = try fileConfiguration(environment: environment)
 
         var timeouts = Database.Timeouts()
         if let seconds = statementTimeout ?? environment["ZVONOK_STATEMENT_TIMEOUT"].flatMap(Double.init) {
@@ -221,7 +246,7 @@ struct Serve: AsyncParsableCommand {
     }
 
     /// A whole-number setting: the option's value, else the environment variable's, else nil; at least 1.
-    private func count(_ option: Int?, _ variable: String, _ what: String) throws -> Int? {
+    func count(_ option: Int?, _ variable: String, _ what: String) throws -> Int? {
         guard let value = option ?? ProcessInfo.processInfo.environment[variable].flatMap(Int.init) else { return nil }
         guard value >= 1 else { throw ValidationError("\(what) must be at least 1") }
         return value

@@ -11,6 +11,7 @@ public enum PublicID {
         case person = "p"
         case chat = "c"
         case report = "r"
+        case file = "f"
     }
 
     public static func encode(_ kind: Kind, _ id: Int64) -> String {

@@ -9,6 +9,10 @@ public enum ErrorCode: String, Sendable, Codable, CaseIterable {
     case conflict
     case rateLimited = "rate_limited"
     case payloadTooLarge = "payload_too_large"
+    /// A file whose bytes are of a type Zvonok does not accept (415).
+    case unsupportedMediaType = "unsupported_media_type"
+    /// A `Range` outside the file (416).
+    case rangeNotSatisfiable = "range_not_satisfiable"
     case methodNotAllowed = "method_not_allowed"
     case unavailable
     case `internal`
@@ -30,7 +34,7 @@ public struct ZvonokError: Error, Sendable, Equatable, CustomStringConvertible {
     /// operation without it could succeed; never true of `unavailable` or `internal`.
     public var blamesInput: Bool {
         switch code {
-        case .invalidArgument, .notFound, .conflict, .payloadTooLarge: true
+        case .invalidArgument, .notFound, .conflict, .payloadTooLarge, .unsupportedMediaType, .rangeNotSatisfiable: true
         case .forbidden, .notListed, .unauthenticated, .rateLimited, .methodNotAllowed, .unavailable, .internal: false
         }
     }

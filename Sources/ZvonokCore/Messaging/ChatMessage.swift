@@ -6,6 +6,8 @@ public struct ChatMessage: Sendable, Equatable {
     public let senderID: Int64
     /// Empty once deleted.
     public let text: String
+    /// Its files, in the sender's order; none once deleted.
+    public let files: [AttachedFile]
     /// Milliseconds since 1970, UTC.
     public let sentAtMilliseconds: Int64
     /// When the text was last edited, in milliseconds since 1970; nil when never.
@@ -13,13 +15,14 @@ public struct ChatMessage: Sendable, Equatable {
     public let isDeleted: Bool
 
     public init(
-        chatID: Int64, seq: Int64, senderID: Int64, text: String, sentAtMilliseconds: Int64, editedAtMilliseconds: Int64? = nil,
-        isDeleted: Bool = false
+        chatID: Int64, seq: Int64, senderID: Int64, text: String, files: [AttachedFile] = [], sentAtMilliseconds: Int64,
+        editedAtMilliseconds: Int64? = nil, isDeleted: Bool = false
     ) {
         self.chatID = chatID
         self.seq = seq
         self.senderID = senderID
         self.text = text
+        self.files = files
         self.sentAtMilliseconds = sentAtMilliseconds
         self.editedAtMilliseconds = editedAtMilliseconds
         self.isDeleted = isDeleted
@@ -29,6 +32,6 @@ public struct ChatMessage: Sendable, Equatable {
 extension CommittedMessage {
     /// The message as its chat's members see it: just sent, so neither edited nor deleted.
     public var message: ChatMessage {
-        ChatMessage(chatID: chatID, seq: seq, senderID: senderID, text: text, sentAtMilliseconds: sentAtMilliseconds)
+        ChatMessage(chatID: chatID, seq: seq, senderID: senderID, text: text, files: files, sentAtMilliseconds: sentAtMilliseconds)
     }
 }

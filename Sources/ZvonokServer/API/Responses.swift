@@ -124,13 +124,14 @@ extension Wire {
         }
     }
 
-    /// A message in history: `{chat, seq, id, from, text, ts, editedAt?, deleted?}`.
+    /// A message in history: `{chat, seq, id, from, text, files?, ts, editedAt?, deleted?}`.
     struct MessageBody: ResponseEncodable {
         let chat: String
         let seq: Int64
         let id: String
         let from: String
         let text: String
+        let files: [FileBody]?
         let ts: String
         let editedAt: String?
         let deleted: Bool?
@@ -141,9 +142,33 @@ extension Wire {
             id = Wire.messageID(chat: message.chatID, seq: message.seq)
             from = PublicID.encode(.person, message.senderID)
             text = message.text
+            files = message.files.isEmpty ? nil : message.files.map(FileBody.init)
             ts = Wire.timestamp(milliseconds: message.sentAtMilliseconds)
             editedAt = message.editedAtMilliseconds.map { Wire.timestamp(milliseconds: $0) }
             deleted = message.isDeleted ? true : nil
+        }
+    }
+
+    /// A file a message carries: `{id, name, size, type, width?, height?, preview}`, as in `msg` frames; an upload's
+    /// answer adds its `sha256`.
+    struct FileBody: ResponseEncodable {
+        let id: String
+        let name: String
+        let size: Int64
+        let type: String
+        let width: Int?
+        let height: Int?
+        let preview: Bool
+        var sha256: String? = nil
+
+        init(_ file: AttachedFile) {
+            id = PublicID.encode(.file, file.id)
+            name = file.name
+            size = file.size
+            type = file.type.rawValue
+            width = file.width
+            height = file.height
+            preview = file.preview
         }
     }
 

@@ -1,3 +1,4 @@
+import AsyncHTTPClient
 public import Hummingbird
 import HummingbirdCore
 import HummingbirdTLS
@@ -14,10 +15,15 @@ public enum ZvonokApplication {
     /// Throws `TLSSetupError` when the TLS certificate or key cannot be read.
     public static func services(configuration: ServerConfiguration, database: Database, logger: Logger) throws -> [any Service] {
         let hub = MessagingHub(database: database, configuration: configuration, logger: logger)
+        let storage = blobStorage(configuration.files, database: database)
+        if !PhotoTools(directories: configuration.files.vipsDirectories).makesPreviews {
+            logger.notice("libvips is not installed: files get no previews and HEIC photos are refused (apt-get install libvips-tools)")
+        }
         return [
-            try build(configuration: configuration, database: database, logger: logger, hub: hub), HubDrain(hub: hub),
+            try build(configuration: configuration, database: database, logger: logger, hub: hub, storage: storage), HubDrain(hub: hub),
             ActivityApplier(database: database, interval: configuration.activityInterval, logger: logger),
             MessagePartitionKeeper(database: database, logger: logger),
+            FileJanitor(database: database, storage: storage, configuration: configuration.files, logger: logger),
         ]
     }
 
@@ -25,11 +31,22 @@ public enum ZvonokApplication {
     public static func build(configuration: ServerConfiguration, database: Database, logger: Logger) throws -> some ApplicationProtocol {
         try build(
             configuration: configuration, database: database, logger: logger,
-            hub: MessagingHub(database: database, configuration: configuration, logger: logger))
+            hub: MessagingHub(database: database, configuration: configuration, logger: logger),
+            storage: blobStorage(configuration.files, database: database))
     }
 
-    static func build(configuration: ServerConfiguration, database: Database, logger: Logger, hub: MessagingHub) throws -> some ApplicationProtocol {
-        let router = makeRouter(configuration: configuration, database: database, logger: logger, hub: hub)
+    /// Where the bytes of files live: the database, or the S3 bucket of `--files-url`.
+    public static func blobStorage(_ configuration: FileConfiguration, database: Database) -> any BlobStorage {
+        switch configuration.storage {
+        case .postgres: PostgresBlobStorage(database: database)
+        case .s3(let location): S3BlobStorage(location: location, client: .shared)
+        }
+    }
+
+    static func build(
+        configuration: ServerConfiguration, database: Database, logger: Logger, hub: MessagingHub, storage: any BlobStorage
+    ) throws -> some ApplicationProtocol {
+        let router = makeRouter(configuration: configuration, database: database, logger: logger, hub: hub, storage: storage)
         var app = Application(
             router: router,
             server: try server(configuration: configuration, router: router, hub: hub),
@@ -67,11 +84,13 @@ public enum ZvonokApplication {
     public static func makeRouter(configuration: ServerConfiguration, database: Database, logger: Logger) -> Router<ZvonokRequestContext> {
         makeRouter(
             configuration: configuration, database: database, logger: logger,
-            hub: MessagingHub(database: database, configuration: configuration, logger: logger))
+            hub: MessagingHub(database: database, configuration: configuration, logger: logger),
+            storage: blobStorage(configuration.files, database: database))
     }
 
-    static func makeRouter(configuration: ServerConfiguration, database: Database, logger: Logger, hub: MessagingHub) -> Router<ZvonokRequestContext>
-    {
+    static func makeRouter(
+        configuration: ServerConfiguration, database: Database, logger: Logger, hub: MessagingHub, storage: any BlobStorage
+    ) -> Router<ZvonokRequestContext> {
         let router = Router(context: ZvonokRequestContext.self)
         let routeTable = MethodNotAllowedMiddleware.RouteTable()
         router.add(middleware: ErrorMiddleware(logger: logger))
@@ -94,6 +113,7 @@ public enum ZvonokApplication {
         ModerationRoutes(api: api, moderation: ModerationStore(database: database)).register(on: authenticated)
         RatingRoutes(ratings: WeeklyRatingService(database: database, formula: configuration.ratingFormula)).register(on: authenticated)
         QRCodeRoutes().register(on: authenticated)
+        FileRoutes(database: database, storage: storage, configuration: configuration.files).register(on: authenticated)
         WebSocketRoutes(hub: hub).register(on: authenticated)
         routeTable.load(router.routes)
         return router

@@ -69,6 +69,8 @@ struct ErrorMiddleware: RouterMiddleware {
         case .conflict: .conflict
         case .rateLimited: .tooManyRequests
         case .payloadTooLarge: .contentTooLarge
+        case .unsupportedMediaType: .unsupportedMediaType
+        case .rangeNotSatisfiable: .rangeNotSatisfiable
         case .methodNotAllowed: .methodNotAllowed
         case .unavailable: .serviceUnavailable
         case .internal: .internalServerError

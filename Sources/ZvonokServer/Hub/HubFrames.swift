@@ -8,7 +8,8 @@ import ZvonokStorage
 enum HubFrames {
     /// A frame from a client.
     enum Inbound {
-        case send(chat: Int64, cid: String, text: String)
+        /// `files` are file ids (`f12`) uploaded to the chat; with them the text may be empty.
+        case send(chat: Int64, cid: String, text: String, files: [Int64])
         case sync(chat: Int64, after: Int64)
         case read(chat: Int64, seq: Int64)
         case edit(chat: Int64, seq: Int64, text: String)
@@ -72,7 +73,9 @@ enum HubFrames {
         switch object["type"] as? String {
         case "send":
             guard let cid = object["cid"] as? String else { throw .invalidArgument("a send needs a cid") }
-            return .send(chat: try chat(in: object), cid: try Validation.clientID(cid), text: try text(in: object))
+            let files = try files(in: object)
+            return .send(
+                chat: try chat(in: object), cid: try Validation.clientID(cid), text: try text(in: object, mayBeEmpty: !files.isEmpty), files: files)
         case "sync":
             return .sync(chat: try chat(in: object), after: try seq(in: object, "after", from: 0))
         case "read":
@@ -109,9 +112,29 @@ enum HubFrames {
     /// The class JSONSerialization gives `true` and `false`.
     private static let booleanType = type(of: NSNumber(value: true))
 
-    private static func text(in object: [String: Any]) throws(ZvonokError) -> String {
-        guard let text = object["text"] as? String else { throw .invalidArgument("text must be a string") }
-        return try MessageText.validate(text)
+    private static func text(in object: [String: Any], mayBeEmpty: Bool = false) throws(ZvonokError) -> String {
+        guard let text = object["text"] as? String ?? (mayBeEmpty && object["text"] == nil ? "" : nil) else {
+            throw .invalidArgument("text must be a string")
+        }
+        return try MessageText.validate(text, mayBeEmpty: mayBeEmpty)
+    }
+
+    /// The most file ids a frame may name, whatever the server's limit per message (checked with the chat).
+    static let maximumFileIDs = 100
+
+    /// A send's `files`: distinct file ids, none when absent.
+    private static func files(in object: [String: Any]) throws(ZvonokError) -> [Int64] {
+        guard let value = object["files"] else { return [] }
+        guard let list = value as? [Any], list.count <= maximumFileIDs else {
+            throw .invalidArgument("files must be a list of at most \(maximumFileIDs) file ids")
+        }
+        var ids: [Int64] = []
+        for item in list {
+            guard let id = (item as? String).flatMap({ PublicID.decode(.file, $0) }) else { throw .invalidArgument("files must hold file ids") }
+            guard !ids.contains(id) else { throw .invalidArgument("a file is named twice in files") }
+            ids.append(id)
+        }
+        return ids
     }
 
     // MARK: Server frames
@@ -139,10 +162,11 @@ enum HubFrames {
 
     /// A message for its chat's members, live or by `sync`: as history shows it, edited or deleted.
     static func msg(_ message: ChatMessage) -> ChatFrame {
-        var frame = frame("msg", capacity: 200 + message.text.utf8.count)
+        var frame = frame("msg", capacity: 200 + message.text.utf8.count + message.files.count * 200)
         frame.message(chat: message.chatID, seq: message.seq)
         frame.string("from", PublicID.encode(.person, message.senderID))
         frame.string("text", message.text)
+        if !message.files.isEmpty { frame.files(message.files) }
         frame.string("ts", Wire.timestamp(milliseconds: message.sentAtMilliseconds))
         if let editedAt = message.editedAtMilliseconds { frame.string("editedAt", Wire.timestamp(milliseconds: editedAt)) }
         if message.isDeleted { frame.bool("deleted", true) }
@@ -204,6 +228,21 @@ enum HubFrames {
 }
 
 extension JSONObjectWriter {
+    /// A message's `files`: `[{id, name, size, type, width?, height?, preview}]`.
+    mutating func files(_ files: [AttachedFile]) {
+        objects("files", files) { object, file in
+            object.string("id", PublicID.encode(.file, file.id))
+            object.string("name", file.name)
+            object.number("size", file.size)
+            object.string("type", file.type.rawValue)
+            if let width = file.width, let height = file.height {
+                object.number("width", Int64(width))
+                object.number("height", Int64(height))
+            }
+            object.bool("preview", file.preview)
+        }
+    }
+
     /// The fields that name a message: `chat`, `seq` and `id`.
     fileprivate mutating func message(chat: Int64, seq: Int64) {
         string("chat", PublicID.encode(.chat, chat))

@@ -79,8 +79,11 @@ struct HubSession {
         switch inbound {
         case .ping:
             connection.send(HubFrames.pong)
-        case .send(let chat, let cid, let text):
-            try send(text, to: chat, cid: cid, kind: try await kind(of: chat))
+        case .send(let chat, let cid, let text, let fileIDs):
+            let kind = try await kind(of: chat)
+            try mayPost(in: kind)
+            let files = try await hub.attach(fileIDs, to: chat, by: identity.personID, cid: cid)
+            try send(text, files: files, to: chat, cid: cid, kind: kind)
         case .sync(let chat, let after):
             try await sync(chat, after: after)
         case .read(let chat, let seq):
@@ -102,8 +105,9 @@ struct HubSession {
         case .ping:
             try admit(inbound)
             connection.send(HubFrames.pong)
-        case .send(let chat, let cid, let text):
-            guard let kind = knownKind(of: chat) else { return false }
+        case .send(let chat, let cid, let text, let files):
+            // Files are claimed in the database first.
+            guard files.isEmpty, let kind = knownKind(of: chat) else { return false }
             try admit(inbound)
             try send(text, to: chat, cid: cid, kind: kind.get())
         case .typing(let chat):
@@ -120,13 +124,16 @@ struct HubSession {
         if let kind = inbound.limitedKind { try hub.admit(kind, from: identity.personID) }
     }
 
+    /// Posting rights in a chat of `kind`.
+    private func mayPost(in kind: ChatKind) throws(ZvonokError) {
+        guard ChatPolicy.mayPost(role: identity.role, in: kind) else { throw .forbidden("only staff post in the school channel") }
+    }
+
     /// Membership and posting rights here; sequencing and durability in the group commit.
-    private func send(_ text: String, to chat: Int64, cid: String, kind: ChatKind) throws {
-        guard ChatPolicy.mayPost(role: identity.role, in: kind) else {
-            throw ZvonokError.forbidden("only staff post in the school channel")
-        }
+    private func send(_ text: String, files: [AttachedFile] = [], to chat: Int64, cid: String, kind: ChatKind) throws {
+        try mayPost(in: kind)
         let connection = self.connection, logger = hub.logger
-        hub.submit(PendingMessage(chatID: chat, senderID: identity.personID, cid: cid, text: text)) { result in
+        hub.submit(PendingMessage(chatID: chat, senderID: identity.personID, cid: cid, text: text, files: files)) { result in
             switch result {
             case .success(let committed):
                 connection.send(HubFrames.ack(committed))

@@ -30,6 +30,8 @@ final class MessagingHub: OpenConnections, Sendable {
         var clusterHeartbeat: Duration
         var sessionCheckInterval: Duration
         var tokenLifetime: Duration
+        /// Files one message may carry.
+        var filesPerMessage: Int
 
         init(_ server: ServerConfiguration) {
             closeGrace = server.closeGrace
@@ -41,6 +43,7 @@ final class MessagingHub: OpenConnections, Sendable {
             clusterHeartbeat = server.clusterHeartbeat
             sessionCheckInterval = server.sessionCheckInterval
             tokenLifetime = server.tokenLifetime
+            filesPerMessage = server.files.limits.filesPerMessage
         }
     }
 
@@ -64,6 +67,7 @@ final class MessagingHub: OpenConnections, Sendable {
     /// Deliver locally, in seq order, whichever way a message comes.
     private let delivery: OrderedDelivery
     private let messages: MessageStore
+    private let files: FileStore
     private let chats: ChatStore
     private let memberships: MembershipStore
     private let connectionsGauge: Meter
@@ -76,6 +80,7 @@ final class MessagingHub: OpenConnections, Sendable {
         self.configuration = configuration
         self.logger = logger
         self.messages = messages
+        self.files = FileStore(database: database)
         self.chats = ChatStore(database: database)
         self.memberships = MembershipStore(database: database)
         self.frameLimiters = FrameLimiters(serverConfiguration)
@@ -163,6 +168,14 @@ final class MessagingHub: OpenConnections, Sendable {
     /// nil when they are not.
     func kind(of chat: Int64, for person: Int64) async throws -> ChatKind? {
         try await messages.membershipKind(of: person, in: chat)
+    }
+
+    /// Claims the files a send names for it (`FileStore.claim`); none when it names none.
+    func attach(_ fileIDs: [Int64], to chat: Int64, by person: Int64, cid: String) async throws -> [AttachedFile] {
+        guard fileIDs.count <= configuration.filesPerMessage else {
+            throw ZvonokError.invalidArgument("a message carries at most \(configuration.filesPerMessage) files")
+        }
+        return try await files.claim(fileIDs, in: chat, by: person, cid: cid)
     }
 
     // MARK: Sequence and persist

@@ -62,6 +62,8 @@ public struct ServerConfiguration: Sendable {
     /// behind one NAT address (a thousand people, each with a phone and a laptop), hence the high default. 0 lifts
     /// the limit; it does not apply with `trustProxyHeaders`, where every connection comes from the proxy.
     public var maximumConnectionsPerAddress: Int = 5000
+    /// Files in chats (`ServerConfiguration+files.swift`).
+    public var files = FileConfiguration()
 
     public init(host: String = "127.0.0.1", port: Int = 8080) {
         self.host = host

@@ -25,10 +25,21 @@ public struct MessageStore: Sendable {
     /// chat that is archived, is refused on its own (`forbidden`), and the rest of the batch commits.
     public func commit(_ batch: [PendingMessage]) async throws -> [Result<CommittedMessage, ZvonokError>] {
         guard !batch.isEmpty else { return [] }
+        // Files are linked to the new messages that carry them in the same statement (a data-modifying CTE runs
+        // once, whether or not the query reads it): a retry links nothing, so a file stays with its first message.
+        let files = batch.enumerated().flatMap { position, message in message.files.map { ($0.id, position + 1) } }
         let query: PostgresQuery = """
-            SELECT ord, chat_id, seq, sent_at_ms, is_new, text, refused
-            FROM zvonok_commit_messages(\(batch.map(\.senderID))::bigint[], \(batch.map(\.cid))::text[], \(batch.map(\.chatID))::bigint[],
-                                        \(batch.map(\.text))::text[], \(batch.map { MessageText.isCounted($0.text) })::boolean[])
+            WITH c AS (
+                SELECT ord, chat_id, seq, sent_at_ms, is_new, text, refused
+                FROM zvonok_commit_messages(\(batch.map(\.senderID))::bigint[], \(batch.map(\.cid))::text[], \(batch.map(\.chatID))::bigint[],
+                                            \(batch.map(\.text))::text[], \(batch.map(\.isCounted))::boolean[])
+            ), linked AS (
+                UPDATE files f SET posted_seq = c.seq
+                FROM unnest(\(files.map(\.0))::bigint[], \(files.map { Int64($0.1) })::bigint[]) AS u (id, ord)
+                JOIN c ON c.ord = u.ord
+                WHERE f.id = u.id AND c.is_new AND NOT c.refused AND f.posted_seq IS NULL
+            )
+            SELECT ord, chat_id, seq, sent_at_ms, is_new, text, refused FROM c
             """
         let logger = database.logger
         // One lease for the statement and its rows (the function's errors, a value refused by an index say, arrive
@@ -44,7 +55,7 @@ public struct MessageStore: Sendable {
                     : .success(
                         CommittedMessage(
                             chatID: chat, seq: seq, senderID: message.senderID, cid: message.cid, text: text ?? message.text,
-                            sentAtMilliseconds: sentAt, isNew: isNew
+                            files: message.files, sentAtMilliseconds: sentAt, isNew: isNew
                         ))
             }
             return committed
@@ -68,7 +79,8 @@ extension MessageStore {
     public func history(of chatID: Int64, before: Int64?, limit: Int) async throws -> [ChatMessage] {
         try await stored(
             """
-            SELECT chat_id, seq, sender_id, CASE WHEN deleted_at IS NULL THEN text ELSE '' END, sent_at, edited_at, deleted_at
+            SELECT chat_id, seq, sender_id, CASE WHEN deleted_at IS NULL THEN text ELSE '' END, sent_at, edited_at, deleted_at,
+                   CASE WHEN deleted_at IS NULL THEN zvonok_message_files(chat_id, seq) END
             FROM messages
             WHERE chat_id = \(chatID) AND seq < \(before ?? Int64.max)
             ORDER BY seq DESC LIMIT \(limit)
@@ -80,7 +92,8 @@ extension MessageStore {
     public func messages(of chatID: Int64, after: Int64, limit: Int) async throws -> [ChatMessage] {
         try await stored(
             """
-            SELECT chat_id, seq, sender_id, CASE WHEN deleted_at IS NULL THEN text ELSE '' END, sent_at, edited_at, deleted_at
+            SELECT chat_id, seq, sender_id, CASE WHEN deleted_at IS NULL THEN text ELSE '' END, sent_at, edited_at, deleted_at,
+                   CASE WHEN deleted_at IS NULL THEN zvonok_message_files(chat_id, seq) END
             FROM messages
             WHERE chat_id = \(chatID) AND seq > \(after)
             ORDER BY seq LIMIT \(limit)
@@ -103,7 +116,8 @@ extension MessageStore {
         guard !ranges.isEmpty else { return [] }
         return try await stored(
             """
-            SELECT m.chat_id, m.seq, m.sender_id, CASE WHEN m.deleted_at IS NULL THEN m.text ELSE '' END, m.sent_at, m.edited_at, m.deleted_at
+            SELECT m.chat_id, m.seq, m.sender_id, CASE WHEN m.deleted_at IS NULL THEN m.text ELSE '' END, m.sent_at, m.edited_at, m.deleted_at,
+                   CASE WHEN m.deleted_at IS NULL THEN zvonok_message_files(m.chat_id, m.seq) END
             FROM unnest(\(ranges.map(\.chat))::bigint[], \(ranges.map(\.after))::bigint[], \(ranges.map(\.through))::bigint[]) AS r (chat_id, after, through)
             JOIN messages m ON m.chat_id = r.chat_id AND m.seq > r.after AND m.seq <= r.through
             ORDER BY m.chat_id, m.seq
@@ -116,13 +130,21 @@ extension MessageStore {
         Int64((date.timeIntervalSince1970 * 1000).rounded(.down))
     }
 
+    /// The files of a message as `zvonok_message_files` (sql/012) gives them.
+    private static func files(_ json: String) throws -> [AttachedFile] {
+        try JSONDecoder().decode([AttachedFile].self, from: Data(json.utf8))
+    }
+
     private func stored(_ query: PostgresQuery) async throws -> [ChatMessage] {
         let rows = try await database.query(query)
         var messages: [ChatMessage] = []
-        for try await (chat, seq, sender, text, sentAt, editedAt, deletedAt) in rows.decode((Int64, Int64, Int64, String, Date, Date?, Date?).self) {
+        for try await (chat, seq, sender, text, sentAt, editedAt, deletedAt, files) in rows.decode(
+            (Int64, Int64, Int64, String, Date, Date?, Date?, String?).self)
+        {
             messages.append(
                 ChatMessage(
-                    chatID: chat, seq: seq, senderID: sender, text: text, sentAtMilliseconds: Self.milliseconds(sentAt),
+                    chatID: chat, seq: seq, senderID: sender, text: text, files: try files.map(Self.files) ?? [],
+                    sentAtMilliseconds: Self.milliseconds(sentAt),
                     editedAtMilliseconds: editedAt.map(Self.milliseconds), isDeleted: deletedAt != nil
                 )
             )

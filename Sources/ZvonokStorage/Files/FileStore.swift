@@ -1,0 +1,214 @@
+public import Foundation
+import NIOCore
+import PostgresNIO
+public import ZvonokCore
+
+/// Files in chats (sql/012): uploads, the claim that attaches them to a message, who may fetch them, and the clean-up
+/// of files nobody sent and of blobs no file uses. The bytes themselves are the `BlobStorage`'s.
+public struct FileStore: Sendable {
+    let database: Database
+
+    public init(database: Database) {
+        self.database = database
+    }
+
+    /// An upload, its bytes already stored.
+    public struct NewFile: Sendable {
+        public var chatID: Int64
+        public var uploaderID: Int64
+        public var name: String
+        public var blob: BlobKey
+        public var size: Int64
+        public var type: FileType
+        public var width: Int?
+        public var height: Int?
+        public var preview: BlobKey?
+
+        public init(
+            chatID: Int64, uploaderID: Int64, name: String, blob: BlobKey, size: Int64, type: FileType, width: Int?, height: Int?, preview: BlobKey?
+        ) {
+            self.chatID = chatID
+            self.uploaderID = uploaderID
+            self.name = name
+            self.blob = blob
+            self.size = size
+            self.type = type
+            self.width = width
+            self.height = height
+            self.preview = preview
+        }
+    }
+
+    /// A file as a download needs it: where its bytes are and who may have them.
+    public struct StoredFile: Sendable {
+        public let id: Int64
+        public let chatID: Int64
+        public let uploaderID: Int64
+        public let name: String
+        public let blob: BlobKey
+        public let size: Int64
+        public let type: FileType
+        public let preview: BlobKey?
+        public let previewSize: Int64?
+        /// Whether a message carries it, and whether that message was deleted since.
+        public let isPosted: Bool
+        public let isMessageDeleted: Bool
+    }
+
+    // MARK: Uploads
+
+    /// The kind of a chat `person` is a member of and whether it is archived (nobody posts there), or nil when they
+    /// are not a member.
+    public func membership(of person: Int64, in chat: Int64) async throws -> (kind: ChatKind, isArchived: Bool)? {
+        let rows = try await database.query(
+            "SELECT c.kind, c.archived_at IS NOT NULL FROM chat_members m JOIN chats c ON c.id = m.chat_id WHERE m.chat_id = \(chat) AND m.person_id = \(person)"
+        )
+        for try await (kind, archived) in rows.decode((String, Bool).self) { return ChatKind(rawValue: kind).map { ($0, archived) } }
+        return nil
+    }
+
+    /// Bytes `person` uploaded since `since` (the daily quota).
+    public func uploaded(by person: Int64, since: Date) async throws -> Int64 {
+        let rows = try await database.query(
+            "SELECT coalesce(sum(size), 0)::bigint FROM files WHERE uploader_id = \(person) AND uploaded_at >= \(since)")
+        for try await total in rows.decode(Int64.self) { return total }
+        return 0
+    }
+
+    /// Claims a blob for an upload before its bytes are written, so that the clean-up leaves it alone for the hour;
+    /// returns whether its bytes are stored already (identical bytes uploaded before), when they need not be written.
+    public func claimBlob(_ key: BlobKey, size: Int64) async throws -> Bool {
+        let rows = try await database.query(
+            """
+            INSERT INTO file_blobs AS b (sha256, size) VALUES (\(key.buffer), \(size))
+            ON CONFLICT (sha256) DO UPDATE SET claimed_at = now()
+            RETURNING b.stored
+            """)
+        for try await stored in rows.decode(Bool.self) { return stored }
+        return false
+    }
+
+    /// Records that the back end holds all of a blob's bytes.
+    public func markStored(_ key: BlobKey) async throws {
+        try await database.query("UPDATE file_blobs SET stored = true WHERE sha256 = \(key.buffer)")
+    }
+
+    /// Records an upload; returns it as messages will carry it.
+    public func insert(_ file: NewFile) async throws -> AttachedFile {
+        let rows = try await database.query(
+            """
+            INSERT INTO files (chat_id, uploader_id, name, sha256, size, type, width, height, preview_sha256)
+            VALUES (\(file.chatID), \(file.uploaderID), \(file.name), \(file.blob.buffer), \(file.size), \(file.type.rawValue),
+                    \(file.width), \(file.height), \(file.preview?.buffer))
+            RETURNING id
+            """)
+        for try await id in rows.decode(Int64.self) {
+            return AttachedFile(
+                id: id, name: file.name, size: file.size, type: file.type, width: file.width, height: file.height, preview: file.preview != nil)
+        }
+        throw ZvonokError.unavailable("the upload was not recorded")
+    }
+
+    // MARK: Sending
+
+    /// Claims files for the send `cid` of `sender` in `chat`, in the order given, and returns them: a file can be
+    /// attached only by its uploader, only in the chat it was uploaded to, and only to one message (a retry of the same
+    /// send gets the same files back). All or none: `invalid_argument` when any is not the sender's to attach there.
+    public func claim(_ ids: [Int64], in chat: Int64, by sender: Int64, cid: String) async throws -> [AttachedFile] {
+        guard !ids.isEmpty else { return [] }
+        return try await database.transaction { connection in
+            let rows = try await connection.query(
+                """
+                UPDATE files f
+                SET claim_cid = \(cid), claim_position = CASE WHEN f.posted_seq IS NULL THEN w.position ELSE f.claim_position END
+                FROM unnest(\(ids)::bigint[]) WITH ORDINALITY AS w (id, position)
+                WHERE f.id = w.id AND f.uploader_id = \(sender) AND f.chat_id = \(chat)
+                  AND ((f.claim_cid IS NULL AND f.posted_seq IS NULL) OR f.claim_cid = \(cid))
+                RETURNING w.position, f.id, f.name, f.size, f.type, f.width, f.height, f.preview_sha256 IS NOT NULL
+                """, logger: database.logger)
+            var claimed: [(position: Int64, file: AttachedFile)] = []
+            for try await (position, id, name, size, type, width, height, preview) in rows.decode(
+                (Int64, Int64, String, Int64, String, Int?, Int?, Bool).self)
+            {
+                guard let type = FileType(rawValue: type) else { continue }
+                claimed.append((position, AttachedFile(id: id, name: name, size: size, type: type, width: width, height: height, preview: preview)))
+            }
+            guard claimed.count == Set(ids).count, claimed.count == ids.count else {
+                throw ZvonokError.invalidArgument(
+                    "a file can be attached only by its uploader, in the chat it was uploaded to, and to one message")
+            }
+            return claimed.sorted { $0.position < $1.position }.map(\.file)
+        }
+    }
+
+    // MARK: Downloads
+
+    /// The file behind an id, whoever asks; nil when there is none.
+    public func file(_ id: Int64) async throws -> StoredFile? {
+        let rows = try await database.query(
+            """
+            SELECT f.chat_id, f.uploader_id, f.name, f.sha256, f.size, f.type, f.preview_sha256, p.size, f.posted_seq IS NOT NULL,
+                   coalesce(m.deleted_at IS NOT NULL, false)
+            FROM files f
+            LEFT JOIN file_blobs p ON p.sha256 = f.preview_sha256
+            LEFT JOIN messages m ON m.chat_id = f.chat_id AND m.seq = f.posted_seq
+            WHERE f.id = \(id)
+            """)
+        for try await (chat, uploader, name, sha, size, type, preview, previewSize, posted, deleted) in rows.decode(
+            (Int64, Int64, String, ByteBuffer, Int64, String, ByteBuffer?, Int64?, Bool, Bool).self)
+        {
+            guard let blob = BlobKey(bytes: Array(buffer: sha)), let type = FileType(rawValue: type) else { return nil }
+            return StoredFile(
+                id: id, chatID: chat, uploaderID: uploader, name: name, blob: blob, size: size, type: type,
+                preview: preview.flatMap { BlobKey(bytes: Array(buffer: $0)) }, previewSize: previewSize, isPosted: posted,
+                isMessageDeleted: deleted)
+        }
+        return nil
+    }
+
+    // MARK: Clean-up
+
+    /// Forgets files nobody sent within the time (uploaded before `unpostedBefore`), and files whose message was
+    /// deleted before `deletedBefore` or is gone with its month's partition; returns how many.
+    public func removeExpired(unpostedBefore: Date, deletedBefore: Date) async throws -> Int {
+        let rows = try await database.query(
+            """
+            WITH gone AS (
+                DELETE FROM files f
+                WHERE (f.posted_seq IS NULL AND f.uploaded_at < \(unpostedBefore))
+                   OR (f.posted_seq IS NOT NULL AND f.uploaded_at < \(deletedBefore)
+                       AND NOT EXISTS (SELECT 1 FROM messages m
+                                       WHERE m.chat_id = f.chat_id AND m.seq = f.posted_seq
+                                         AND (m.deleted_at IS NULL OR m.deleted_at >= \(deletedBefore))))
+                RETURNING 1)
+            SELECT count(*)::bigint FROM gone
+            """)
+        for try await count in rows.decode(Int64.self) { return Int(count) }
+        return 0
+    }
+
+    /// Removes up to `limit` blobs no file uses that no upload claimed since `claimedBefore`: their rows, and their
+    /// bytes through `remove` while the rows are still locked, so that an upload of the same bytes waits and writes
+    /// them anew. Returns how many.
+    public func removeUnusedBlobs(claimedBefore: Date, limit: Int, remove: ([BlobKey]) async throws -> Void) async throws -> Int {
+        try await database.transaction { connection in
+            let rows = try await connection.query(
+                """
+                DELETE FROM file_blobs b
+                WHERE b.sha256 IN (
+                    SELECT sha256 FROM file_blobs c
+                    WHERE c.claimed_at < \(claimedBefore)
+                      AND NOT EXISTS (SELECT 1 FROM files f WHERE f.sha256 = c.sha256)
+                      AND NOT EXISTS (SELECT 1 FROM files f WHERE f.preview_sha256 = c.sha256)
+                    LIMIT \(limit) FOR UPDATE SKIP LOCKED)
+                RETURNING b.sha256
+                """, logger: database.logger)
+            var keys: [BlobKey] = []
+            for try await sha in rows.decode(ByteBuffer.self) {
+                if let key = BlobKey(bytes: Array(buffer: sha)) { keys.append(key) }
+            }
+            try await remove(keys)
+            return keys.count
+        }
+    }
+}
