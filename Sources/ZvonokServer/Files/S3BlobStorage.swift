@@ -1,4 +1,5 @@
 public import AsyncHTTPClient
+import Crypto
 public import Foundation
 public import NIOCore
 public import NIOFileSystem
@@ -62,9 +63,16 @@ public struct S3BlobStorage: BlobStorage {
 
     public var kind: String { "s3" }
 
-    /// Creates the bucket unless it exists (for a fresh deployment and the tests).
+    /// Creates the bucket unless it exists (for a fresh deployment and the tests); outside `us-east-1` the request
+    /// names its region.
     public func createBucket() async throws {
-        let response = try await send("PUT", path: "/\(location.bucket)", payloadHash: S3Signature.emptyPayloadHash)
+        let configuration =
+            location.region == "us-east-1"
+            ? ""
+            : "<CreateBucketConfiguration><LocationConstraint>\(location.region)</LocationConstraint></CreateBucketConfiguration>"
+        let response = try await send(
+            "PUT", path: "/\(location.bucket)", payloadHash: S3Signature.hex(SHA256.hash(data: Data(configuration.utf8))),
+            body: configuration.isEmpty ? nil : .bytes(ByteBuffer(string: configuration)))
         guard response.status == .ok || response.status == .conflict else { throw S3Error("creating bucket \(location.bucket): \(response.status)") }
     }
 
