@@ -6,7 +6,9 @@ sign-in links were printed) and ZVONOK_BROWSER_OUTPUT (where screenshots go).
 
 import os
 import re
+import subprocess
 import sys
+import tempfile
 import time
 
 from selenium import webdriver
@@ -76,6 +78,45 @@ def sees_message(driver, text):
         (By.XPATH, f"//div[@id='messages']//article[@data-seq]//div[@class='text'][text()='{text}']")))
 
 
+def make_photo(folder):
+    """A real JPEG drawn by libvips (Debian's libvips-tools, which .ci/run installs)."""
+    raw, photo = os.path.join(folder, "xyz.v"), os.path.join(folder, "доска.jpg")
+    subprocess.run(["vips", "xyz", raw, "640", "480"], check=True)
+    subprocess.run(["vips", "cast", raw, photo, "uchar"], check=True)
+    return photo
+
+
+def share_files(teacher, student):
+    """The teacher attaches a photo and a PDF and sends them; the student sees the photo's preview, opens it full
+    size, and downloads the PDF."""
+    folder = tempfile.mkdtemp(prefix="zvonok-browser-files-")
+    photo = make_photo(folder)
+    pdf = os.path.join(folder, "Расписание.pdf")
+    with open(pdf, "wb") as file:
+        file.write(b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n")
+    teacher.find_element(By.ID, "file-input").send_keys(photo + "\n" + pdf)
+    uploaded = lambda d: [item.get_attribute("data-id") for item in d.find_elements(By.CSS_SELECTOR, "#attachments li")]
+    wait(teacher).until(lambda d: len(uploaded(d)) == 2 and all(uploaded(d)))
+    teacher.find_element(By.ID, "composer-text").send_keys("Фото доски и расписание", Keys.ENTER)
+    sees_message(student, "Фото доски и расписание")
+    preview = "//article[div[@class='text'][text()='Фото доски и расписание']]//img[@class='preview']"
+    wait(student).until(lambda d: d.execute_script("return arguments[0].naturalWidth", d.find_element(By.XPATH, preview)) > 0)
+    width = student.execute_script("return arguments[0].naturalWidth", student.find_element(By.XPATH, preview))
+    assert width <= 320, f"the preview is {width} px wide"
+    student.find_element(By.XPATH, preview).click()
+    wait(student).until(lambda d: d.execute_script("return document.querySelector('#viewer img').naturalWidth") == 640)
+    student.save_screenshot(os.path.join(OUTPUT, "photo-viewer.png"))
+    student.find_element(By.CSS_SELECTOR, "#viewer form button").click()
+    downloads = os.path.join(folder, "downloads")
+    os.makedirs(downloads)
+    student.execute_cdp_cmd("Page.setDownloadBehavior", {"behavior": "allow", "downloadPath": downloads})
+    student.find_element(By.XPATH, "//button[@class='file-chip'][contains(., 'Расписание.pdf')]").click()
+    target = os.path.join(downloads, "Расписание.pdf")
+    wait(student).until(lambda d: os.path.exists(target) and os.path.getsize(target) > 0)
+    with open(pdf, "rb") as sent, open(target, "rb") as received:
+        assert sent.read() == received.read(), "the downloaded PDF differs from the one sent"
+
+
 def main():
     links = sign_in_links(os.environ["ZVONOK_SERVER_LOG"])
     teacher_link = links[("учитель", "Анна Сергеевна Иванова")]
@@ -115,6 +156,7 @@ def main():
         reply = "Поняла, спасибо!"
         student.find_element(By.ID, "composer-text").send_keys(reply, Keys.ENTER)
         sees_message(teacher, reply)
+        share_files(teacher, student)
         time.sleep(0.5)
         teacher.save_screenshot(os.path.join(OUTPUT, "chat.png"))
         student.save_screenshot(os.path.join(OUTPUT, "chat-phone.png"))
@@ -130,7 +172,7 @@ def main():
         assert not student.find_elements(By.CSS_SELECTOR, "#messages .history-edge"), "more history to come"
         student.execute_script("document.getElementById('messages').scrollTop = 0")
         wait(student).until(EC.presence_of_element_located((By.CSS_SELECTOR, "#messages .history-edge")))
-        assert shown(student) == 87, shown(student)  # 4 sample messages, 3 sent above, 80 here
+        assert shown(student) == 88, shown(student)  # 4 sample messages, 4 sent above, 80 here
         sees_message(student, "Доброе утро! Завтра контрольная по математике, повторите дроби.")
 
         # The rating, as the ministry sees it: this week, the demo region's schools.

@@ -34,9 +34,10 @@ struct WebClientRoutes {
     private func page(_ name: String) throws -> Response {
         guard let asset = pages[name] else { throw HTTPError(.notFound, message: "this build has no web client") }
         var response = Self.response(asset)
-        // Scripts and styles come from this server only; the pages open no frames and are framed by no one.
+        // Scripts and styles come from this server only; the pages open no frames and are framed by no one. Files of
+        // messages are fetched with the token and shown from blob: URLs.
         response.headers[.contentSecurityPolicy] =
-            "default-src 'self'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+            "default-src 'self'; connect-src 'self'; img-src 'self' data: blob:; media-src blob:; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
         return response
     }
 

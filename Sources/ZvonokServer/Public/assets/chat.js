@@ -17,7 +17,7 @@ const state = {
   socket: null,
   connected: false,
   retry: 0,
-  pending: new Map(),    // cid → {chat, text}: sent, not yet acked; sent again after a reconnect
+  pending: new Map(),    // cid → {chat, text, files}: sent, not yet acked; sent again after a reconnect
   syncing: new Set(),    // chats with a `sync` in flight
   typing: new Map(),     // chat id → Map(person → timeout)
   lastTypingSent: 0,
@@ -133,7 +133,7 @@ const handlers = {
     renderChatList();
     // Catch up whatever arrived while we were away, then send what was not acked.
     for (const chat of state.chats.values()) if (chat.loaded) syncChat(chat);
-    for (const [cid, message] of state.pending) send({ type: "send", chat: message.chat, cid, text: message.text });
+    for (const [cid, message] of state.pending) send(sendFrame(message.chat, cid, message.text, message.files));
     if (state.chats.size === 0) $("chat-title").textContent = "Чатов пока нет";
     else if (!state.open && window.matchMedia("(min-width: 701px)").matches) openChat(firstChat().id);
   },
@@ -157,7 +157,8 @@ const handlers = {
     const chat = state.chats.get(frame.chat);
     document.querySelector(`[data-cid="${CSS.escape(frame.cid)}"]`)?.remove();
     if (chat?.loaded && frame.seq <= chat.newest + 1) {
-      addMessage(chat, { chat: frame.chat, seq: frame.seq, id: frame.id, from: state.me.id, text: chat.sentTexts?.get(frame.cid) ?? "", ts: frame.ts });
+      const sent = chat.sent.get(frame.cid) ?? { text: "", files: [] };
+      addMessage(chat, { chat: frame.chat, seq: frame.seq, id: frame.id, from: state.me.id, text: sent.text, files: sent.files, ts: frame.ts });
     }
   },
   edited(frame) { updateMessage(frame.chat, frame.seq, { text: frame.text, editedAt: frame.editedAt }); },
@@ -192,7 +193,7 @@ function syncChat(chat) {
 function mergeChat(summary) {
   const known = state.chats.get(summary.id);
   if (known) Object.assign(known, { title: summary.title, lastSeq: summary.lastSeq, readSeq: summary.readSeq });
-  else state.chats.set(summary.id, { ...summary, loaded: false, oldest: 0, newest: 0, complete: false, messages: new Map(), sentTexts: new Map() });
+  else state.chats.set(summary.id, { ...summary, loaded: false, oldest: 0, newest: 0, complete: false, messages: new Map(), sent: new Map() });
 }
 
 function firstChat() {
@@ -239,6 +240,7 @@ function renderChatList() {
 
 async function openChat(id) {
   const chat = state.chats.get(id);
+  if (state.open !== id) Files.clear();
   state.open = id;
   $("app").classList.add("chat-open");
   $("chat-title").textContent = chat.title;
@@ -375,6 +377,8 @@ function messageElement(message) {
   text.className = "text";
   text.textContent = message.deleted ? "Сообщение удалено" : message.text;
   element.append(meta, text);
+  const files = message.deleted ? null : Files.render(message.files);
+  if (files) element.append(files);
   return element;
 }
 
@@ -401,23 +405,50 @@ function scrollToEnd() {
 
 // ---------------------------------------------------------------- sending and typing
 
+// A `send` frame; `files` are the uploads it carries.
+function sendFrame(chat, cid, text, files) {
+  return files.length ? { type: "send", chat, cid, text, files: files.map((file) => file.id) } : { type: "send", chat, cid, text };
+}
+
 $("composer").addEventListener("submit", (event) => {
   event.preventDefault();
   const input = $("composer-text");
   const text = input.value.trim();
   const chat = state.chats.get(state.open);
-  if (!text || !chat) return;
+  const files = Files.ready();
+  if (files === null) { setStatus("Дождитесь, пока загрузятся файлы."); return; }
+  if ((!text && files.length === 0) || !chat) return;
   const cid = crypto.randomUUID();
-  state.pending.set(cid, { chat: chat.id, text });
-  chat.sentTexts.set(cid, text);
-  const element = messageElement({ chat: chat.id, from: state.me.id, text });
+  state.pending.set(cid, { chat: chat.id, text, files });
+  chat.sent.set(cid, { text, files });
+  const element = messageElement({ chat: chat.id, from: state.me.id, text, files });
   element.classList.add("pending");
   element.dataset.cid = cid;
   $("messages").append(element);
   scrollToEnd();
-  send({ type: "send", chat: chat.id, cid, text });
+  send(sendFrame(chat.id, cid, text, files));
+  Files.clear();
   input.value = "";
   input.focus();
+});
+
+// Attaching: the button, dropping files on the chat, pasting an image into the message.
+$("attach").addEventListener("click", () => $("file-input").click());
+$("file-input").addEventListener("change", (event) => {
+  if (state.open) Files.add(state.open, [...event.target.files]);
+  event.target.value = "";
+});
+$("chat").addEventListener("dragover", (event) => { if (state.open && !$("composer").hidden) event.preventDefault(); });
+$("chat").addEventListener("drop", (event) => {
+  if (!state.open || $("composer").hidden || !event.dataTransfer?.files.length) return;
+  event.preventDefault();
+  Files.add(state.open, [...event.dataTransfer.files]);
+});
+$("composer-text").addEventListener("paste", (event) => {
+  const files = [...(event.clipboardData?.files ?? [])];
+  if (!state.open || files.length === 0) return;
+  event.preventDefault();
+  Files.add(state.open, files);
 });
 
 $("composer-text").addEventListener("keydown", (event) => {
