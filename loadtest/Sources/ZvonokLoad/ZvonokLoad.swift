@@ -6,7 +6,7 @@ struct ZvonokLoad: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "zvonok-load",
         abstract: "Load generator and benchmarks for a running Zvonok server (loopback only).",
-        subcommands: [ConnectCommand.self, FanoutCommand.self, SchooldayCommand.self, RosterBenchmark.self]
+        subcommands: [ConnectCommand.self, FanoutCommand.self, SchooldayCommand.self, RosterBenchmark.self, FilesBenchmark.self]
     )
 }
 

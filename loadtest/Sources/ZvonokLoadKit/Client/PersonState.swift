@@ -27,6 +27,8 @@ final class PersonState: @unchecked Sendable {
     private(set) var postable: [(chat: String, kind: String)] = []
     private(set) var outstanding = 0
     private var serial = 0
+    /// Files uploaded beforehand, per chat, each carried by one send (`fanout --files`); empty: text only.
+    var files: [String: [String]] = [:]
     /// Set while the load generator itself closes the connection.
     var expectClose = false
     /// Set while away between a deliberate disconnect and the reconnect.
@@ -265,7 +267,13 @@ final class PersonState: @unchecked Sendable {
         buffer.writeString(String(node))
         buffer.writeStaticString(" ")
         buffer.writeString(context.filler)
-        buffer.writeStaticString(#""}"#)
+        if let file = files[chat]?.popLast() {
+            buffer.writeStaticString(#"","files":[""#)
+            buffer.writeString(file)
+            buffer.writeStaticString(#""]}"#)
+        } else {
+            buffer.writeStaticString(#""}"#)
+        }
         connection.sendText(buffer)
         stats.add(\.sent)
     }

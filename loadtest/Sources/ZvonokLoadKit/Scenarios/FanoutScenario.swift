@@ -20,6 +20,9 @@ public struct FanoutScenario: Sendable {
     /// Seconds to wait after the last send for acks and deliveries.
     public var drain: Double = 10
     public var textSize = 40
+    /// Whether each message carries a small file, uploaded before the run (one per message, as a file is attached
+    /// once): the frames then carry file metadata, and the group commit links the files.
+    public var files = false
 
     public init(target: Target, setup: LoadSetup) {
         self.target = target
@@ -39,6 +42,7 @@ public struct FanoutScenario: Sendable {
         let progress = run.startProgress("fanout")
         let opened = await run.connect()
         for ledger in context.allLedgers { ledger.expectRecipients(ledger.members) }
+        if files { try await uploadFiles(run) }
 
         let server = target.serverPID.map(ProcessMeter.init)
         let serverCPUBefore = server?.cpuSeconds()
@@ -74,7 +78,7 @@ public struct FanoutScenario: Sendable {
             "members": "\(setup.shape.studentsPerClass + setup.shape.teachersPerClass)",
             "mode": window == 0 ? "open loop, \(rate) msg/s" : "closed loop, window \(window)",
             "duration": "\(self.seconds)", "messages": messages == Int.max ? "unbounded" : "\(messages)", "threads": "\(run.loops.count)",
-            "textSize": "\(textSize)", "nodes": "\(target.endpoints.count)",
+            "textSize": "\(textSize)", "nodes": "\(target.endpoints.count)", "files": files ? "one per message" : "none",
         ]
         let delivered = after.delivered - before.delivered
         let acked = after.acked - before.acked
@@ -108,6 +112,43 @@ public struct FanoutScenario: Sendable {
             "partly delivered": window == 0 ? ledgers.reduce(0) { $0 + $1.incomplete } : 0,
         ]
         return report
+    }
+
+    /// Uploads, for every person who may post, as many small files as they will send (and two more) to their first
+    /// chat, 32 uploads at a time.
+    private func uploadFiles(_ run: LoadRun) async throws {
+        guard let api else { throw HTTPAPI.Failure(description: "--files needs the HTTP API") }
+        let postable = try await run.onEachLoop { _, people in people.compactMap { person in person.postable.first.map { (person.index, $0.chat) } } }
+            .flatMap { $0 }
+        let planned = window == 0 ? min(Double(messages), rate * seconds) : Double(min(messages, 100_000))
+        let each = Int((planned / Double(max(postable.count, 1))).rounded(.up)) + 2
+        let started = ContinuousClock.now
+        var uploaded: [Int: [String]] = [:]
+        try await withThrowingTaskGroup(of: (Int, String).self) { group in
+            var jobs = postable.flatMap { person in (0..<each).map { (person.0, person.1, $0) } }.makeIterator()
+            func next() -> Bool {
+                guard let (person, chat, serial) = jobs.next() else { return false }
+                let token = setup.people[person].token
+                group.addTask {
+                    let answer = try await api.upload(ByteBuffer(string: "Задание \(person)-\(serial) \(UInt64.random(in: 0...UInt64.max))\n"), name: "\(serial).txt", to: chat, token: token)
+                    guard let id = answer["id"] as? String else { throw HTTPAPI.Failure(description: "no file id in \(answer)") }
+                    return (person, id)
+                }
+                return true
+            }
+            for _ in 0..<32 where next() {}
+            while let (person, id) = try await group.next() {
+                uploaded[person, default: []].append(id)
+                _ = next()
+            }
+        }
+        let pools = uploaded, chats = Dictionary(uniqueKeysWithValues: postable.map { ($0.0, $0.1) })
+        _ = try await run.onEachLoop { _, people in
+            for person in people { if let chat = chats[person.index] { person.files[chat] = pools[person.index] ?? [] } }
+        }
+        let count = pools.values.reduce(0) { $0 + $1.count }
+        let elapsed = (ContinuousClock.now - started).seconds
+        FileHandle.standardError.write(Data("uploaded \(count) files in \(String(format: "%.1f", elapsed)) s\n".utf8))
     }
 
     private func openLoop(_ run: LoadRun) async throws {
