@@ -56,11 +56,11 @@ enum TestImages {
         let result = try await Subprocess.run(
             .name("vips"), arguments: ["xyz", folder.appendingPathComponent("xyz.v").path, "\(width)", "\(height)"], output: .discarded,
             error: .string(limit: 4096))
-        #expect(result.terminationStatus.isSuccess, "vips xyz: \(result.standardError ?? "")")
+        #expect(result.terminationStatus.isSuccess, "vips xyz: \(result.standardError)")
         let cast = try await Subprocess.run(
             .name("vips"), arguments: ["cast", folder.appendingPathComponent("xyz.v").path, path, "uchar"], output: .discarded,
             error: .string(limit: 4096))
-        #expect(cast.terminationStatus.isSuccess, "vips cast: \(cast.standardError ?? "")")
+        #expect(cast.terminationStatus.isSuccess, "vips cast: \(cast.standardError)")
         return Array(try Data(contentsOf: URL(fileURLWithPath: path)))
     }
 
@@ -90,7 +90,7 @@ enum TestImages {
         defer { try? FileManager.default.removeItem(atPath: path) }
         func field(_ name: String) async throws -> Int {
             let result = try await Subprocess.run(.name("vipsheader"), arguments: ["-f", name, path], output: .string(limit: 64), error: .discarded)
-            return Int((result.standardOutput ?? "").trimmingCharacters(in: .whitespacesAndNewlines)) ?? -1
+            return Int(result.standardOutput.trimmingCharacters(in: .whitespacesAndNewlines)) ?? -1
         }
         return (try await field("width"), try await field("height"))
     }

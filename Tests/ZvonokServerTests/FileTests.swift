@@ -85,6 +85,15 @@ import ZvonokStorage
                 try await database.query("SELECT counted FROM messages WHERE seq = 1").collect().first?.decode(Bool.self)
             }
             #expect(counted == true)
+            // And it keeps counting when its text is edited to a reaction.
+            try await withSocket(api, token: school.token("teacher5")) { teacher, _ in
+                try await teacher.send(["type": "edit", "chat": chat, "seq": 1, "text": "👍"])
+                _ = try await teacher.next("edited")
+            }
+            let stillCounted = try await withRunningDatabase(api.databaseURL) { database in
+                try await database.query("SELECT counted FROM messages WHERE seq = 1").collect().first?.decode(Bool.self)
+            }
+            #expect(stillCounted == true)
         }
     }
 

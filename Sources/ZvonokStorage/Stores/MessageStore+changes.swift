@@ -29,7 +29,8 @@ extension MessageStore {
             let message = try await lock(chat: chat, seq: seq, for: person, on: connection)
             guard message.senderID == person else { throw ZvonokError.forbidden("only the author edits a message") }
             guard !message.deleted else { throw ZvonokError.conflict("the message was deleted") }
-            let counted = MessageText.isCounted(text)
+            // A message with files counts whatever its text (docs/rating.md).
+            let counted = message.hasFiles || MessageText.isCounted(text)
             let rows = try await connection.query(
                 """
                 UPDATE messages SET text = \(text), counted = \(counted), edited_at = now()
@@ -105,6 +106,7 @@ extension MessageStore {
         let senderRole: Role
         let sentAt: Date
         let counted: Bool
+        let hasFiles: Bool
         let deletedAt: Date?
         let text: String
         /// Sent in the current Moscow week, so the week's roll-ups still follow changes.
@@ -120,21 +122,22 @@ extension MessageStore {
                    date_trunc('week', m.sent_at AT TIME ZONE 'UTC' + interval '3 hours')
                        = date_trunc('week', now() AT TIME ZONE 'UTC' + interval '3 hours'),
                    c.kind, coalesce(c.region_code, ''), c.municipality_id, c.school_id,
-                   EXISTS (SELECT 1 FROM class_teachers t WHERE t.class_id = c.class_id AND t.person_id = \(person))
+                   EXISTS (SELECT 1 FROM class_teachers t WHERE t.class_id = c.class_id AND t.person_id = \(person)),
+                   EXISTS (SELECT 1 FROM files f WHERE f.chat_id = m.chat_id AND f.posted_seq = m.seq)
             FROM messages m JOIN chats c ON c.id = m.chat_id JOIN people s ON s.id = m.sender_id
             WHERE m.chat_id = \(chat) AND m.seq = \(seq)
             FOR UPDATE OF m
             """,
             logger: database.logger
         )
-        for try await row in rows.decode((Int64, String, Date, Bool, Date?, String, Bool, String, String, Int64?, Int64?, Bool).self) {
+        for try await row in rows.decode((Int64, String, Date, Bool, Date?, String, Bool, String, String, Int64?, Int64?, Bool, Bool).self) {
             let place = ModeratedChat(
                 kind: ChatKind(rawValue: row.7) ?? .direct,
                 placement: Placement(regionCode: row.8, municipalityID: row.9, schoolID: row.10), callerTeachesClass: row.11
             )
             return LockedMessage(
                 chatID: chat, seq: seq, senderID: row.0, senderRole: Role(rawValue: row.1) ?? .student, sentAt: row.2, counted: row.3,
-                deletedAt: row.4, text: row.5, inCurrentWeek: row.6, chat: place
+                hasFiles: row.12, deletedAt: row.4, text: row.5, inCurrentWeek: row.6, chat: place
             )
         }
         throw ZvonokError.notFound("no such message")

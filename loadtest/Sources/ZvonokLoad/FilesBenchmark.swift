@@ -69,7 +69,11 @@ struct FilesBenchmark: AsyncParsableCommand {
         let bodies = (0..<concurrent).map { _ in Self.file(size: size) }
         let start = ContinuousClock.now
         let peak = try await withThrowingTaskGroup(of: Int.self) { group in
-            for body in bodies { group.addTask { _ = try await api.upload(body, name: "video.mp4", to: chat, token: token); return 0 } }
+            for body in bodies {
+                group.addTask {
+                    _ = try await api.upload(body, name: "video.mp4", to: chat, token: token); return 0
+                }
+            }
             let sampler = Task {
                 var peak = before
                 while !Task.isCancelled {
@@ -88,7 +92,10 @@ struct FilesBenchmark: AsyncParsableCommand {
                 format: "%d uploads of %d MiB at once: %.1f s (%.1f MiB/s together)", concurrent, sizeMib, seconds,
                 Double(concurrent * sizeMib) / seconds))
         if meter != nil {
-            print(String(format: "server memory: %.1f MiB before, peak %.1f MiB, growth %.1f MiB", Self.mib(before), Self.mib(peak), Self.mib(peak - before)))
+            print(
+                String(
+                    format: "server memory: %.1f MiB before, peak %.1f MiB, growth %.1f MiB", Self.mib(before), Self.mib(peak),
+                    Self.mib(peak - before)))
         }
     }
 
@@ -107,11 +114,14 @@ struct FilesBenchmark: AsyncParsableCommand {
     private func makeClassChat(_ api: HTTPAPI) async throws -> (chat: String, token: String) {
         let (municipality, admin) = try await api.makeRegionAndMunicipality()
         let school = try await api.makeSchool(in: municipality, name: "Школа", admin: admin)
-        let schoolClass = try await api.send(.POST, "/v1/schools/\(school)/classes", json: ["grade": 5, "letter": "А", "year": "2026/2027"], token: admin)
+        let schoolClass = try await api.send(
+            .POST, "/v1/schools/\(school)/classes", json: ["grade": 5, "letter": "А", "year": "2026/2027"], token: admin)
         let teacher = try await api.send(.POST, "/v1/schools/\(school)/staff", json: ["name": "Учитель", "role": "teacher"], token: admin)
         try await api.send(
-            .POST, "/v1/classes/\(schoolClass["id"] as! String)/teachers", json: ["staffId": teacher["id"] as! String, "homeroom": true], token: admin)
-        let token = try await api.send(.POST, "/v1/invites/\(teacher["inviteCode"] as! String)/activate", json: [String: String]())["token"] as! String
+            .POST, "/v1/classes/\(schoolClass["id"] as! String)/teachers", json: ["staffId": teacher["id"] as! String, "homeroom": true], token: admin
+        )
+        let token =
+            try await api.send(.POST, "/v1/invites/\(teacher["inviteCode"] as! String)/activate", json: [String: String]())["token"] as! String
         let chats = try await api.send(.GET, "/v1/me/chats", token: token)["items"] as? [[String: Any]] ?? []
         guard let chat = chats.first(where: { $0["kind"] as? String == "class" })?["id"] as? String else {
             throw HTTPAPI.Failure(description: "the teacher has no class chat")

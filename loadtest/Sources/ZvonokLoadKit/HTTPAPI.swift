@@ -38,7 +38,8 @@ public struct HTTPAPI: Sendable {
     /// Sends `body` (JSON, or text with its content type) and returns the decoded JSON answer, failing on a non-2xx status.
     @discardableResult
     public func send(
-        _ method: HTTPMethod, _ path: String, json: Any? = nil, text: String? = nil, body: ByteBuffer? = nil, contentType: String = "application/json",
+        _ method: HTTPMethod, _ path: String, json: Any? = nil, text: String? = nil, body: ByteBuffer? = nil,
+        contentType: String = "application/json",
         token: String? = nil
     ) async throws -> [String: Any] {
         var request = HTTPClientRequest(url: base + path)

@@ -130,7 +130,9 @@ public struct FanoutScenario: Sendable {
                 guard let (person, chat, serial) = jobs.next() else { return false }
                 let token = setup.people[person].token
                 group.addTask {
-                    let answer = try await api.upload(ByteBuffer(string: "Задание \(person)-\(serial) \(UInt64.random(in: 0...UInt64.max))\n"), name: "\(serial).txt", to: chat, token: token)
+                    let answer = try await api.upload(
+                        ByteBuffer(string: "Задание \(person)-\(serial) \(UInt64.random(in: 0...UInt64.max))\n"), name: "\(serial).txt", to: chat,
+                        token: token)
                     guard let id = answer["id"] as? String else { throw HTTPAPI.Failure(description: "no file id in \(answer)") }
                     return (person, id)
                 }
