@@ -2,8 +2,8 @@
 --
 -- Bytes are content-addressed: one blob per distinct SHA-256 (of the stored bytes, metadata already stripped from
 -- photos), whichever back end holds them (the chunks below, or S3-compatible object storage). A file is one upload of
--- a blob to a chat by a person, with the name it was given; a message carries its files, which it claims by the
--- send's (sender, cid) and which are linked to it by (chat, seq) in the group commit's own statement.
+-- a blob to a chat by a person, with the name it was given; a message carries its files, which are linked to it by
+-- (chat, seq) in the group commit's own statement — only files of its sender, in its chat, that no message carries.
 
 CREATE TABLE file_blobs (
     sha256       bytea PRIMARY KEY CHECK (length(sha256) = 32),
@@ -37,15 +37,20 @@ CREATE TABLE files (
     height          integer,
     preview_sha256  bytea REFERENCES file_blobs (sha256),
     uploaded_at     timestamptz NOT NULL DEFAULT now(),
-    -- The send that claimed it (its uploader's cid) and its place among that message's files.
-    claim_cid       text,
-    claim_position  smallint,
-    -- The message that carries it, (chat_id, posted_seq), once committed.
+    -- Its place among its message's files.
+    position        smallint,
+    -- The message that carries it, (chat_id, posted_seq), once committed, and its send time (the partition of
+    -- history it is in, for the retention of issue 20).
     posted_seq      bigint,
-    CHECK (posted_seq IS NULL OR claim_cid IS NOT NULL)
+    posted_at       timestamptz,
+    -- When that message was deleted: the clean-up removes the file after the moderation window.
+    message_deleted_at timestamptz,
+    CHECK ((posted_seq IS NULL) = (position IS NULL))
 );
-CREATE INDEX files_of_messages ON files (chat_id, posted_seq, claim_position) WHERE posted_seq IS NOT NULL;
+CREATE INDEX files_of_messages ON files (chat_id, posted_seq, position) WHERE posted_seq IS NOT NULL;
 CREATE INDEX files_not_posted ON files (uploaded_at) WHERE posted_seq IS NULL;
+CREATE INDEX files_of_deleted_messages ON files (message_deleted_at) WHERE message_deleted_at IS NOT NULL;
+CREATE INDEX files_by_post_time ON files (posted_at) WHERE posted_at IS NOT NULL;
 -- The daily quota: what a person uploaded in the last 24 hours.
 CREATE INDEX files_by_uploader ON files (uploader_id, uploaded_at);
 CREATE INDEX files_by_blob ON files (sha256);
@@ -57,7 +62,7 @@ CREATE FUNCTION zvonok_message_files(p_chat bigint, p_seq bigint) RETURNS text
 LANGUAGE sql STABLE AS $$
     SELECT json_agg(json_build_object('id', f.id, 'name', f.name, 'size', f.size, 'type', f.type, 'width', f.width,
                                       'height', f.height, 'preview', f.preview_sha256 IS NOT NULL)
-                    ORDER BY f.claim_position)::text
+                    ORDER BY f.position)::text
     FROM files f
     WHERE f.chat_id = p_chat AND f.posted_seq = p_seq
 $$;

@@ -28,7 +28,7 @@ public struct PendingMessage: Sendable, Equatable {
     public let cid: String
     /// Empty when the message carries files only.
     public let text: String
-    /// The files it carries, claimed for it by its sender (`FileStore.claim`), in the sender's order.
+    /// The files it carries, in the sender's order, checked as the sender's to attach (`FileStore.attachable`).
     public let files: [AttachedFile]
 
     public init(chatID: Int64, senderID: Int64, cid: String, text: String, files: [AttachedFile] = []) {

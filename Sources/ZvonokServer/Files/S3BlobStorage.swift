@@ -78,7 +78,7 @@ public struct S3BlobStorage: BlobStorage {
 
     public func store(_ key: BlobKey, size: Int64, from path: FilePath) async throws {
         try await FileSystem.shared.withFileHandle(forReadingAt: path) { file in
-            let body = HTTPClientRequest.Body.stream(file.readChunks(in: 0..<size, chunkLength: .mebibytes(1)), length: .known(size))
+            let body = HTTPClientRequest.Body.stream(file.readChunks(in: 0..<size, chunkLength: .kibibytes(256)), length: .known(size))
             let response = try await send("PUT", path: objectPath(key), payloadHash: key.description, body: body)
             guard response.status == .ok else { throw S3Error("storing \(key): \(response.status)") }
         }

@@ -14,7 +14,7 @@ struct HashingFileWriter {
 
     init(path: FilePath, handle: WriteFileHandle) {
         self.path = path
-        self.writer = handle.bufferedWriter(capacity: .kibibytes(256))
+        self.writer = handle.bufferedWriter(capacity: .kibibytes(128))
     }
 
     mutating func write(_ buffer: ByteBuffer) async throws {
@@ -92,7 +92,7 @@ extension StoredPhoto {
                 case .insert(let bytes):
                     try await writer.write(bytes)
                 case .copy(let range):
-                    for try await chunk in source.handle.readChunks(in: range, chunkLength: .mebibytes(1)) { try await writer.write(chunk) }
+                    for try await chunk in source.handle.readChunks(in: range, chunkLength: .kibibytes(256)) { try await writer.write(chunk) }
                 }
             }
         }

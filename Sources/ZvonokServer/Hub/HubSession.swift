@@ -106,7 +106,7 @@ struct HubSession {
             try admit(inbound)
             connection.send(HubFrames.pong)
         case .send(let chat, let cid, let text, let files):
-            // Files are claimed in the database first.
+            // Files are looked up in the database first.
             guard files.isEmpty, let kind = knownKind(of: chat) else { return false }
             try admit(inbound)
             try send(text, to: chat, cid: cid, kind: kind.get())

@@ -170,12 +170,12 @@ final class MessagingHub: OpenConnections, Sendable {
         try await messages.membershipKind(of: person, in: chat)
     }
 
-    /// Claims the files a send names for it (`FileStore.claim`); none when it names none.
+    /// The files a send names, checked as the sender's to attach there (`FileStore.attachable`); none when it names none.
     func attach(_ fileIDs: [Int64], to chat: Int64, by person: Int64, cid: String) async throws -> [AttachedFile] {
         guard fileIDs.count <= configuration.filesPerMessage else {
             throw ZvonokError.invalidArgument("a message carries at most \(configuration.filesPerMessage) files")
         }
-        return try await files.claim(fileIDs, in: chat, by: person, cid: cid)
+        return try await files.attachable(fileIDs, in: chat, by: person, cid: cid)
     }
 
     // MARK: Sequence and persist

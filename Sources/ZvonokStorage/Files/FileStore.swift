@@ -111,34 +111,34 @@ public struct FileStore: Sendable {
 
     // MARK: Sending
 
-    /// Claims files for the send `cid` of `sender` in `chat`, in the order given, and returns them: a file can be
-    /// attached only by its uploader, only in the chat it was uploaded to, and only to one message (a retry of the same
-    /// send gets the same files back). All or none: `invalid_argument` when any is not the sender's to attach there.
-    public func claim(_ ids: [Int64], in chat: Int64, by sender: Int64, cid: String) async throws -> [AttachedFile] {
+    /// The files a send of `cid` by `sender` in `chat` names, in the order given, as the message will carry them: a
+    /// file is attached only by its uploader, only in the chat it was uploaded to, and only to one message (a retry of
+    /// a send that committed finds its own files again). `invalid_argument` when any is not the sender's to attach
+    /// there. A read: the group commit links the files to the message, with the same conditions, in its own
+    /// statement (`MessageStore.commit`), so a send with files costs one more round trip and no more WAL flushes.
+    public func attachable(_ ids: [Int64], in chat: Int64, by sender: Int64, cid: String) async throws -> [AttachedFile] {
         guard !ids.isEmpty else { return [] }
-        return try await database.transaction { connection in
-            let rows = try await connection.query(
-                """
-                UPDATE files f
-                SET claim_cid = \(cid), claim_position = CASE WHEN f.posted_seq IS NULL THEN w.position ELSE f.claim_position END
-                FROM unnest(\(ids)::bigint[]) WITH ORDINALITY AS w (id, position)
-                WHERE f.id = w.id AND f.uploader_id = \(sender) AND f.chat_id = \(chat)
-                  AND ((f.claim_cid IS NULL AND f.posted_seq IS NULL) OR f.claim_cid = \(cid))
-                RETURNING w.position, f.id, f.name, f.size, f.type, f.width, f.height, f.preview_sha256 IS NOT NULL
-                """, logger: database.logger)
-            var claimed: [(position: Int64, file: AttachedFile)] = []
-            for try await (position, id, name, size, type, width, height, preview) in rows.decode(
-                (Int64, Int64, String, Int64, String, Int?, Int?, Bool).self)
-            {
-                guard let type = FileType(rawValue: type) else { continue }
-                claimed.append((position, AttachedFile(id: id, name: name, size: size, type: type, width: width, height: height, preview: preview)))
-            }
-            guard claimed.count == Set(ids).count, claimed.count == ids.count else {
-                throw ZvonokError.invalidArgument(
-                    "a file can be attached only by its uploader, in the chat it was uploaded to, and to one message")
-            }
-            return claimed.sorted { $0.position < $1.position }.map(\.file)
+        let rows = try await database.query(
+            """
+            SELECT f.id, f.name, f.size, f.type, f.width, f.height, f.preview_sha256 IS NOT NULL
+            FROM unnest(\(ids)::bigint[]) WITH ORDINALITY AS w (id, position)
+            JOIN files f ON f.id = w.id
+            WHERE f.uploader_id = \(sender) AND f.chat_id = \(chat)
+              AND (f.posted_seq IS NULL
+                   OR EXISTS (SELECT 1 FROM message_receipts r
+                              WHERE r.sender_id = \(sender) AND r.cid = \(cid) AND r.chat_id = f.chat_id AND r.seq = f.posted_seq))
+            ORDER BY w.position
+            """)
+        var files: [AttachedFile] = []
+        for try await (id, name, size, type, width, height, preview) in rows.decode((Int64, String, Int64, String, Int?, Int?, Bool).self) {
+            guard let type = FileType(rawValue: type) else { continue }
+            files.append(AttachedFile(id: id, name: name, size: size, type: type, width: width, height: height, preview: preview))
         }
+        guard files.count == ids.count else {
+            throw ZvonokError.invalidArgument(
+                "a file can be attached only by its uploader, in the chat it was uploaded to, and to one message")
+        }
+        return files
     }
 
     // MARK: Downloads
@@ -148,10 +148,8 @@ public struct FileStore: Sendable {
         let rows = try await database.query(
             """
             SELECT f.chat_id, f.uploader_id, f.name, f.sha256, f.size, f.type, f.preview_sha256, p.size, f.posted_seq IS NOT NULL,
-                   coalesce(m.deleted_at IS NOT NULL, false)
-            FROM files f
-            LEFT JOIN file_blobs p ON p.sha256 = f.preview_sha256
-            LEFT JOIN messages m ON m.chat_id = f.chat_id AND m.seq = f.posted_seq
+                   f.message_deleted_at IS NOT NULL
+            FROM files f LEFT JOIN file_blobs p ON p.sha256 = f.preview_sha256
             WHERE f.id = \(id)
             """)
         for try await (chat, uploader, name, sha, size, type, preview, previewSize, posted, deleted) in rows.decode(
@@ -168,21 +166,26 @@ public struct FileStore: Sendable {
 
     // MARK: Clean-up
 
-    /// Forgets files nobody sent within the time (uploaded before `unpostedBefore`), and files whose message was
-    /// deleted before `deletedBefore` or is gone with its month's partition; returns how many.
+    /// Forgets files nobody sent within the time (uploaded before `unpostedBefore`) and files of messages deleted
+    /// before `deletedBefore`; returns how many. Both are found by a partial index, never by a scan of all files.
     public func removeExpired(unpostedBefore: Date, deletedBefore: Date) async throws -> Int {
         let rows = try await database.query(
             """
             WITH gone AS (
-                DELETE FROM files f
-                WHERE (f.posted_seq IS NULL AND f.uploaded_at < \(unpostedBefore))
-                   OR (f.posted_seq IS NOT NULL AND f.uploaded_at < \(deletedBefore)
-                       AND NOT EXISTS (SELECT 1 FROM messages m
-                                       WHERE m.chat_id = f.chat_id AND m.seq = f.posted_seq
-                                         AND (m.deleted_at IS NULL OR m.deleted_at >= \(deletedBefore))))
+                DELETE FROM files
+                WHERE (posted_seq IS NULL AND uploaded_at < \(unpostedBefore)) OR message_deleted_at < \(deletedBefore)
                 RETURNING 1)
             SELECT count(*)::bigint FROM gone
             """)
+        for try await count in rows.decode(Int64.self) { return Int(count) }
+        return 0
+    }
+
+    /// Forgets the files of messages sent before `date`, whose history the retention drops (issue 20); their bytes
+    /// go with the next clean-up. Returns how many.
+    public func removeFiles(postedBefore date: Date) async throws -> Int {
+        let rows = try await database.query(
+            "WITH gone AS (DELETE FROM files WHERE posted_at < \(date) RETURNING 1) SELECT count(*)::bigint FROM gone")
         for try await count in rows.decode(Int64.self) { return Int(count) }
         return 0
     }

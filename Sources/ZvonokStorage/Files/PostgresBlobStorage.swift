@@ -7,8 +7,8 @@ import PostgresNIO
 /// node already shares, in the same backups.
 public struct PostgresBlobStorage: BlobStorage {
     let database: Database
-    /// 1 MiB: large enough that a 25 MiB file is 25 statements, small enough for ten transfers at once to be cheap.
-    public static let chunkSize: Int64 = 1 << 20
+    /// 256 KiB: a 25 MiB file is 100 statements of one round trip each, and ten transfers at once hold a few MiB.
+    public static let chunkSize: Int64 = 256 << 10
 
     public init(database: Database) {
         self.database = database

@@ -67,6 +67,9 @@ extension MessageStore {
                 logger: database.logger
             )
             let deletedAt = try await rows.decode(Date.self).first { _ in true } ?? Date()
+            // Its files go after the moderation window (`FileStore.removeExpired`).
+            try await connection.query(
+                "UPDATE files SET message_deleted_at = \(deletedAt) WHERE chat_id = \(chat) AND posted_seq = \(seq)", logger: database.logger)
             if message.senderID != caller.personID { try await moderated(message, by: caller, on: connection) }
             try await recount(message, by: message.counted ? -1 : 0, on: connection)
             return Change(chatID: chat, seq: seq, text: "", at: deletedAt, changed: true)

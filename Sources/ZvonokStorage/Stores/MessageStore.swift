@@ -26,20 +26,25 @@ public struct MessageStore: Sendable {
     public func commit(_ batch: [PendingMessage]) async throws -> [Result<CommittedMessage, ZvonokError>] {
         guard !batch.isEmpty else { return [] }
         // Files are linked to the new messages that carry them in the same statement (a data-modifying CTE runs
-        // once, whether or not the query reads it): a retry links nothing, so a file stays with its first message.
-        let files = batch.enumerated().flatMap { position, message in message.files.map { ($0.id, position + 1) } }
+        // once, whether or not the query reads it): only the sender's own files of the message's chat that no message
+        // carries yet, so a retry links nothing and a file raced for by two sends goes with one (the other's message
+        // is answered with the files it got). `now()` is the transaction's start, the messages' `sent_at`.
+        let files = batch.enumerated().flatMap { index, message in message.files.enumerated().map { ($0.element.id, index + 1, $0.offset + 1) } }
         let query: PostgresQuery = """
             WITH c AS (
                 SELECT ord, chat_id, seq, sent_at_ms, is_new, text, refused
                 FROM zvonok_commit_messages(\(batch.map(\.senderID))::bigint[], \(batch.map(\.cid))::text[], \(batch.map(\.chatID))::bigint[],
                                             \(batch.map(\.text))::text[], \(batch.map(\.isCounted))::boolean[])
             ), linked AS (
-                UPDATE files f SET posted_seq = c.seq
-                FROM unnest(\(files.map(\.0))::bigint[], \(files.map { Int64($0.1) })::bigint[]) AS u (id, ord)
+                UPDATE files f SET posted_seq = c.seq, posted_at = now(), position = u.position
+                FROM unnest(\(files.map(\.0))::bigint[], \(files.map { Int64($0.1) })::bigint[], \(files.map { Int64($0.2) })::bigint[])
+                     AS u (id, ord, position)
                 JOIN c ON c.ord = u.ord
-                WHERE f.id = u.id AND c.is_new AND NOT c.refused AND f.posted_seq IS NULL
+                WHERE f.id = u.id AND c.is_new AND NOT c.refused AND f.posted_seq IS NULL AND f.chat_id = c.chat_id
+                  AND f.uploader_id = (\(batch.map(\.senderID))::bigint[])[c.ord]
+                RETURNING f.id, u.ord
             )
-            SELECT ord, chat_id, seq, sent_at_ms, is_new, text, refused FROM c
+            SELECT ord, chat_id, seq, sent_at_ms, is_new, text, refused, ARRAY(SELECT l.id FROM linked l WHERE l.ord = c.ord) FROM c
             """
         let logger = database.logger
         // One lease for the statement and its rows (the function's errors, a value refused by an index say, arrive
@@ -47,7 +52,9 @@ public struct MessageStore: Sendable {
         let committed = try await database.withConnection { connection in
             var committed = [Result<CommittedMessage, ZvonokError>?](repeating: nil, count: batch.count)
             let rows = try await connection.query(query, logger: logger)
-            for try await (position, chat, seq, sentAt, isNew, text, refused) in rows.decode((Int, Int64, Int64, Int64, Bool, String?, Bool).self) {
+            for try await (position, chat, seq, sentAt, isNew, text, refused, linked) in rows.decode(
+                (Int, Int64, Int64, Int64, Bool, String?, Bool, [Int64]).self)
+            {
                 let message = batch[position - 1]
                 committed[position - 1] =
                     refused
@@ -55,7 +62,7 @@ public struct MessageStore: Sendable {
                     : .success(
                         CommittedMessage(
                             chatID: chat, seq: seq, senderID: message.senderID, cid: message.cid, text: text ?? message.text,
-                            files: message.files, sentAtMilliseconds: sentAt, isNew: isNew
+                            files: message.files.filter { linked.contains($0.id) }, sentAtMilliseconds: sentAt, isNew: isNew
                         ))
             }
             return committed

@@ -114,14 +114,14 @@ public struct FanoutScenario: Sendable {
         return report
     }
 
-    /// Uploads, for every person who may post, as many small files as they will send (and two more) to their first
-    /// chat, 32 uploads at a time.
+    /// Uploads, for every person who may post, as many small files as they will send to their first chat (the open
+    /// loop takes senders in turn), 32 uploads at a time.
     private func uploadFiles(_ run: LoadRun) async throws {
         guard let api else { throw HTTPAPI.Failure(description: "--files needs the HTTP API") }
         let postable = try await run.onEachLoop { _, people in people.compactMap { person in person.postable.first.map { (person.index, $0.chat) } } }
             .flatMap { $0 }
         let planned = window == 0 ? min(Double(messages), rate * seconds) : Double(min(messages, 100_000))
-        let each = Int((planned / Double(max(postable.count, 1))).rounded(.up)) + 2
+        let each = Int((planned / Double(max(postable.count, 1))).rounded(.up))
         let started = ContinuousClock.now
         var uploaded: [Int: [String]] = [:]
         try await withThrowingTaskGroup(of: (Int, String).self) { group in
