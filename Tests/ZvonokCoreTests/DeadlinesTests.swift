@@ -32,7 +32,8 @@ import ZvonokCore
         #expect(!log.fired.contains("late") || ContinuousClock.now - start >= .milliseconds(300))
         #expect(await log.waitFor("late"))
         #expect(ContinuousClock.now - start >= .milliseconds(300))
-        #expect(log.fired == ["soon", "late"])
+        // Once each (on a loaded machine one late sweep may fire both, in either order).
+        #expect(log.fired.sorted() == ["late", "soon"])
     }
 
     @Test func aDisarmedDeadlineNeverFires() async throws {
