@@ -29,12 +29,16 @@ public enum ZvonokApplication {
     }
 
     static func build(configuration: ServerConfiguration, database: Database, logger: Logger, hub: MessagingHub) throws -> some ApplicationProtocol {
-        let router = makeRouter(configuration: configuration, database: database, logger: logger, hub: hub)
+        let keyring = VAPIDKeyring(store: PushRegistrationStore(database: database), contact: configuration.notifications.contact)
+        let router = makeRouter(configuration: configuration, database: database, logger: logger, hub: hub, keyring: keyring)
         var app = Application(
             router: router,
             server: try server(configuration: configuration, router: router, hub: hub),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: configuration.nodeName),
-            services: [database.client, ClusterRelayService(relay: hub.relay), SessionGuardService(sessions: hub.sessions)],
+            services: [database.client, ClusterRelayService(relay: hub.relay), SessionGuardService(sessions: hub.sessions), hub.presence]
+                + (configuration.notifications.sends
+                    ? [try notificationWorker(configuration: configuration.notifications, database: database, keyring: keyring, logger: logger)]
+                    : []),
             logger: logger
         )
         if configuration.migrateAtStart {
@@ -67,11 +71,13 @@ public enum ZvonokApplication {
     public static func makeRouter(configuration: ServerConfiguration, database: Database, logger: Logger) -> Router<ZvonokRequestContext> {
         makeRouter(
             configuration: configuration, database: database, logger: logger,
-            hub: MessagingHub(database: database, configuration: configuration, logger: logger))
+            hub: MessagingHub(database: database, configuration: configuration, logger: logger),
+            keyring: VAPIDKeyring(store: PushRegistrationStore(database: database), contact: configuration.notifications.contact))
     }
 
-    static func makeRouter(configuration: ServerConfiguration, database: Database, logger: Logger, hub: MessagingHub) -> Router<ZvonokRequestContext>
-    {
+    static func makeRouter(
+        configuration: ServerConfiguration, database: Database, logger: Logger, hub: MessagingHub, keyring: VAPIDKeyring
+    ) -> Router<ZvonokRequestContext> {
         let router = Router(context: ZvonokRequestContext.self)
         let routeTable = MethodNotAllowedMiddleware.RouteTable()
         router.add(middleware: ErrorMiddleware(logger: logger))
@@ -94,6 +100,10 @@ public enum ZvonokApplication {
         ModerationRoutes(api: api, moderation: ModerationStore(database: database)).register(on: authenticated)
         RatingRoutes(ratings: WeeklyRatingService(database: database, formula: configuration.ratingFormula)).register(on: authenticated)
         QRCodeRoutes().register(on: authenticated)
+        PushRoutes(registrations: PushRegistrationStore(database: database), keyring: keyring, endpoints: configuration.notifications.endpoints)
+            .register(on: authenticated)
+        NotificationSettingsRoutes(api: api, settings: NotificationSettingsStore(database: database), messages: MessageStore(database: database))
+            .register(on: authenticated)
         WebSocketRoutes(hub: hub).register(on: authenticated)
         routeTable.load(router.routes)
         return router

@@ -8,7 +8,8 @@ import ZvonokStorage
 enum HubFrames {
     /// A frame from a client.
     enum Inbound {
-        case send(chat: Int64, cid: String, text: String)
+        /// `urgent`: an admin's message that notifies at once, through quiet hours.
+        case send(chat: Int64, cid: String, text: String, urgent: Bool)
         case sync(chat: Int64, after: Int64)
         case read(chat: Int64, seq: Int64)
         case edit(chat: Int64, seq: Int64, text: String)
@@ -72,7 +73,7 @@ enum HubFrames {
         switch object["type"] as? String {
         case "send":
             guard let cid = object["cid"] as? String else { throw .invalidArgument("a send needs a cid") }
-            return .send(chat: try chat(in: object), cid: try Validation.clientID(cid), text: try text(in: object))
+            return .send(chat: try chat(in: object), cid: try Validation.clientID(cid), text: try text(in: object), urgent: try urgent(in: object))
         case "sync":
             return .sync(chat: try chat(in: object), after: try seq(in: object, "after", from: 0))
         case "read":
@@ -106,6 +107,13 @@ enum HubFrames {
         return value
     }
 
+    /// `urgent`: false when left out, else a JSON boolean.
+    private static func urgent(in object: [String: Any]) throws(ZvonokError) -> Bool {
+        guard let value = object["urgent"] else { return false }
+        guard let flag = value as? NSNumber, type(of: flag) == booleanType else { throw .invalidArgument("urgent must be true or false") }
+        return flag.boolValue
+    }
+
     /// The class JSONSerialization gives `true` and `false`.
     private static let booleanType = type(of: NSNumber(value: true))
 
@@ -129,11 +137,13 @@ enum HubFrames {
         return frame.finish()
     }
 
-    static func ack(_ message: CommittedMessage) -> ByteBuffer {
+    /// `quietUntil`: when the last recipient held by quiet hours gets the notification.
+    static func ack(_ message: CommittedMessage, quietUntil: Date? = nil) -> ByteBuffer {
         var frame = frame("ack")
         frame.string("cid", message.cid)
         frame.message(chat: message.chatID, seq: message.seq)
         frame.string("ts", Wire.timestamp(milliseconds: message.sentAtMilliseconds))
+        if let quietUntil { frame.string("quietUntil", Wire.timestamp(quietUntil)) }
         return frame.finish()
     }
 

@@ -79,8 +79,10 @@ struct HubSession {
         switch inbound {
         case .ping:
             connection.send(HubFrames.pong)
-        case .send(let chat, let cid, let text):
-            try send(text, to: chat, cid: cid, kind: try await kind(of: chat))
+        case .send(let chat, let cid, let text, let urgent):
+            let kind = try await kind(of: chat)
+            if urgent { try await markUrgent(cid, in: chat, kind: kind) }
+            try send(text, to: chat, cid: cid, kind: kind)
         case .sync(let chat, let after):
             try await sync(chat, after: after)
         case .read(let chat, let seq):
@@ -102,8 +104,9 @@ struct HubSession {
         case .ping:
             try admit(inbound)
             connection.send(HubFrames.pong)
-        case .send(let chat, let cid, let text):
-            guard let kind = knownKind(of: chat) else { return false }
+        case .send(let chat, let cid, let text, let urgent):
+            // An urgent send is recorded in the database first.
+            guard !urgent, let kind = knownKind(of: chat) else { return false }
             try admit(inbound)
             try send(text, to: chat, cid: cid, kind: kind.get())
         case .typing(let chat):
@@ -125,11 +128,11 @@ struct HubSession {
         guard ChatPolicy.mayPost(role: identity.role, in: kind) else {
             throw ZvonokError.forbidden("only staff post in the school channel")
         }
-        let connection = self.connection, logger = hub.logger
+        let connection = self.connection, logger = hub.logger, quietHours = hub.quietHours
         hub.submit(PendingMessage(chatID: chat, senderID: identity.personID, cid: cid, text: text)) { result in
             switch result {
             case .success(let committed):
-                connection.send(HubFrames.ack(committed))
+                quietHours.ack(committed, to: connection)
             case .failure(let error as ZvonokError):
                 connection.send(HubFrames.error(error, ref: cid))
             case .failure(let error):
@@ -137,6 +140,13 @@ struct HubSession {
                 connection.send(HubFrames.error(.unavailable(), ref: cid))
             }
         }
+    }
+
+    /// Only admins mark a message urgent, where they may post; the mark is kept and audited before the send commits.
+    private func markUrgent(_ cid: String, in chat: Int64, kind: ChatKind) async throws {
+        guard identity.role.isAdmin else { throw ZvonokError.forbidden("only admins mark messages urgent") }
+        guard ChatPolicy.mayPost(role: identity.role, in: kind) else { throw ZvonokError.forbidden("only staff post in the school channel") }
+        try await hub.markUrgent(cid: cid, in: chat, by: identity)
     }
 
     /// Every message after `after`, read in batches as fast as the client takes them, then `synced`; live frames
