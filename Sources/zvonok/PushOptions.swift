@@ -13,7 +13,7 @@ struct PushOptions: ParsableArguments {
     @Option(help: "How a push service reaches the operator, the VAPID subject: mailto: or https:. [env: ZVONOK_PUSH_CONTACT]")
     var pushContact: String?
 
-    @Option(help: "Seconds within which messages to one person in one chat make one notification. [env: ZVONOK_PUSH_COALESCE] (default: 5)")
+    @Option(help: "Seconds within which messages to one person in one chat make one notification. [env: ZVONOK_PUSH_COALESCE] (default: 2)")
     var pushCoalesce: Double?
 
     @Flag(inversion: .prefixedNo, help: "Run the notification sender on this node. [env: ZVONOK_PUSH_SENDER=0 turns it off] (default: on)")

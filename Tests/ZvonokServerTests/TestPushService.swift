@@ -16,6 +16,7 @@ final class TestPushService: Sendable {
         let path: String
         let headers: [String: String]
         let body: Data
+        var at = ContinuousClock.now
     }
 
     /// What a path answers: statuses queued for it first, then its standing answer, else 201 with no body.

@@ -51,38 +51,54 @@ struct NotificationWorker: Service {
         }
     }
 
-    /// Sends a batch, each service's deliveries at most `concurrencyPerService` at a time, all services at once.
+    /// Sends a batch, each service's deliveries at most `concurrencyPerService` at a time, all services at once, and
+    /// records the sent ones in one statement. A delivery no configured sender takes (a platform switched off) is
+    /// dropped.
     private func send(_ deliveries: [NotificationOutbox.Delivery], now: Date) async {
         var byService: [String: [(any PushSender, NotificationOutbox.Delivery)]] = [:]
         for delivery in deliveries {
             guard let (sender, service) = senders.lazy.compactMap({ sender in sender.service(of: delivery).map { (sender, $0) } }).first else {
-                logger.info("No sender is configured for a notification", metadata: ["delivery": "\(delivery.id)"])
+                await settle(delivery, outcome: .rejected, now: now)
                 continue
             }
             byService[service, default: []].append((sender, delivery))
         }
-        await withTaskGroup(of: Void.self) { group in
+        let sent = await withTaskGroup(of: [Int64].self) { group in
             for queue in byService.values {
                 group.addTask { await self.send(queue, now: now) }
             }
+            return await group.reduce(into: []) { $0 += $1 }
+        }
+        do { try await outbox.sent(sent, now: now) } catch {
+            logger.warning("Sent notifications could not be recorded", metadata: ["error": "\(error)"])
         }
     }
 
-    private func send(_ queue: [(any PushSender, NotificationOutbox.Delivery)], now: Date) async {
-        await withTaskGroup(of: Void.self) { group in
+    /// One service's deliveries; returns those it accepted, having settled the others.
+    private func send(_ queue: [(any PushSender, NotificationOutbox.Delivery)], now: Date) async -> [Int64] {
+        await withTaskGroup(of: Int64?.self) { group in
+            var sent: [Int64] = []
             for (index, (sender, delivery)) in queue.enumerated() {
-                if index >= configuration.concurrencyPerService { await group.next() }
-                group.addTask { await self.settle(delivery, outcome: await sender.send(delivery, now: now), now: now) }
+                if index >= configuration.concurrencyPerService, let done = await group.next() { sent += done.map { [$0] } ?? [] }
+                group.addTask {
+                    let outcome = await sender.send(delivery, now: now)
+                    guard outcome != .sent else { return delivery.id }
+                    await self.settle(delivery, outcome: outcome, now: now)
+                    return nil
+                }
             }
+            for await done in group { sent += done.map { [$0] } ?? [] }
+            return sent
         }
     }
 
-    /// Records what came of a send: done, again later (twice the wait each time), or the target forgotten.
+    /// Records what came of a send that was not accepted: again later (twice the wait each time), given up, or the
+    /// target forgotten.
     private func settle(_ delivery: NotificationOutbox.Delivery, outcome: PushOutcome, now: Date) async {
         do {
             switch outcome {
             case .sent:
-                try await outbox.sent(delivery.id, now: now)
+                try await outbox.sent([delivery.id], now: now)
             case .retry where delivery.attempts < configuration.maximumAttempts:
                 let wait = configuration.firstRetry * (1 << min(delivery.attempts - 1, 16))
                 try await outbox.retry(delivery.id, at: now.addingTimeInterval(wait.timeInterval))

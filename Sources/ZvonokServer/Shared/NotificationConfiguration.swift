@@ -11,7 +11,7 @@ public struct NotificationConfiguration: Sendable {
     /// The VAPID `sub` claim: how a push service reaches the operator (`--push-contact`).
     public var contact = "mailto:support@zvonok.invalid"
     /// Messages to one person in one chat within this window make one notification with a count.
-    public var coalescingWindow: Duration = .seconds(5)
+    public var coalescingWindow: Duration = .seconds(2)
     /// How often the sender looks for work.
     public var pollInterval: Duration = .milliseconds(250)
     /// Requests in flight at once to one push service, per node.

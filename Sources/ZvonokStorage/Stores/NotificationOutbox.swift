@@ -159,9 +159,10 @@ public struct NotificationOutbox: Sendable {
         return deliveries
     }
 
-    /// The delivery reached its push service; kept a day as the record that it was sent.
-    public func sent(_ id: Int64, now: Date) async throws {
-        try await database.query("UPDATE notification_deliveries SET sent_at = \(now), leased_until = NULL WHERE id = \(id)")
+    /// The deliveries reached their push services; kept a day as the record that they were sent.
+    public func sent(_ ids: [Int64], now: Date) async throws {
+        guard !ids.isEmpty else { return }
+        try await database.query("UPDATE notification_deliveries SET sent_at = \(now), leased_until = NULL WHERE id = ANY (\(ids))")
     }
 
     /// The delivery failed for now: tried again at `at`, or given up when nil.
