@@ -28,7 +28,7 @@ import ZvonokStorage
                     extraArguments: ["--push-allow-loopback-for-tests", "--push-coalesce", "2", "--node-name", "push-crash-test"])
                 try await server.start()
                 _ = try await sendToChat(api, token: school.token("teacher5"), kind: "class", text: "До сбоя")
-                for name in subscribers.keys { _ = try await push.requests(to: "/\(name)", count: 1) }
+                for name in subscribers.keys { _ = try await push.requests(to: "/\(name)", count: 1, within: .seconds(30)) }
 
                 _ = try await sendToChat(api, token: school.token("teacher5"), kind: "class", text: "Во время сбоя 1")
                 _ = try await sendToChat(api, token: school.token("teacher5"), kind: "class", text: "Во время сбоя 2")
@@ -37,7 +37,7 @@ import ZvonokStorage
 
                 try await server.start()
                 for (name, subscriber) in subscribers {
-                    let requests = try await push.requests(to: "/\(name)", count: 2, within: .seconds(20))
+                    let requests = try await push.requests(to: "/\(name)", count: 2, within: .seconds(40))
                     let payload = try await subscriber.open(requests[1]).payload
                     #expect(payload["count"] as? Int == 2)
                     #expect(payload["text"] as? String == "Во время сбоя 2")

@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Logging
+import NIOCore
 import ZvonokStorage
 
 extension ZvonokApplication {
@@ -8,15 +9,26 @@ extension ZvonokApplication {
     static func notificationWorker(
         configuration: NotificationConfiguration, database: Database, keyring: VAPIDKeyring, logger: Logger
     ) throws -> NotificationWorker {
-        let http = PushHTTP(http: .shared, timeout: configuration.requestTimeout)
+        let client = pushClient(configuration)
+        let http = PushHTTP(http: client, timeout: configuration.requestTimeout)
         let phones = configuration.phones
         var senders: [any PushSender] = [
-            WebPushSender(http: .shared, vapid: keyring, endpoints: configuration.endpoints, timeout: configuration.requestTimeout, logger: logger)
+            WebPushSender(http: client, vapid: keyring, endpoints: configuration.endpoints, timeout: configuration.requestTimeout, logger: logger)
         ]
         if let fcm = phones.fcm { senders.append(try FCMSender(configuration: fcm, http: http, clock: configuration.clock)) }
         if let apns = phones.apns { senders.append(try APNsSender(configuration: apns, http: http, clock: configuration.clock)) }
         if let rustore = phones.rustore { senders.append(RuStoreSender(configuration: rustore, http: http)) }
         if let hms = phones.hms { senders.append(HMSSender(configuration: hms, http: http)) }
-        return NotificationWorker(outbox: NotificationOutbox(database: database), senders: senders, configuration: configuration, logger: logger)
+        return NotificationWorker(
+            outbox: NotificationOutbox(database: database), senders: senders, http: client, configuration: configuration, logger: logger)
+    }
+
+    /// The push services' HTTP client: redirects are not followed (an allowed host could otherwise send the server
+    /// anywhere), and as many connections per host as requests in flight.
+    private static func pushClient(_ configuration: NotificationConfiguration) -> HTTPClient {
+        var client = HTTPClient.Configuration()
+        client.redirectConfiguration = .disallow
+        client.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: configuration.concurrencyPerService)
+        return HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: client)
     }
 }

@@ -1,3 +1,4 @@
+import AsyncHTTPClient
 import Foundation
 import Logging
 import ServiceLifecycle
@@ -11,6 +12,8 @@ import ZvonokStorage
 struct NotificationWorker: Service {
     let outbox: NotificationOutbox
     let senders: [any PushSender]
+    /// The senders' HTTP client, shut down when the worker stops.
+    let http: HTTPClient
     let configuration: NotificationConfiguration
     let logger: Logger
 
@@ -32,6 +35,7 @@ struct NotificationWorker: Service {
             }
             try? await Task.sleep(for: configuration.pollInterval)
         }
+        try await http.shutdown()
     }
 
     /// One round of the three steps; each goes on while it fills whole batches, up to ten of them.

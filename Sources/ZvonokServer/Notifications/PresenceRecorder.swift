@@ -35,6 +35,8 @@ final class PresenceRecorder: Service, Sendable {
             await record()
             try? await Task.sleep(for: interval)
         }
+        // Stopping: this node's people count as offline at once, not once its heartbeat goes stale.
+        try? await store.forget(node: node)
     }
 
     /// Writes the changed people's presence and the heartbeat; on failure they wait for the next round.

@@ -25,4 +25,10 @@ public struct PushPresenceStore: Sendable {
             """
         )
     }
+
+    /// Forgets a node that stops, with its presence.
+    public func forget(node: String) async throws {
+        try await database.query("DELETE FROM push_presence WHERE node = \(node)")
+        try await database.query("DELETE FROM push_nodes WHERE node = \(node)")
+    }
 }
