@@ -129,6 +129,8 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "The web client's sign-in button. [env: ZVONOK_OIDC_BUTTON_LABEL] (default: Войти через Госуслуги)")
     var oidcButtonLabel: String?
 
+    @OptionGroup var push: PushOptions
+
     @Flag(help: "Fill the database with a small demo region (made once) and print a sign-in link for each of its people.")
     var demo = false
 
@@ -202,6 +204,7 @@ struct Serve: AsyncParsableCommand {
 
         configuration.oidc = try oidcConfiguration(environment: environment)
         configuration.files = try fileConfiguration(environment: environment)
+        try push.apply(to: &configuration.notifications, environment: environment)
 
         var timeouts = Database.Timeouts()
         if let seconds = statementTimeout ?? environment["ZVONOK_STATEMENT_TIMEOUT"].flatMap(Double.init) {

@@ -48,5 +48,7 @@ ZVONOK_SERVER_LOG="$log" ZVONOK_BROWSER_OUTPUT="$output" \
     timeout 300 "$venv/bin/python" Tests/browser/test_web_client.py
 ZVONOK_SERVER_LOG="$log" ZVONOK_BROWSER_OUTPUT="$output" ZVONOK_URL="http://127.0.0.1:$port/" \
     timeout 120 "$venv/bin/python" Tests/browser/test_sign_in.py
+ZVONOK_SERVER_LOG="$log" ZVONOK_BROWSER_OUTPUT="$output" ZVONOK_URL="http://127.0.0.1:$port" \
+    timeout 120 "$venv/bin/python" Tests/browser/test_push.py
 ZVONOK_SERVER_LOG="$log" ZVONOK_BROWSER_OUTPUT="$output" ZVONOK_URL="http://127.0.0.1:$port" ZVONOK_MINISTRY_TOKEN="$ministry_token" \
     timeout 300 "$venv/bin/python" Tests/browser/test_admin_console.py

@@ -12,6 +12,10 @@ public enum PublicID {
         case chat = "c"
         case report = "r"
         case file = "f"
+        /// A browser's Web Push subscription.
+        case pushSubscription = "w"
+        /// A phone registered for notifications.
+        case device = "d"
     }
 
     public static func encode(_ kind: Kind, _ id: Int64) -> String {

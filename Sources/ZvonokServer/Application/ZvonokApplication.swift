@@ -46,12 +46,16 @@ public enum ZvonokApplication {
     static func build(
         configuration: ServerConfiguration, database: Database, logger: Logger, hub: MessagingHub, storage: any BlobStorage
     ) throws -> some ApplicationProtocol {
-        let router = makeRouter(configuration: configuration, database: database, logger: logger, hub: hub, storage: storage)
+        let keyring = VAPIDKeyring(store: PushRegistrationStore(database: database), contact: configuration.notifications.contact)
+        let router = makeRouter(configuration: configuration, database: database, logger: logger, hub: hub, storage: storage, keyring: keyring)
         var app = Application(
             router: router,
             server: try server(configuration: configuration, router: router, hub: hub),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: configuration.nodeName),
-            services: [database.client, ClusterRelayService(relay: hub.relay), SessionGuardService(sessions: hub.sessions)],
+            services: [database.client, ClusterRelayService(relay: hub.relay), SessionGuardService(sessions: hub.sessions), hub.presence]
+                + (configuration.notifications.sends
+                    ? [try notificationWorker(configuration: configuration.notifications, database: database, keyring: keyring, logger: logger)]
+                    : []),
             logger: logger
         )
         if configuration.migrateAtStart {
@@ -85,11 +89,13 @@ public enum ZvonokApplication {
         makeRouter(
             configuration: configuration, database: database, logger: logger,
             hub: MessagingHub(database: database, configuration: configuration, logger: logger),
-            storage: blobStorage(configuration.files, database: database))
+            storage: blobStorage(configuration.files, database: database),
+            keyring: VAPIDKeyring(store: PushRegistrationStore(database: database), contact: configuration.notifications.contact))
     }
 
     static func makeRouter(
-        configuration: ServerConfiguration, database: Database, logger: Logger, hub: MessagingHub, storage: any BlobStorage
+        configuration: ServerConfiguration, database: Database, logger: Logger, hub: MessagingHub, storage: any BlobStorage,
+        keyring: VAPIDKeyring
     ) -> Router<ZvonokRequestContext> {
         let router = Router(context: ZvonokRequestContext.self)
         let routeTable = MethodNotAllowedMiddleware.RouteTable()
@@ -114,6 +120,10 @@ public enum ZvonokApplication {
         RatingRoutes(ratings: WeeklyRatingService(database: database, formula: configuration.ratingFormula)).register(on: authenticated)
         QRCodeRoutes().register(on: authenticated)
         FileRoutes(database: database, storage: storage, configuration: configuration.files).register(on: authenticated)
+        PushRoutes(registrations: PushRegistrationStore(database: database), keyring: keyring, endpoints: configuration.notifications.endpoints)
+            .register(on: authenticated)
+        NotificationSettingsRoutes(api: api, settings: NotificationSettingsStore(database: database), messages: MessageStore(database: database))
+            .register(on: authenticated)
         WebSocketRoutes(hub: hub).register(on: authenticated)
         routeTable.load(router.routes)
         return router

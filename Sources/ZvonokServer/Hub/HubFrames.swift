@@ -8,8 +8,9 @@ import ZvonokStorage
 enum HubFrames {
     /// A frame from a client.
     enum Inbound {
-        /// `files` are file ids (`f12`) uploaded to the chat; with them the text may be empty.
-        case send(chat: Int64, cid: String, text: String, files: [Int64])
+        /// `files` are file ids (`f12`) uploaded to the chat; with them the text may be empty. `urgent`: an admin's
+        /// message that notifies at once, through quiet hours.
+        case send(chat: Int64, cid: String, text: String, files: [Int64], urgent: Bool)
         case sync(chat: Int64, after: Int64)
         case read(chat: Int64, seq: Int64)
         case edit(chat: Int64, seq: Int64, text: String)
@@ -75,7 +76,8 @@ enum HubFrames {
             guard let cid = object["cid"] as? String else { throw .invalidArgument("a send needs a cid") }
             let files = try files(in: object)
             return .send(
-                chat: try chat(in: object), cid: try Validation.clientID(cid), text: try text(in: object, mayBeEmpty: !files.isEmpty), files: files)
+                chat: try chat(in: object), cid: try Validation.clientID(cid), text: try text(in: object, mayBeEmpty: !files.isEmpty), files: files,
+                urgent: try urgent(in: object))
         case "sync":
             return .sync(chat: try chat(in: object), after: try seq(in: object, "after", from: 0))
         case "read":
@@ -107,6 +109,13 @@ enum HubFrames {
             let value = Int64(exactly: number.doubleValue), value >= minimum
         else { throw .invalidArgument("\(key) must be a whole number from \(minimum)") }
         return value
+    }
+
+    /// `urgent`: false when left out, else a JSON boolean.
+    private static func urgent(in object: [String: Any]) throws(ZvonokError) -> Bool {
+        guard let value = object["urgent"] else { return false }
+        guard let flag = value as? NSNumber, type(of: flag) == booleanType else { throw .invalidArgument("urgent must be true or false") }
+        return flag.boolValue
     }
 
     /// The class JSONSerialization gives `true` and `false`.
@@ -152,11 +161,13 @@ enum HubFrames {
         return frame.finish()
     }
 
-    static func ack(_ message: CommittedMessage) -> ByteBuffer {
+    /// `quietUntil`: when the last recipient held by quiet hours gets the notification.
+    static func ack(_ message: CommittedMessage, quietUntil: Date? = nil) -> ByteBuffer {
         var frame = frame("ack")
         frame.string("cid", message.cid)
         frame.message(chat: message.chatID, seq: message.seq)
         frame.string("ts", Wire.timestamp(milliseconds: message.sentAtMilliseconds))
+        if let quietUntil { frame.string("quietUntil", Wire.timestamp(quietUntil)) }
         return frame.finish()
     }
 

@@ -79,10 +79,11 @@ struct HubSession {
         switch inbound {
         case .ping:
             connection.send(HubFrames.pong)
-        case .send(let chat, let cid, let text, let fileIDs):
+        case .send(let chat, let cid, let text, let fileIDs, let urgent):
             let kind = try await kind(of: chat)
             try mayPost(in: kind)
             let files = try await hub.attach(fileIDs, to: chat, by: identity.personID, cid: cid)
+            if urgent { try await markUrgent(cid, in: chat) }
             try send(text, files: files, to: chat, cid: cid, kind: kind)
         case .sync(let chat, let after):
             try await sync(chat, after: after)
@@ -105,9 +106,9 @@ struct HubSession {
         case .ping:
             try admit(inbound)
             connection.send(HubFrames.pong)
-        case .send(let chat, let cid, let text, let files):
-            // Files are looked up in the database first.
-            guard files.isEmpty, let kind = knownKind(of: chat) else { return false }
+        case .send(let chat, let cid, let text, let files, let urgent):
+            // Files are looked up, and an urgent send recorded, in the database first.
+            guard files.isEmpty, !urgent, let kind = knownKind(of: chat) else { return false }
             try admit(inbound)
             try send(text, to: chat, cid: cid, kind: kind.get())
         case .typing(let chat):
@@ -132,11 +133,11 @@ struct HubSession {
     /// Membership and posting rights here; sequencing and durability in the group commit.
     private func send(_ text: String, files: [AttachedFile] = [], to chat: Int64, cid: String, kind: ChatKind) throws {
         try mayPost(in: kind)
-        let connection = self.connection, logger = hub.logger
+        let connection = self.connection, logger = hub.logger, quietHours = hub.quietHours
         hub.submit(PendingMessage(chatID: chat, senderID: identity.personID, cid: cid, text: text, files: files)) { result in
             switch result {
             case .success(let committed):
-                connection.send(HubFrames.ack(committed))
+                quietHours.ack(committed, to: connection)
             case .failure(let error as ZvonokError):
                 connection.send(HubFrames.error(error, ref: cid))
             case .failure(let error):
@@ -144,6 +145,13 @@ struct HubSession {
                 connection.send(HubFrames.error(.unavailable(), ref: cid))
             }
         }
+    }
+
+    /// Only admins mark a message urgent (where they may post, checked before); the mark is kept and audited before
+    /// the send commits.
+    private func markUrgent(_ cid: String, in chat: Int64) async throws {
+        guard identity.role.isAdmin else { throw ZvonokError.forbidden("only admins mark messages urgent") }
+        try await hub.markUrgent(cid: cid, in: chat, by: identity)
     }
 
     /// Every message after `after`, read in batches as fast as the client takes them, then `synced`; live frames

@@ -55,6 +55,11 @@ final class MessagingHub: OpenConnections, Sendable {
     let sessions: SessionGuard
     /// Fan-out to and from the other nodes (its listener runs as a service).
     let relay: ClusterRelay
+    /// Who is connected here, for the notification sender of every node (run as a service).
+    let presence: PresenceRecorder
+    /// The `quietUntil` of acks.
+    let quietHours: QuietHoursAcks
+    private let notificationSettings: NotificationSettingsStore
 
     /// Who is connected, and to which chats.
     private let fanout = FanoutHub<HubConnection>()
@@ -96,6 +101,12 @@ final class MessagingHub: OpenConnections, Sendable {
         )
         self.sessions = sessions
         self.delivery = delivery
+        let notificationSettings = NotificationSettingsStore(database: database)
+        self.notificationSettings = notificationSettings
+        self.quietHours = QuietHoursAcks(settings: notificationSettings, clock: serverConfiguration.notifications.clock, logger: logger)
+        self.presence = PresenceRecorder(
+            store: PushPresenceStore(database: database), configuration: serverConfiguration.notifications, logger: logger,
+            isConnected: { fanout.sessionCount(of: $0) > 0 })
         self.relay = relay
         let publisher = MessagePublisher(delivery: delivery, relay: relay, node: configuration.nodeName)
         self.committer = GroupCommitter(
@@ -130,6 +141,7 @@ final class MessagingHub: OpenConnections, Sendable {
         guard let announced = delivery.register(connection, chats: all, version: version, limit: configuration.connectionLimit) else { return nil }
         connectionsGauge.increment()
         openConnections.add(1, ordering: .relaxed)
+        presence.personChanged(connection.personID)
         await delivery.catchUp(all.map(\.id))
         return all.map { chat in
             ChatSummary(id: chat.id, kind: chat.kind, title: chat.title, lastSeq: announced[chat.id] ?? chat.lastSeq, readSeq: chat.readSeq)
@@ -138,6 +150,7 @@ final class MessagingHub: OpenConnections, Sendable {
 
     func disconnect(_ connection: HubConnection) {
         fanout.unregister(connection, person: connection.personID)
+        presence.personChanged(connection.personID)
         connectionsGauge.decrement()
         openConnections.subtract(1, ordering: .relaxed)
     }
@@ -184,6 +197,11 @@ final class MessagingHub: OpenConnections, Sendable {
     /// after which it is delivered here and announced to the other nodes (`MessagePublisher`).
     func submit(_ message: PendingMessage, reply: @escaping GroupCommitter.Reply) {
         committer.submit(message, reply: reply)
+    }
+
+    /// Records that a send is urgent (it notifies at once, through quiet hours), in the audit log.
+    func markUrgent(cid: String, in chat: Int64, by sender: Identity) async throws {
+        try await notificationSettings.markUrgent(cid: cid, chat: chat, by: sender)
     }
 
     /// Up to `limit` stored messages of a chat after `after`: one batch of a `sync`.

@@ -26,6 +26,8 @@ public struct ServerConfiguration: Sendable {
     public var trustProxyHeaders: Bool = false
     /// Sign-in through an OpenID Connect provider (ESIA through a gateway); nil: invite codes only.
     public var oidc: OIDCConfiguration?
+    /// Web Push and phone notifications: push services, coalescing, retries, the clock of quiet hours.
+    public var notifications = NotificationConfiguration()
     /// The weekly rating's weights; the contract's unless an operator sets others.
     public var ratingFormula: RatingFormula = .contract
 

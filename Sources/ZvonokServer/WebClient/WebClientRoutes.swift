@@ -2,8 +2,9 @@ import Foundation
 import Hummingbird
 import NIOCore
 
-/// The browser client: `GET /` (chats), `GET /rating` (the ministry's rating page), `GET /admin` (the admin console)
-/// and `GET /assets/{name}` (their scripts and styles). The files are the module's `Public` resources, read once at start-up; there is no build step.
+/// The browser client: `GET /` (chats), `GET /rating` (the ministry's rating page), `GET /admin` (the admin console),
+/// `GET /sw.js` (the service worker that shows Web Push notifications; at the root, so that its scope is the whole
+/// client) and `GET /assets/{name}` (their scripts and styles). The files are the module's `Public` resources, read once at start-up; there is no build step.
 struct WebClientRoutes {
     /// A file ready to send.
     struct Asset: Sendable {
@@ -15,7 +16,7 @@ struct WebClientRoutes {
     let assets: [String: Asset]
 
     init(folder: URL? = Bundle.module.url(forResource: "Public", withExtension: nil)) {
-        pages = Self.load(folder, files: ["index.html", "rating.html", "admin.html"])
+        pages = Self.load(folder, files: ["index.html", "rating.html", "admin.html", "sw.js"])
         let assetFolder = folder?.appendingPathComponent("assets")
         let names = assetFolder.flatMap { try? FileManager.default.contentsOfDirectory(atPath: $0.path) } ?? []
         assets = Self.load(assetFolder, files: names)
@@ -25,6 +26,10 @@ struct WebClientRoutes {
         router.get("/") { _, _ in try page("index.html") }
         router.get("/rating") { _, _ in try page("rating.html") }
         router.get("/admin") { _, _ in try page("admin.html") }
+        router.get("/sw.js") { _, _ in
+            guard let worker = pages["sw.js"] else { throw HTTPError(.notFound, message: "this build has no web client") }
+            return Self.response(worker)
+        }
         router.get("/assets/:name") { _, context in
             guard let asset = assets[context.parameters.get("name") ?? ""] else { throw HTTPError(.notFound, message: "no such file") }
             return Self.response(asset)

@@ -40,6 +40,7 @@ async function start() {
     return;
   }
   showApp();
+  Push.register();
 }
 
 function showSignIn(message = "") {
