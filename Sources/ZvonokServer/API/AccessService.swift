@@ -12,6 +12,7 @@ struct AccessService: Sendable {
     private let chats: ChatStore
     private let rosters: RosterStore
     private let identities: IdentityStore
+    private let rollovers: RolloverStore
     private let connections: any OpenConnections
 
     init(database: Database, credentials: CredentialStore, connections: any OpenConnections) {
@@ -20,6 +21,7 @@ struct AccessService: Sendable {
         self.chats = ChatStore(database: database)
         self.rosters = RosterStore(database: database)
         self.identities = IdentityStore(credentials: credentials)
+        self.rollovers = RolloverStore(database: database)
         self.connections = connections
     }
 
@@ -54,6 +56,21 @@ struct AccessService: Sendable {
         let outcome = try await rosters.upload(roster, to: school, atomic: atomic, dryRun: dryRun, inviteLifetime: inviteLifetime, by: actor)
         await connections.membershipChanged(outcome.changes)
         return outcome
+    }
+
+    /// A school rolled over into the next school year (or only planned, for a dry run): the leavers' sessions end and
+    /// everyone's chats follow.
+    func rollover(
+        _ school: School, _ request: RolloverRequest, dryRun: Bool, archiveReadable: Duration, by actor: Identity
+    ) async throws
+        -> RolloverPlan
+    {
+        let outcome = try await rollovers.rollover(school, request, dryRun: dryRun, archiveReadable: archiveReadable, by: actor)
+        if !dryRun {
+            for leaver in outcome.plan.leaving { connections.sessionsEnded(of: leaver.personID, token: nil) }
+        }
+        await connections.membershipChanged(outcome.changes)
+        return outcome.plan
     }
 
     /// The direct chat of two people, opened if new.

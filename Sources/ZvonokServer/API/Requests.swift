@@ -15,6 +15,7 @@ enum Body {
     /// A body that carries nothing: any JSON object.
     struct Nothing: Decodable {}
     struct NewReport: Decodable { let reason: String }
+    struct Rollover: Decodable { let from: String; let to: String; let dryRun: Bool; @Omittable var graduatingGrades: [Int]? }
 }
 
 /// A body field that may be left out but, when present, holds a value: `null` is refused (400) like any other wrong

@@ -26,6 +26,8 @@ public struct ServerConfiguration: Sendable {
     public var trustProxyHeaders: Bool = false
     /// Sign-in through an OpenID Connect provider (ESIA through a gateway); nil: invite codes only.
     public var oidc: OIDCConfiguration?
+    /// How long a graduated class's archived chats stay readable by their members after a rollover (issue 20).
+    public var graduateArchiveReadable: Duration = .seconds(180 * 24 * 3600)
     /// The weekly rating's weights; the contract's unless an operator sets others.
     public var ratingFormula: RatingFormula = .contract
 

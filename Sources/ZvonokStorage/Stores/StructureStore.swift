@@ -231,6 +231,16 @@ public struct StructureStore: Sendable {
         )
     }
 
+    /// Every school of a region, or of one of its municipalities, in id order (a rollover goes through them one by one).
+    public func schools(regionCode: String, municipalityID: Int64?) async throws -> [School] {
+        try await schools(
+            """
+            SELECT \(unescaped: Self.schoolColumns) FROM schools
+            WHERE region_code = \(regionCode) AND (\(municipalityID)::bigint IS NULL OR municipality_id = \(municipalityID))
+              AND removed_at IS NULL ORDER BY id
+            """)
+    }
+
     private func schools(_ query: PostgresQuery) async throws -> [School] {
         var result: [School] = []
         for try await (id, region, municipality, name, external) in try await database.query(query).decode(
