@@ -3,7 +3,7 @@ import Testing
 
 @testable import ZvonokCore
 
-/// What the school-year routes take (issue 20): a rollover's years and grades.
+/// What the school-year routes take (issue 20): a rollover's years and grades, and the official registry's forms.
 @Suite struct SchoolYearInputTests {
     @Test func aRolloverGoesToTheNextYearAndGraduatesTheEleventhGrade() throws {
         let request = try RolloverRequest(from: "2026/2027", to: "2027/2028", graduatingGrades: nil)
@@ -17,4 +17,22 @@ import Testing
         }
     }
 
+    @Test func aRegistryReadsFromJSONAndCSV() throws {
+        let json = try OfficialRegistry.parse(json: Data(#"[{"officialId": " R1 ", "name": "Школа", "municipality": "Омск"}]"#.utf8))
+        #expect(json.entries == [.init(officialId: "R1", name: "Школа", municipality: "Омск")])
+        let csv = try OfficialRegistry.parse(csv: Data("\u{FEFF}name;officialId\r\n\"Школа; №2\";R2\r\n;\r\nЛицей;R3\r\n".utf8))
+        #expect(csv.entries == [.init(officialId: "R2", name: "Школа; №2"), .init(officialId: "R3", name: "Лицей")])
+    }
+
+    @Test func aBadRegistryNamesItsEntry() {
+        let refusals: [(String, String)] = [
+            (#"[{"officialId": "R1", "name": "А"}, {"officialId": "R1", "name": "Б"}]"#, "entry 2: officialId R1 is listed twice"),
+            (#"[{"officialId": "R1", "name": " "}]"#, "entry 1: name must be 1 to 200 characters, not only spaces"),
+            (#"{"officialId": "R1"}"#, "the registry is a JSON array of {officialId, name, municipality?}"),
+            ("[]", "the registry lists no organisation"),
+        ]
+        for (body, message) in refusals {
+            #expect(throws: ZvonokError.invalidArgument(message)) { try OfficialRegistry.parse(json: Data(body.utf8)) }
+        }
+    }
 }

@@ -90,6 +90,7 @@ public enum ZvonokApplication {
         SignInRoutes(api: api, client: configuration.oidc.map { OIDCClient(configuration: $0, logger: logger) }).register(on: authenticated)
         RosterRoutes(api: api).register(on: authenticated)
         RolloverRoutes(api: api).register(on: authenticated)
+        RegistryRoutes(api: api, registries: RegistryStore(database: database)).register(on: authenticated)
         HistoryRoutes(messages: MessageStore(database: database), chats: ChatStore(database: database)).register(on: authenticated)
         AuditRoutes(audit: AuditStore(database: database)).register(on: authenticated)
         ModerationRoutes(api: api, moderation: ModerationStore(database: database)).register(on: authenticated)
