@@ -13,6 +13,7 @@ struct AccessService: Sendable {
     private let rosters: RosterStore
     private let identities: IdentityStore
     private let rollovers: RolloverStore
+    private let erasures: ErasureStore
     private let connections: any OpenConnections
 
     init(database: Database, credentials: CredentialStore, connections: any OpenConnections) {
@@ -22,6 +23,7 @@ struct AccessService: Sendable {
         self.rosters = RosterStore(database: database)
         self.identities = IdentityStore(credentials: credentials)
         self.rollovers = RolloverStore(database: database)
+        self.erasures = ErasureStore(database: database)
         self.connections = connections
     }
 
@@ -85,6 +87,13 @@ struct AccessService: Sendable {
     /// A person leaves: every session ends and every chat lets them go.
     func remove(_ person: Person, by actor: Identity) async throws {
         let changes = try await people.remove(person, by: actor)
+        connections.sessionsEnded(of: person.id, token: nil)
+        await connections.membershipChanged(changes)
+    }
+
+    /// A person erased at once (removed first if they were not): sessions end, chats let them go.
+    func erase(_ person: Person, by actor: Identity) async throws {
+        let changes = try await erasures.eraseNow(person, by: actor)
         connections.sessionsEnded(of: person.id, token: nil)
         await connections.membershipChanged(changes)
     }

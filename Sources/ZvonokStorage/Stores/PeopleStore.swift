@@ -214,6 +214,13 @@ public struct PeopleStore: Sendable {
         ).first
     }
 
+    /// A person removed or not, but not erased: whom an erasure or an export may still name.
+    public func personNotErased(id: Int64) async throws -> Person? {
+        try await people(
+            PostgresQuery(unsafeSQL: "SELECT \(Self.columns) FROM people p WHERE p.id = $1 AND p.erased_at IS NULL", binds: try binds(id))
+        ).first
+    }
+
     /// The groups of people the API lists.
     public enum Group: Sendable {
         case staff(schoolID: Int64)
