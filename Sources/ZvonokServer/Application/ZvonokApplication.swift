@@ -8,9 +8,9 @@ public import ZvonokStorage
 
 /// Builds the Zvonok server: routes, middleware and the services it runs (the database pool among them).
 public enum ZvonokApplication {
-    /// What `serve` runs, in start order. A service group shuts its services down in reverse order, so the partition
-    /// keeper and the activity applier stop first, then the hub's drain — open WebSockets are closed with 1001 (going
-    /// away) — and the server (with the database pool) after them.
+    /// What `serve` runs, in start order. A service group shuts its services down in reverse order, so the retention
+    /// and partition keepers and the activity applier stop first, then the hub's drain — open WebSockets are closed
+    /// with 1001 (going away) — and the server (with the database pool) after them.
     /// Throws `TLSSetupError` when the TLS certificate or key cannot be read.
     public static func services(configuration: ServerConfiguration, database: Database, logger: Logger) throws -> [any Service] {
         let hub = MessagingHub(database: database, configuration: configuration, logger: logger)
@@ -18,6 +18,7 @@ public enum ZvonokApplication {
             try build(configuration: configuration, database: database, logger: logger, hub: hub), HubDrain(hub: hub),
             ActivityApplier(database: database, interval: configuration.activityInterval, logger: logger),
             MessagePartitionKeeper(database: database, logger: logger),
+            RetentionKeeper(database: database, policy: configuration.retention, logger: logger),
         ]
     }
 
