@@ -1,7 +1,7 @@
 """Seeds a running Zvonok server through its public API for the contract fuzzing run.
 
 Builds one small region (a regional admin, a municipality, a school with a school admin, a class, a teacher,
-a student with a guardian, a direct chat), then writes a schemathesis configuration whose dictionaries feed
+a student with a guardian, a direct chat, an official registry matching the school), then writes a schemathesis configuration whose dictionaries feed
 these real ids into path, query and body parameters part of the time, so that the fuzzer reaches past the
 404s of made-up ids into the handlers themselves. Prints the regional admin's token and a school admin's on standard
 output, on one line; that school admin's id is left out of the dictionaries, so their own pass does not remove or
@@ -52,6 +52,10 @@ def main():
     fuzzing_admin = activate(call(base, "POST", f"/v1/schools/{school}/staff", regional, {"name": "Второй завуч", "role": "school_admin"}))
     activate(student)
     chat = call(base, "POST", "/v1/chats/direct", activate(teacher), {"userId": student["id"]})["id"]
+    # The region's official registry, matched by the school's number, so that its mismatches answer 200.
+    call(base, "PATCH", f"/v1/schools/{school}", regional, {"officialId": "7701000001"})
+    call(base, "PUT", f"/v1/regions/{region}/registry", ministry,
+         [{"officialId": "7701000001", "name": "Школа №1", "municipality": "Район"}, {"officialId": "7701000002", "name": "Лицей"}])
 
     people = [teacher["id"], student["id"], guardian["id"], school_admin["id"], municipal_admin["id"]]
     ids = [municipality, school, school_class, chat] + people
@@ -84,10 +88,13 @@ def main():
         # rules. The server fuzzed here has no sign-in provider, so the provider's routes answer 404; unlinking a person
         # who never linked an account is 404 too. Removing a seeded region, municipality, school or class is refused with
         # 409 while it holds anything (the seed fills each), and a class renamed to a grade and letter another class of
-        # its school has is 409 too.
+        # its school has is 409 too. A rollover takes two consecutive school years (400 otherwise) and is 409 when a
+        # class of the new year holds a promoted class's name; a registry upload refuses a CSV that is no registry and
+        # an officialId listed twice (400); a school's officialId held by another school is 409.
         for operation in ["weeklyRating", "weeklyRatingTrend", "uploadRoster", "webSocket", "startSignIn", "finishSignIn",
                           "backChannelLogout", "unlinkPersonIdentity", "removeRegion", "removeMunicipality", "removeSchool",
-                          "removeClass", "renameClass"]:
+                          "removeClass", "renameClass", "rollOverSchool", "rollOverMunicipality", "rollOverRegion",
+                          "uploadRegistry", "changeSchool"]:
             config.write(f'\n[[operations]]\ninclude-operation-id = "{operation}"\n')
             config.write('checks.positive_data_acceptance.expected-statuses = ["2xx", 400, 401, 403, 404, 409, 429]\n')
     print(regional, fuzzing_admin)
