@@ -13,6 +13,7 @@ struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Serve the HTTP API and the WebSocket hub (the default).")
 
     @OptionGroup var common: CommonOptions
+    @OptionGroup var retention: RetentionOptions
 
     @Option(help: "Address to listen on. [env: ZVONOK_HOST] (default: 127.0.0.1)")
     var host: String?
@@ -205,6 +206,7 @@ struct Serve: AsyncParsableCommand {
         configuration.oidc = try oidcConfiguration(environment: environment)
         configuration.files = try fileConfiguration(environment: environment)
         try push.apply(to: &configuration.notifications, environment: environment)
+        try retention.apply(to: &configuration)
 
         var timeouts = Database.Timeouts()
         if let seconds = statementTimeout ?? environment["ZVONOK_STATEMENT_TIMEOUT"].flatMap(Double.init) {

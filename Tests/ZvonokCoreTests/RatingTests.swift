@@ -14,6 +14,28 @@ import Testing
         Rating(week: try RatingWeek(parsing: "2026-W47"), level: level, formula: formula, partial: false, units: units)
     }
 
+    /// With an official registry (issue 20) the schools' share divides the matched registered schools by its count,
+    /// and `schoolsUsingShare` the matched active ones; without one, it is absent.
+    @Test func anOfficialRegistryIsTheSchoolsDenominator() throws {
+        let rating = try rate(
+            .region,
+            [
+                unit("55") {
+                    $0.schoolsListed = 2; $0.schoolsRegistered = 2; $0.schoolsActive = 2
+                    $0.schoolsOfficial = 8; $0.schoolsOfficialRegistered = 1; $0.schoolsOfficialActive = 1
+                },
+                unit("56") {
+                    $0.schoolsListed = 2; $0.schoolsRegistered = 2
+                },
+            ])
+        let official = try #require(rating.items.first { $0.unit.key == "55" })
+        let listed = try #require(rating.items.first { $0.unit.key == "56" })
+        #expect(official.schoolsShare == Decimal(string: "0.125") && official.schoolsUsingShare == Decimal(string: "0.125"))
+        #expect(official.schoolsActiveShare == 1, "schoolsActiveShare stays over the listed schools")
+        #expect(listed.schoolsShare == 1 && listed.schoolsUsingShare == nil)
+        #expect(official.score == Decimal(string: "3.75") && listed.rank == 1)
+    }
+
     @Test func sharesHaveFourDecimalsAndTheScoreUsesTheUnroundedOnes() throws {
         let rating = try rate(
             .region,
@@ -123,8 +145,8 @@ import Testing
         #expect(Array(csv.prefix(3)) == [0xEF, 0xBB, 0xBF])
         let text = try #require(String(data: csv.dropFirst(3), encoding: .utf8))
         let lines = text.components(separatedBy: "\r\n")
-        #expect(lines[0] == "id,name,regionCode,municipalityId," + Rating.columns.joined(separator: ","))
-        #expect(lines[1] == "s7,\"Школа №1, корпус \"\"Б\"\"\",55,m3,3,1,0.3333,0,0,0.0000,0,0.0000,0,0.0000,0,0.0000,0,0,0,0,10.00,1")
+        #expect(lines[0] == "id,name,regionCode,municipalityId," + (Rating.columns + Rating.registryColumns).joined(separator: ","))
+        #expect(lines[1] == "s7,\"Школа №1, корпус \"\"Б\"\"\",55,m3,3,1,0.3333,0,0,0.0000,0,0.0000,0,0.0000,0,0.0000,0,0,0,0,10.00,1,,false,")
         #expect(lines[2].hasPrefix("s8,\"'=HYPERLINK(\"\"x\"\")\",55,m3,"))
         #expect(lines[3].hasPrefix("s9,\"Гимназия\nвторая"))
         #expect(text.hasSuffix("\r\n"))

@@ -37,6 +37,33 @@ import Glibc
         }
     }
 
+    /// Retention (issue 20) drops a month of history with its files; the clean-up then removes their bytes.
+    @Test func filesGoWithTheHistoryTheRetentionDrops() async throws {
+        try await withTestServer { api in
+            let school = try await SchoolFixture.build(api)
+            let chat = try await WebSocketOrderTests.classChat(api, school)
+            let sent = try await api.upload(Array("%PDF-1.4\nold\n".utf8), name: "old.pdf", to: chat, token: school.token("teacher5"))
+            let kept = try await api.upload(Array("not sent yet\n".utf8), name: "draft.txt", to: chat, token: school.token("teacher5"))
+            let id = try #require(sent.string("id"))
+            try await withSocket(api, token: school.token("teacher5")) { teacher, _ in
+                try await teacher.send(["type": "send", "chat": chat, "cid": "old", "files": [id]])
+                _ = try await teacher.next("ack")
+            }
+            try await withRunningDatabase(api.databaseURL) { database in
+                let month = DateInterval(start: Date().addingTimeInterval(-40 * 24 * 3600), end: Date().addingTimeInterval(60))
+                try await ZvonokApplication.filesOfDroppedHistory(database)(month)
+                let storage = ZvonokApplication.blobStorage(FileConfiguration(), database: database)
+                let janitor = FileJanitor(
+                    database: database, storage: storage, configuration: FileConfiguration(), now: { Date().addingTimeInterval(2 * 3600) },
+                    logger: testLogger)
+                // The sent file's row went with its month and its bytes go now; the unsent upload is not history.
+                #expect(try await janitor.sweep() == (0, 1))
+            }
+            #expect(try await api.raw(.get, "/v1/files/\(id)", token: school.token("student1")).status == .notFound)
+            #expect(try await api.raw(.get, "/v1/files/\(try #require(kept.string("id")))", token: school.token("teacher5")).status == .ok)
+        }
+    }
+
     static func lifeOfFiles(_ api: APIClient, configuration: FileConfiguration) async throws {
         let school = try await SchoolFixture.build(api)
         let chat = try await WebSocketOrderTests.classChat(api, school)

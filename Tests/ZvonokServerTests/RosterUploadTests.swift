@@ -178,12 +178,6 @@ import Testing
     }
 
     private func upload(_ csv: String, to path: String, token: String, api: APIClient) async throws -> Answer {
-        try await api.client.execute(
-            uri: path, method: .put,
-            headers: [.authorization: "Bearer \(token)", .contentType: "text/csv; charset=utf-8"],
-            body: ByteBuffer(string: csv)
-        ) { response in
-            Answer(status: response.status, json: try? JSONSerialization.jsonObject(with: Data(response.body.readableBytesView)))
-        }
+        try await api.send(.put, path, token: token, body: csv, contentType: "text/csv; charset=utf-8")
     }
 }

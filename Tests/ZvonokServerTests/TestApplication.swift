@@ -91,6 +91,15 @@ struct APIClient: Sendable {
         }
     }
 
+    /// Sends `body` as it is, with its content type (CSV, or JSON that is not an object).
+    func send(_ method: HTTPRequest.Method, _ path: String, token: String, body: String, contentType: String) async throws -> Answer {
+        try await client.execute(
+            uri: path, method: method, headers: [.authorization: "Bearer \(token)", .contentType: contentType], body: ByteBuffer(string: body)
+        ) { response in
+            Answer(status: response.status, json: try? JSONSerialization.jsonObject(with: Data(response.body.readableBytesView)))
+        }
+    }
+
     func post(_ path: String, token: String?, _ json: [String: Any] = [:]) async throws -> Answer {
         try await call(.post, path, token: token, json: json)
     }

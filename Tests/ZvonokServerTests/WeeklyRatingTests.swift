@@ -339,14 +339,14 @@ import ZvonokTestSupport
             #expect(headers[.contentType] == "text/csv; charset=utf-8")
             #expect(Array(body.prefix(3)) == [0xEF, 0xBB, 0xBF])
             let lines = String(decoding: body.dropFirst(3), as: UTF8.self).components(separatedBy: "\r\n")
-            #expect(lines[0] == "id,name,regionCode,municipalityId," + Rating.columns.joined(separator: ","))
+            #expect(lines[0] == "id,name,regionCode,municipalityId," + (Rating.columns + Rating.registryColumns).joined(separator: ","))
             #expect(
                 lines[1]
-                    == "\(world.id("school")),Школа №1,55,\(world.id("municipality")),1,1,1.0000,6,4,0.6667,2,0.5000,1,0.2500,1,1.0000,3,1,4,2,70.00,1"
+                    == "\(world.id("school")),Школа №1,55,\(world.id("municipality")),1,1,1.0000,6,4,0.6667,2,0.5000,1,0.2500,1,1.0000,3,1,4,2,70.00,1,,false,"
             )
             #expect(
                 lines[2]
-                    == "\(world.id("lyceum")),\"Лицей «Гармония», корпус \"\"А\"\"\",55,\(world.id("municipality")),1,1,1.0000,0,0,0.0000,0,0.0000,0,0.0000,0,0.0000,0,0,0,0,30.00,2"
+                    == "\(world.id("lyceum")),\"Лицей «Гармония», корпус \"\"А\"\"\",55,\(world.id("municipality")),1,1,1.0000,0,0,0.0000,0,0.0000,0,0.0000,0,0.0000,0,0,0,0,30.00,2,,false,"
             )
             #expect(lines.count == 6 && lines[5].isEmpty)
 

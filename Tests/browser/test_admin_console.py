@@ -148,6 +148,17 @@ def main():
         pupil.get(f"{URL}/#invite={codes[0]}")
         wait(pupil).until(EC.visibility_of_element_located((By.ID, "app")))
 
+        # The new school year, checked first: the dry run's plan, then applied; 5А becomes 6А in the tree.
+        phone.find_element(By.ID, "rollover-check").click()
+        plan = wait(phone).until(lambda d: d.find_element(By.XPATH, "//div[@id='rollover-preview']//table[caption='План перевода']"))
+        assert "5А → 6А" in plan.text, plan.text
+        phone.execute_script("arguments[0].scrollIntoView({block: 'center'})", plan)
+        phone.save_screenshot(os.path.join(OUTPUT, "admin-rollover-phone.png"))
+        phone.find_element(By.ID, "rollover-apply").click()
+        wait(phone).until(EC.alert_is_present()).accept()
+        wait(phone).until(lambda d: "Школа переведена в новый учебный год" in d.find_element(By.ID, "view").text)
+        wait(phone).until(lambda d: d.find_element(By.XPATH, "//ul[@id='tree']//button[contains(., '6А')]"))
+
         # Another school's pages are refused to this school's admin.
         refused = phone.execute_async_script("""const done = arguments[arguments.length - 1];
             Session.api(`/v1/schools/${arguments[0]}/staff`).then(() => done("allowed"), (error) => done(error.code))""", other_school["id"])

@@ -35,13 +35,16 @@ public struct School: Sendable, Equatable {
     public let municipalityID: Int64
     public let name: String
     public let externalID: String?
+    /// Its number in the official registry of general-education organisations, matched against the region's registry.
+    public var officialID: String?
 
-    public init(id: Int64, regionCode: String, municipalityID: Int64, name: String, externalID: String?) {
+    public init(id: Int64, regionCode: String, municipalityID: Int64, name: String, externalID: String?, officialID: String? = nil) {
         self.id = id
         self.regionCode = regionCode
         self.municipalityID = municipalityID
         self.name = name
         self.externalID = externalID
+        self.officialID = officialID
     }
 
     public var placement: Placement { Placement(regionCode: regionCode, municipalityID: municipalityID, schoolID: id) }

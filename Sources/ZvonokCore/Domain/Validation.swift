@@ -96,13 +96,13 @@ public enum Validation {
         return year
     }
 
-    /// An id from the regional information system: up to 100 printable characters (code points, at most 400 UTF-8
+    /// An id from the regional information system (or the official registry's, named by `field`): up to 100 printable characters (code points, at most 400 UTF-8
     /// bytes), not only spaces, surrounding spaces trimmed; or absent.
-    public static func externalID(_ id: String?) throws(ZvonokError) -> String? {
+    public static func externalID(_ id: String?, field: String = "externalId") throws(ZvonokError) -> String? {
         guard let id else { return nil }
         let trimmed = trimmed(id)
         guard !trimmed.isEmpty, id.unicodeScalars.count <= externalIDCharacters, id.utf8.count <= externalIDBytes, isPrintable(id) else {
-            throw .invalidArgument("externalId must be 1 to \(externalIDCharacters) printable characters, not only spaces")
+            throw .invalidArgument("\(field) must be 1 to \(externalIDCharacters) printable characters, not only spaces")
         }
         return trimmed
     }

@@ -8,7 +8,7 @@ extension Rating {
         var header = [level == .region ? "code" : "id", "name"]
         if level != .region { header.append("regionCode") }
         if level == .school { header.append("municipalityId") }
-        header += Self.columns
+        header += Self.columns + Self.registryColumns
         let rows = items.map { item -> [String] in
             var row = [key(of: item.unit), item.unit.name]
             if level != .region { row.append(item.unit.regionCode) }
@@ -22,6 +22,8 @@ extension Rating {
                 "\(c.schoolsActive)", Self.text(item.schoolsActiveShare, places: 4),
                 "\(c.studentsRegistered)", "\(c.guardiansRegistered)", "\(c.messages)", "\(c.chatsActive)",
                 Self.text(item.score, places: 2), "\(item.rank)",
+                c.schoolsOfficial.map(String.init) ?? "", "\(c.schoolsOfficial != nil)",
+                item.schoolsUsingShare.map { Self.text($0, places: 4) } ?? "",
             ]
             return row
         }
@@ -37,6 +39,10 @@ extension Rating {
         "studentsRegistered", "guardiansRegistered", "messages", "chatsActive",
         "score", "rank",
     ]
+
+    /// The columns of the official registry (issue 20), after the §6 ones: the registry's count of the unit's schools
+    /// (empty without a registry), whether `schoolsShare` divides by it, and `schoolsUsingShare` (empty without one).
+    public static let registryColumns = ["schoolsOfficial", "denominatorOfficial", "schoolsUsingShare"]
 
     /// The unit's key as the API shows it: a region's code, or `m…`/`s…`.
     public func key(of unit: RatingUnit) -> String {

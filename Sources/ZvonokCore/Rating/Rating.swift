@@ -20,8 +20,18 @@ public struct RatingCounts: Sendable, Equatable {
     public var guardiansRegistered = 0
     public var messages = 0
     public var chatsActive = 0
+    /// The schools of the unit in the official registry in force at the end of the week; nil without one (issue 20).
+    public var schoolsOfficial: Int?
+    /// Of the schools matched to the registry by `officialId`: registered, and active, by the end of the week.
+    public var schoolsOfficialRegistered = 0
+    public var schoolsOfficialActive = 0
 
     public init() {}
+
+    /// `schoolsShare`'s fraction: of the registry's schools when there is a registry, of the listed ones otherwise.
+    var schoolsFraction: (part: Int, whole: Int) {
+        schoolsOfficial.map { (schoolsOfficialRegistered, $0) } ?? (schoolsRegistered, schoolsListed)
+    }
 }
 
 /// A region, municipality or school with its counts for the week.
@@ -51,6 +61,9 @@ public struct RatedUnit: Sendable, Equatable {
     public let teachersActiveShare: Decimal
     public let teachersEngagedShare: Decimal
     public let schoolsActiveShare: Decimal
+    /// Indicator 10 of the regional passports: registry schools using the platform over the registry's count; nil
+    /// without a registry.
+    public let schoolsUsingShare: Decimal?
     public let score: Decimal
     /// 1 is the highest score among the units with the same parent (the country for regions, the region for
     /// municipalities and schools); equal scores are ordered by region code or id.
@@ -76,7 +89,7 @@ public struct Rating: Sendable, Equatable {
         let scored = units.map { unit -> (RatingUnit, [Decimal], Decimal) in
             let c = unit.counts
             let exact = [
-                Self.fraction(c.schoolsRegistered, c.schoolsListed),
+                Self.fraction(c.schoolsFraction.part, c.schoolsFraction.whole),
                 Self.fraction(c.teachersRegistered, c.teachersListed),
                 Self.fraction(c.teachersActive, c.teachersRegistered),
                 Self.fraction(c.teachersEngaged, c.teachersRegistered),
@@ -107,6 +120,9 @@ public struct Rating: Sendable, Equatable {
                     teachersActiveShare: Self.rounded(exact[2], places: 4),
                     teachersEngagedShare: Self.rounded(exact[3], places: 4),
                     schoolsActiveShare: Self.rounded(exact[4], places: 4),
+                    schoolsUsingShare: unit.counts.schoolsOfficial.map {
+                        Self.rounded(Self.fraction(unit.counts.schoolsOfficialActive, $0), places: 4)
+                    },
                     score: score,
                     rank: rank
                 )

@@ -12,6 +12,8 @@ struct AccessService: Sendable {
     private let chats: ChatStore
     private let rosters: RosterStore
     private let identities: IdentityStore
+    private let rollovers: RolloverStore
+    private let erasures: ErasureStore
     private let connections: any OpenConnections
 
     init(database: Database, credentials: CredentialStore, connections: any OpenConnections) {
@@ -20,6 +22,8 @@ struct AccessService: Sendable {
         self.chats = ChatStore(database: database)
         self.rosters = RosterStore(database: database)
         self.identities = IdentityStore(credentials: credentials)
+        self.rollovers = RolloverStore(database: database)
+        self.erasures = ErasureStore(database: database)
         self.connections = connections
     }
 
@@ -56,6 +60,21 @@ struct AccessService: Sendable {
         return outcome
     }
 
+    /// A school rolled over into the next school year (or only planned, for a dry run): the leavers' sessions end and
+    /// everyone's chats follow.
+    func rollover(
+        _ school: School, _ request: RolloverRequest, dryRun: Bool, archiveReadable: Duration, by actor: Identity
+    ) async throws
+        -> RolloverPlan
+    {
+        let outcome = try await rollovers.rollover(school, request, dryRun: dryRun, archiveReadable: archiveReadable, by: actor)
+        if !dryRun {
+            for leaver in outcome.plan.leaving { connections.sessionsEnded(of: leaver.personID, token: nil) }
+        }
+        await connections.membershipChanged(outcome.changes)
+        return outcome.plan
+    }
+
     /// The direct chat of two people, opened if new.
     func openDirect(_ first: Identity, _ second: Identity) async throws -> (chat: ChatSummary, created: Bool) {
         let opened = try await chats.openDirect(first, second)
@@ -68,6 +87,13 @@ struct AccessService: Sendable {
     /// A person leaves: every session ends and every chat lets them go.
     func remove(_ person: Person, by actor: Identity) async throws {
         let changes = try await people.remove(person, by: actor)
+        connections.sessionsEnded(of: person.id, token: nil)
+        await connections.membershipChanged(changes)
+    }
+
+    /// A person erased at once (removed first if they were not): sessions end, chats let them go.
+    func erase(_ person: Person, by actor: Identity) async throws {
+        let changes = try await erasures.eraseNow(person, by: actor)
         connections.sessionsEnded(of: person.id, token: nil)
         await connections.membershipChanged(changes)
     }

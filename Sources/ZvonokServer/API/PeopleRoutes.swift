@@ -176,10 +176,21 @@ struct PeopleRoutes {
         return Wire.PersonBody(try await api.person(person.id))
     }
 
+    /// `DELETE /v1/people/{id}` removes; `?erase=now` also erases the person's data at once (issue 20), and reaches
+    /// people removed before but not erased yet.
     @Sendable func removePerson(_ request: Request, context: ZvonokRequestContext) async throws -> HTTPResponse.Status {
         let caller = try context.requireIdentity()
-        let person = try await managed(request, context: context)
-        try await api.access.remove(person, by: caller)
+        switch request.uri.queryParameters.get("erase") {
+        case nil:
+            try await api.access.remove(try await managed(request, context: context), by: caller)
+        case "now":
+            let person = try await api.people.personNotErased(id: try request.id("id", .person, context: context))
+            guard let person else { throw ZvonokError.notFound("no such person") }
+            guard caller.manages(person) else { throw ZvonokError.forbidden("only the level above may change this person") }
+            try await api.access.erase(person, by: caller)
+        default:
+            throw ZvonokError.invalidArgument("erase takes one value: now")
+        }
         return .noContent
     }
 

@@ -100,6 +100,10 @@ struct RatingBody: Encodable {
         let chatsActive: Int
         let score: Double
         let rank: Int
+        /// The official registry's count of the unit's schools (issue 20), and whether `schoolsShare` divides by it.
+        let schoolsOfficial: Int?
+        let denominatorOfficial: Bool
+        let schoolsUsingShare: Double?
     }
 
     let week: String
@@ -125,7 +129,9 @@ struct RatingBody: Encodable {
                     schoolsActive: c.schoolsActive, schoolsActiveShare: Self.number(item.schoolsActiveShare),
                     studentsRegistered: c.studentsRegistered, guardiansRegistered: c.guardiansRegistered,
                     messages: c.messages, chatsActive: c.chatsActive,
-                    score: Self.number(item.score), rank: item.rank
+                    score: Self.number(item.score), rank: item.rank,
+                    schoolsOfficial: c.schoolsOfficial, denominatorOfficial: c.schoolsOfficial != nil,
+                    schoolsUsingShare: item.schoolsUsingShare.map(Self.number)
                 ))
         }
     }

@@ -7,6 +7,7 @@ enum Body {
     struct NewRegion: Decodable { let code: String; let name: String }
     struct NewNamed: Decodable { let name: String; @Omittable var externalId: String? }
     struct Renamed: Decodable { let name: String }
+    struct SchoolChange: Decodable { @Omittable var name: String?; @Omittable var officialId: String? }
     struct NewClass: Decodable { let grade: Int; let letter: String; let year: String; @Omittable var externalId: String? }
     struct NewStaff: Decodable { let name: String; let role: String; @Omittable var externalId: String? }
     struct Assignment: Decodable { let staffId: String; @Omittable var homeroom: Bool? }
@@ -15,6 +16,7 @@ enum Body {
     /// A body that carries nothing: any JSON object.
     struct Nothing: Decodable {}
     struct NewReport: Decodable { let reason: String }
+    struct Rollover: Decodable { let from: String; let to: String; let dryRun: Bool; @Omittable var graduatingGrades: [Int]? }
 }
 
 /// A body field that may be left out but, when present, holds a value: `null` is refused (400) like any other wrong

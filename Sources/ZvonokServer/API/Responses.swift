@@ -36,6 +36,8 @@ extension Wire {
         let municipalityId: String
         let name: String
         let externalId: String?
+        /// Only once set (issue 20).
+        let officialId: String?
 
         init(_ school: School) {
             id = PublicID.encode(.school, school.id)
@@ -43,6 +45,7 @@ extension Wire {
             municipalityId = PublicID.encode(.municipality, school.municipalityID)
             name = school.name
             externalId = school.externalID
+            officialId = school.officialID
         }
     }
 

@@ -21,7 +21,7 @@ struct StructureRoutes {
         v1.post("municipalities/:id/schools", use: createSchool)
         v1.get("municipalities/:id/schools", use: listSchools)
         v1.get("schools/:id", use: getSchool)
-        v1.patch("schools/:id", use: renameSchool)
+        v1.patch("schools/:id", use: changeSchool)
         v1.delete("schools/:id", use: removeSchool)
         v1.post("schools/:id/classes", use: createClass)
         v1.get("schools/:id/classes", use: listClasses)
@@ -146,13 +146,19 @@ struct StructureRoutes {
         return Wire.MunicipalityBody(try await api.structure.rename(municipality, to: name, by: caller))
     }
 
-    /// `PATCH /v1/schools/{id}` `{name}`: for those who may create it (admins of its municipality and above).
-    @Sendable func renameSchool(_ request: Request, context: ZvonokRequestContext) async throws -> Wire.SchoolBody {
+    /// `PATCH /v1/schools/{id}` `{name?, officialId?}`: a new name, or its number in the official registry (issue 20;
+    /// `""` clears it), for those who may create it (admins of its municipality and above).
+    @Sendable func changeSchool(_ request: Request, context: ZvonokRequestContext) async throws -> Wire.SchoolBody {
         let caller = try context.requireIdentity()
-        let school = try await api.school(try request.id("id", .school, context: context))
+        var school = try await api.school(try request.id("id", .school, context: context))
         try caller.requireAdministers(Placement(regionCode: school.regionCode, municipalityID: school.municipalityID))
-        let name = try Validation.name(try await request.decodeBody(Body.Renamed.self, context: context).name)
-        return Wire.SchoolBody(try await api.structure.rename(school, to: name, by: caller))
+        let body = try await request.decodeBody(Body.SchoolChange.self, context: context)
+        guard body.name != nil || body.officialId != nil else { throw ZvonokError.invalidArgument("give a name, an officialId or both") }
+        let name = try body.name.map { try Validation.name($0) }
+        let officialID = try body.officialId.map { $0.isEmpty ? nil : try Validation.externalID($0, field: "officialId") }
+        if let officialID { school = try await api.structure.setOfficialID(school, to: officialID, by: caller) }
+        if let name { school = try await api.structure.rename(school, to: name, by: caller) }
+        return Wire.SchoolBody(school)
     }
 
     @Sendable func createSchool(_ request: Request, context: ZvonokRequestContext) async throws -> EditedResponse<Wire.SchoolBody> {

@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import Foundation
 public import Hummingbird
 import HummingbirdCore
 import HummingbirdTLS
@@ -9,9 +10,9 @@ public import ZvonokStorage
 
 /// Builds the Zvonok server: routes, middleware and the services it runs (the database pool among them).
 public enum ZvonokApplication {
-    /// What `serve` runs, in start order. A service group shuts its services down in reverse order, so the partition
-    /// keeper and the activity applier stop first, then the hub's drain — open WebSockets are closed with 1001 (going
-    /// away) — and the server (with the database pool) after them.
+    /// What `serve` runs, in start order. A service group shuts its services down in reverse order, so the retention
+    /// and partition keepers and the activity applier stop first, then the hub's drain — open WebSockets are closed
+    /// with 1001 (going away) — and the server (with the database pool) after them.
     /// Throws `TLSSetupError` when the TLS certificate or key cannot be read.
     public static func services(configuration: ServerConfiguration, database: Database, logger: Logger) throws -> [any Service] {
         let hub = MessagingHub(database: database, configuration: configuration, logger: logger)
@@ -24,6 +25,7 @@ public enum ZvonokApplication {
             ActivityApplier(database: database, interval: configuration.activityInterval, logger: logger),
             MessagePartitionKeeper(database: database, logger: logger),
             FileJanitor(database: database, storage: storage, configuration: configuration.files, logger: logger),
+            RetentionKeeper(database: database, policy: configuration.retention, dropFiles: filesOfDroppedHistory(database), logger: logger),
         ]
     }
 
@@ -33,6 +35,13 @@ public enum ZvonokApplication {
             configuration: configuration, database: database, logger: logger,
             hub: MessagingHub(database: database, configuration: configuration, logger: logger),
             storage: blobStorage(configuration.files, database: database))
+    }
+
+    /// The retention's hook (issue 20): a month of history about to be dropped takes its files with it; their bytes
+    /// go with the next sweep of the `FileJanitor`.
+    public static func filesOfDroppedHistory(_ database: Database) -> RetentionStore.FilesHook {
+        let files = FileStore(database: database)
+        return { month in _ = try await files.removeFiles(postedBefore: month.end) }
     }
 
     /// Where the bytes of files live: the database, or the S3 bucket of `--files-url`.
@@ -114,6 +123,9 @@ public enum ZvonokApplication {
         AccountRoutes(api: api).register(on: authenticated)
         SignInRoutes(api: api, client: configuration.oidc.map { OIDCClient(configuration: $0, logger: logger) }).register(on: authenticated)
         RosterRoutes(api: api).register(on: authenticated)
+        RolloverRoutes(api: api).register(on: authenticated)
+        RegistryRoutes(api: api, registries: RegistryStore(database: database)).register(on: authenticated)
+        ExportRoutes(api: api, exports: ExportStore(database: database)).register(on: authenticated)
         HistoryRoutes(messages: MessageStore(database: database), chats: ChatStore(database: database)).register(on: authenticated)
         AuditRoutes(audit: AuditStore(database: database)).register(on: authenticated)
         ModerationRoutes(api: api, moderation: ModerationStore(database: database)).register(on: authenticated)

@@ -1,5 +1,5 @@
 public import ZvonokCore
-import ZvonokStorage
+public import ZvonokStorage
 
 /// Where the HTTP and WebSocket server listens, and what it calls itself.
 public struct ServerConfiguration: Sendable {
@@ -28,6 +28,10 @@ public struct ServerConfiguration: Sendable {
     public var oidc: OIDCConfiguration?
     /// Web Push and phone notifications: push services, coalescing, retries, the clock of quiet hours.
     public var notifications = NotificationConfiguration()
+    /// How long a graduated class's archived chats stay readable by their members after a rollover (issue 20).
+    public var graduateArchiveReadable: Duration = .seconds(180 * 24 * 3600)
+    /// How long history, deleted texts, audit entries and removed people's data are kept (`RetentionKeeper`).
+    public var retention = RetentionPolicy()
     /// The weekly rating's weights; the contract's unless an operator sets others.
     public var ratingFormula: RatingFormula = .contract
 

@@ -37,9 +37,11 @@ public struct RatingStore: Sendable {
     /// - `people_week`: per school, the people listed and registered by the end of the week;
     /// - `school_week`: per school listed by the end of the week and not removed before it (sql/011; regions,
     ///   municipalities and classes likewise), all of the above and whether it was registered
-    ///   (a registered school admin and at least one class by the end of the week);
+    ///   (a registered school admin and at least one class by the end of the week), and whether the official
+    ///   registry in force at the end of the week (`registry`: the region's newest upload before it, sql/013) lists it;
     /// - then schools are summed into the units of the level. Units are keyed by number: a region's code is two
-    ///   digits.
+    ///   digits. A region's registry counts all its entries; a municipality's, those naming it (by name or external
+    ///   id); a school is never divided by a registry.
     static func query(level: RatingLevel, week: RatingWeek, scope: String?) -> PostgresQuery {
         """
         WITH
@@ -80,8 +82,18 @@ public struct RatingStore: Sendable {
             WHERE r.week <= b.week AND (b.scope IS NULL OR r.region_code = b.scope)
             GROUP BY r.school_id
         ),
+        registry AS (
+            SELECT DISTINCT ON (u.region_code) u.region_code, u.id
+            FROM registry_uploads u, bounds b
+            WHERE u.uploaded_at < b.week_end AND (b.scope IS NULL OR u.region_code = b.scope)
+            ORDER BY u.region_code, u.uploaded_at DESC, u.id DESC
+        ),
+        registry_entry AS (
+            SELECT r.region_code, e.official_id, e.municipality FROM registry r JOIN registry_entries e ON e.upload_id = r.id
+        ),
         school_week AS (
             SELECT CASE b.level WHEN 'region' THEN s.region_code::bigint WHEN 'municipality' THEN s.municipality_id ELSE s.id END AS unit,
+                   EXISTS (SELECT 1 FROM registry_entry e WHERE e.region_code = s.region_code AND e.official_id = s.official_id) AS official,
                    coalesce(pw.admin_registered, false)
                        AND EXISTS (SELECT 1 FROM classes c WHERE c.school_id = s.id AND c.created_at < b.week_end
                                    AND (c.removed_at IS NULL OR c.removed_at >= b.week_end)) AS registered,
@@ -94,24 +106,33 @@ public struct RatingStore: Sendable {
         unit_schools AS (
             SELECT unit, count(*) AS schools_listed, count(*) FILTER (WHERE registered) AS schools_registered,
                    count(*) FILTER (WHERE active > 0) AS schools_active,
+                   count(*) FILTER (WHERE registered AND official) AS official_registered,
+                   count(*) FILTER (WHERE active > 0 AND official) AS official_active,
                    sum(teachers_listed) AS teachers_listed, sum(teachers_registered) AS teachers_registered,
                    sum(active) AS teachers_active, sum(engaged) AS teachers_engaged,
                    sum(students_registered) AS students_registered, sum(guardians_registered) AS guardians_registered
             FROM school_week GROUP BY unit
         ),
         units AS (
-            SELECT r.code::bigint AS unit, r.code AS key, r.code AS region_code, NULL::bigint AS municipality_id, r.name
+            SELECT r.code::bigint AS unit, r.code AS key, r.code AS region_code, NULL::bigint AS municipality_id, r.name,
+                   (SELECT count(*) FROM registry_entry e WHERE e.region_code = r.code) AS official,
+                   EXISTS (SELECT 1 FROM registry g WHERE g.region_code = r.code) AS has_registry
             FROM regions r, bounds b WHERE b.level = 'region' AND r.created_at < b.week_end AND (r.removed_at IS NULL OR r.removed_at >= b.week_end)
             UNION ALL
-            SELECT m.id, m.id::text, m.region_code, NULL, m.name
+            SELECT m.id, m.id::text, m.region_code, NULL, m.name,
+                   (SELECT count(*) FROM registry_entry e WHERE e.region_code = m.region_code AND e.municipality IN (m.name, m.external_id)),
+                   EXISTS (SELECT 1 FROM registry_entry e WHERE e.region_code = m.region_code AND e.municipality IN (m.name, m.external_id))
             FROM municipalities m, bounds b WHERE b.level = 'municipality' AND m.created_at < b.week_end
                 AND (m.removed_at IS NULL OR m.removed_at >= b.week_end) AND m.region_code = b.scope
             UNION ALL
-            SELECT s.id, s.id::text, s.region_code, s.municipality_id, s.name
+            SELECT s.id, s.id::text, s.region_code, s.municipality_id, s.name, 0, false
             FROM schools s, bounds b WHERE b.level = 'school' AND s.created_at < b.week_end
                 AND (s.removed_at IS NULL OR s.removed_at >= b.week_end) AND s.region_code = b.scope
         )
         SELECT u.key, u.region_code, u.municipality_id, u.name,
+               CASE WHEN u.has_registry THEN u.official END::bigint AS schools_official,
+               coalesce(us.official_registered, 0)::bigint AS official_registered,
+               coalesce(us.official_active, 0)::bigint AS official_active,
                coalesce(us.schools_listed, 0)::bigint AS schools_listed,
                coalesce(us.schools_registered, 0)::bigint AS schools_registered,
                coalesce(us.schools_active, 0)::bigint AS schools_active,
@@ -147,6 +168,9 @@ extension RatingUnit {
         counts.guardiansRegistered = try count("guardians_registered")
         counts.messages = try count("messages")
         counts.chatsActive = try count("chats_active")
+        counts.schoolsOfficial = try columns["schools_official"].decode(Int?.self)
+        counts.schoolsOfficialRegistered = try count("official_registered")
+        counts.schoolsOfficialActive = try count("official_active")
         self.init(
             key: try columns["key"].decode(String.self),
             name: try columns["name"].decode(String.self),

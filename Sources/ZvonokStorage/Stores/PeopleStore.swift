@@ -175,16 +175,7 @@ public struct PeopleStore: Sendable {
     /// direct chats are archived — the other person keeps the history, and nobody posts there any more.
     public func remove(_ person: Person, by actor: Identity) async throws -> [MembershipChange] {
         try await database.transaction { connection in
-            try await connection.query("UPDATE people SET removed_at = now() WHERE id = \(person.id)", logger: database.logger)
-            _ = try await CredentialStore.revokeAll(of: person.id, on: connection, logger: database.logger)
-            try await Self.voidInvites(of: person.id, on: connection, logger: database.logger)
-            try await connection.query(
-                """
-                UPDATE chats SET archived_at = now()
-                WHERE kind = 'direct' AND archived_at IS NULL AND id IN (SELECT chat_id FROM chat_members WHERE person_id = \(person.id))
-                """,
-                logger: database.logger
-            )
+            try await Self.leave([person.id], on: connection, logger: database.logger)
             let changes = try await Self.syncMembership(around: person, on: connection, database: database)
             try await AuditTrail.record(
                 actor, "person.remove", object: PublicID.encode(.person, person.id), at: person.placement,
@@ -192,6 +183,23 @@ public struct PeopleStore: Sendable {
             )
             return changes
         }
+    }
+
+    /// People leave the structure (removed, or graduated in a rollover): `removed_at` set, tokens revoked, invites
+    /// voided, direct chats archived. Their chats of the structure follow when the caller syncs the membership.
+    static func leave(_ personIDs: [Int64], on connection: PostgresConnection, logger: Logger) async throws {
+        try await connection.query("UPDATE people SET removed_at = now() WHERE id = ANY (\(personIDs)) AND removed_at IS NULL", logger: logger)
+        try await connection.query(
+            "UPDATE tokens SET revoked_at = now() WHERE person_id = ANY (\(personIDs)) AND revoked_at IS NULL", logger: logger)
+        try await connection.query(
+            "UPDATE invites SET voided_at = now() WHERE person_id = ANY (\(personIDs)) AND used_at IS NULL AND voided_at IS NULL", logger: logger)
+        try await connection.query(
+            """
+            UPDATE chats SET archived_at = now()
+            WHERE kind = 'direct' AND archived_at IS NULL AND id IN (SELECT chat_id FROM chat_members WHERE person_id = ANY (\(personIDs)))
+            """,
+            logger: logger
+        )
     }
 
     // MARK: Reading
@@ -203,6 +211,13 @@ public struct PeopleStore: Sendable {
     public func person(id: Int64) async throws -> Person? {
         try await people(
             PostgresQuery(unsafeSQL: "SELECT \(Self.columns) FROM people p WHERE p.id = $1 AND p.removed_at IS NULL", binds: try binds(id))
+        ).first
+    }
+
+    /// A person removed or not, but not erased: whom an erasure or an export may still name.
+    public func personNotErased(id: Int64) async throws -> Person? {
+        try await people(
+            PostgresQuery(unsafeSQL: "SELECT \(Self.columns) FROM people p WHERE p.id = $1 AND p.erased_at IS NULL", binds: try binds(id))
         ).first
     }
 

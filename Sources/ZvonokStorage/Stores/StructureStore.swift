@@ -190,7 +190,25 @@ public struct StructureStore: Sendable {
                 logger: database.logger
             )
         }
-        return School(id: school.id, regionCode: school.regionCode, municipalityID: school.municipalityID, name: name, externalID: school.externalID)
+        return School(
+            id: school.id, regionCode: school.regionCode, municipalityID: school.municipalityID, name: name, externalID: school.externalID,
+            officialID: school.officialID)
+    }
+
+    /// Sets (or clears) a school's number in the official registry (issue 20); 409 when another school of the region
+    /// holds it.
+    public func setOfficialID(_ school: School, to officialID: String?, by actor: Identity) async throws -> School {
+        try await database.transaction { connection in
+            try await connection.query("UPDATE schools SET official_id = \(officialID) WHERE id = \(school.id)", logger: database.logger)
+            var details: [String: AuditEntry.Value] = [:]
+            details["officialId"] = officialID.map(AuditEntry.Value.text)
+            try await AuditTrail.record(
+                actor, "school.official_id", object: PublicID.encode(.school, school.id), at: school.placement, details: details,
+                on: connection, logger: database.logger)
+        }
+        var changed = school
+        changed.officialID = officialID
+        return changed
     }
 
     /// Runs a rename's statements and records it as `action` in one transaction.
@@ -213,7 +231,7 @@ public struct StructureStore: Sendable {
         return details
     }
 
-    static let schoolColumns = "id, region_code, municipality_id, name, external_id"
+    static let schoolColumns = "id, region_code, municipality_id, name, external_id, official_id"
 
     public func school(id: Int64) async throws -> School? {
         try await schools(
@@ -231,12 +249,25 @@ public struct StructureStore: Sendable {
         )
     }
 
+    /// Every school of a region, or of one of its municipalities, in id order (a rollover goes through them one by one).
+    public func schools(regionCode: String, municipalityID: Int64?) async throws -> [School] {
+        try await schools(
+            """
+            SELECT \(unescaped: Self.schoolColumns) FROM schools
+            WHERE region_code = \(regionCode) AND (\(municipalityID)::bigint IS NULL OR municipality_id = \(municipalityID))
+              AND removed_at IS NULL ORDER BY id
+            """)
+    }
+
     private func schools(_ query: PostgresQuery) async throws -> [School] {
+        try await Self.schools(of: database.query(query))
+    }
+
+    /// The schools of rows holding `schoolColumns`.
+    static func schools(of rows: PostgresRowSequence) async throws -> [School] {
         var result: [School] = []
-        for try await (id, region, municipality, name, external) in try await database.query(query).decode(
-            (Int64, String, Int64, String, String?).self)
-        {
-            result.append(School(id: id, regionCode: region, municipalityID: municipality, name: name, externalID: external))
+        for try await (id, region, municipality, name, external, official) in rows.decode((Int64, String, Int64, String, String?, String?).self) {
+            result.append(School(id: id, regionCode: region, municipalityID: municipality, name: name, externalID: external, officialID: official))
         }
         return result
     }

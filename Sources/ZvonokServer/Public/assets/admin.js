@@ -235,6 +235,7 @@ async function schoolPage(item) {
       await afterCreate(item, created, "class");
     }))),
     Roster.section(item),
+    writes() ? Rollover.section(item, { nextYear: nextYear(), afterApply: () => reloadChildren(item) }) : null,
     invitesSection(item, everyone, classes),
   ];
 }
@@ -438,10 +439,7 @@ const Roster = {
         const person = await Session.api(`/v1/people/${invite.id}`);
         state.issued.push({ id: invite.id, name: person.name, className: classNames.get(person.classId) ?? "", code: invite.inviteCode });
       }
-      item.children = null;
-      await loadChildren(item);
-      renderTree();
-      await show(item);
+      await reloadChildren(item);
       $("view").prepend(Roster.report(answer, "Список загружен"));
     }));
     return section("Загрузка списка (CSV или JSON)",
@@ -471,6 +469,16 @@ const Roster = {
 
 // MARK: Helpers
 
+// The unit's children and page drawn again after a change made beneath it (a roster upload, a rollover).
+async function reloadChildren(item) {
+  item.children = null;
+  await loadChildren(item);
+  renderTree();
+  await show(item);
+}
+
+// The rollover the console offers: from the current school year to the next.
+function nextYear() { const from = schoolYear(), start = Number(from.slice(0, 4)) + 1; return { from, to: `${start}/${start + 1}` }; }
 function schoolYear() { const now = new Date(), year = now.getMonth() >= 7 ? now.getFullYear() : now.getFullYear() - 1; return `${year}/${year + 1}`; }
 function seesRating() { return ["ministry", "regional_admin", "municipal_admin"].includes(state.me.role); }
 // The ministry reads everything and, below the regions it creates, writes nothing but regional admins (contract §1).
