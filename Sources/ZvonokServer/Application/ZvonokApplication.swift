@@ -34,7 +34,7 @@ public enum ZvonokApplication {
             router: router,
             server: try server(configuration: configuration, router: router, hub: hub),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: configuration.nodeName),
-            services: [database.client, ClusterRelayService(relay: hub.relay), SessionGuardService(sessions: hub.sessions)],
+            services: [database, ClusterRelayService(relay: hub.relay), SessionGuardService(sessions: hub.sessions)],
             logger: logger
         )
         if configuration.migrateAtStart {

@@ -1,0 +1,135 @@
+import Logging
+import Metrics
+import PostgresNIO
+import ServiceLifecycle
+import Synchronization
+
+/// The connection pool of the database's primary. With one host, that host's pool, run as it is (postgres-nio
+/// reconnects to it by itself). With several, or `target_session_attrs=read-write` (pg_auto_failover's URL), the pool
+/// of whichever host accepts writes: checked every `checkInterval` over a connection of its own, and replaced by a
+/// pool on the new primary once it stops being one (a failover). Operations in flight on the old pool fail with
+/// `unavailable` — never a guess — and later ones go to the new primary.
+final class PrimaryPool: Sendable {
+    /// How often the primary is asked whether it still is one, and how often the hosts are asked while none is.
+    static let checkInterval: Duration = .milliseconds(500)
+    /// The longest a host may take to connect and answer that question.
+    static let probeTimeout: Duration = .seconds(2)
+
+    /// The host being served, and how many times it changed since start.
+    struct Status: Sendable {
+        var primary: DatabaseURL.Endpoint?
+        var failovers: Int
+    }
+
+    private struct State {
+        var client: PostgresClient
+        var primary: DatabaseURL.Endpoint?
+        var failovers = 0
+        /// Callers of `current()` before the first primary was found.
+        var waiting: [CheckedContinuation<PostgresClient, Never>] = []
+        var gauge: Gauge?
+    }
+
+    private let url: DatabaseURL
+    private let logger: Logger
+    private let makeClient: @Sendable (DatabaseURL.Endpoint) -> PostgresClient
+    private let state: Mutex<State>
+    private let failovers = Counter(label: "zvonok_db_failovers_total")
+
+    /// Whether the primary is looked for and followed; false for a single host without `read-write`.
+    var follows: Bool { url.endpoints.count > 1 || url.targetSession == .readWrite }
+
+    init(url: DatabaseURL, logger: Logger, makeClient: @escaping @Sendable (DatabaseURL.Endpoint) -> PostgresClient) {
+        self.url = url
+        self.logger = logger
+        self.makeClient = makeClient
+        let first = url.endpoints[0]
+        let follows = url.endpoints.count > 1 || url.targetSession == .readWrite
+        state = Mutex(State(client: makeClient(first), primary: follows ? nil : first))
+    }
+
+    /// The pool in use now; before the first primary was found, the first host's, which is not running yet.
+    var client: PostgresClient { state.withLock { $0.client } }
+
+    var status: Status { state.withLock { Status(primary: $0.primary, failovers: $0.failovers) } }
+
+    /// The pool in use now, once a primary was found (at start, this waits for it).
+    func current() async -> PostgresClient {
+        await withCheckedContinuation { continuation in
+            let ready = state.withLock { state -> PostgresClient? in
+                guard state.primary != nil else {
+                    state.waiting.append(continuation)
+                    return nil
+                }
+                return state.client
+            }
+            if let ready { continuation.resume(returning: ready) }
+        }
+    }
+
+    /// Runs the pool of the current primary, and follows the primary when it changes, until cancelled or shut down.
+    func run() async {
+        guard follows else { return await client.run() }
+        await cancelWhenGracefulShutdown {
+            var placeholder: PostgresClient? = self.client
+            while !Task.isCancelled {
+                guard let primary = await self.awaitPrimary() else { return }
+                let client = placeholder.take().flatMap { primary == self.url.endpoints[0] ? $0 : nil } ?? self.makeClient(primary)
+                await withTaskGroup(of: Void.self) { group in
+                    group.addTask { await client.run() }
+                    self.install(client, serving: primary)
+                    await self.watch(primary)
+                    group.cancelAll()
+                }
+            }
+        }
+    }
+
+    /// Asks the hosts every `checkInterval` until one accepts the session; nil when cancelled first.
+    private func awaitPrimary() async -> DatabaseURL.Endpoint? {
+        let probe = PrimaryProbe(url: url, logger: logger, timeout: Self.probeTimeout)
+        var announced = false
+        while !Task.isCancelled {
+            if let found = await probe.find() { return found }
+            if !announced { logger.warning("No database host accepts writes; asking again every \(Self.checkInterval)") }
+            announced = true
+            try? await Task.sleep(for: Self.checkInterval)
+        }
+        return nil
+    }
+
+    /// Returns once `primary` stops accepting the session (or when cancelled).
+    private func watch(_ primary: DatabaseURL.Endpoint) async {
+        let probe = PrimaryProbe(url: url, logger: logger, timeout: Self.probeTimeout)
+        while !Task.isCancelled {
+            try? await Task.sleep(for: Self.checkInterval)
+            guard !Task.isCancelled else { return }
+            if await !probe.accepts(primary) {
+                logger.warning("The database primary stopped serving; looking for the new one", metadata: ["host": "\(primary)"])
+                return
+            }
+        }
+    }
+
+    /// Makes `client` the one in use and answers those waiting for it; a primary other than the last counts a failover.
+    private func install(_ client: PostgresClient, serving primary: DatabaseURL.Endpoint) {
+        let (waiting, previous) = state.withLock { state in
+            let previous = state.primary
+            state.client = client
+            if let previous, previous != primary { state.failovers += 1 }
+            state.primary = primary
+            state.gauge?.record(0)
+            state.gauge = Gauge(label: "zvonok_db_primary", dimensions: [("host", "\(primary)")])
+            state.gauge?.record(1)
+            defer { state.waiting = [] }
+            return (state.waiting, previous)
+        }
+        if let previous, previous != primary {
+            failovers.increment()
+            logger.notice("Following the new database primary", metadata: ["host": "\(primary)", "previous": "\(previous)"])
+        } else {
+            logger.info("Serving the database primary", metadata: ["host": "\(primary)"])
+        }
+        for continuation in waiting { continuation.resume(returning: client) }
+    }
+}
