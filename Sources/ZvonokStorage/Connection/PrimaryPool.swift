@@ -14,6 +14,9 @@ final class PrimaryPool: Sendable {
     static let checkInterval: Duration = .milliseconds(500)
     /// The longest a host may take to connect and answer that question.
     static let probeTimeout: Duration = .seconds(2)
+    /// Failed checks in a row after which the primary is given up: a dead one fails the next at once (its port refuses
+    /// connections), so this costs a dead primary about one `checkInterval`.
+    static let failedChecksToLeave = 2
 
     /// The host being served, and how many times it changed since start.
     struct Status: Sendable {
@@ -98,15 +101,24 @@ final class PrimaryPool: Sendable {
         return nil
     }
 
-    /// Returns once `primary` stops accepting the session (or when cancelled).
+    /// Returns once `primary` failed `failedChecksToLeave` checks in a row (or when cancelled): one check that times
+    /// out on a machine busy for a moment does not drop the pool.
     private func watch(_ primary: DatabaseURL.Endpoint) async {
         let probe = PrimaryProbe(url: url, logger: logger, timeout: Self.probeTimeout)
+        var failed = 0
         while !Task.isCancelled {
             try? await Task.sleep(for: Self.checkInterval)
             guard !Task.isCancelled else { return }
-            if await !probe.accepts(primary) {
-                logger.warning("The database primary stopped serving; looking for the new one", metadata: ["host": "\(primary)"])
-                return
+            switch await probe.check(primary) {
+            case .accepts:
+                failed = 0
+            case .refuses(let reason):
+                failed += 1
+                logger.warning("The database primary failed a check", metadata: ["host": "\(primary)", "reason": "\(reason)", "inARow": "\(failed)"])
+                guard failed < Self.failedChecksToLeave else {
+                    logger.warning("The database primary stopped serving; looking for the new one", metadata: ["host": "\(primary)"])
+                    return
+                }
             }
         }
     }

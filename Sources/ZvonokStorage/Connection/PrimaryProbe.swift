@@ -12,15 +12,21 @@ struct PrimaryProbe: Sendable {
     /// The longest one host may take to connect and answer.
     let timeout: Duration
 
+    /// One host's answer: it accepts the session, or why not.
+    enum Answer: Equatable {
+        case accepts
+        case refuses(String)
+    }
+
     /// The first host, in the URL's order, that the target session accepts (the writable one for `read-write`); nil
     /// when none does (the primary is down and no standby promoted yet).
     func find() async -> DatabaseURL.Endpoint? {
-        for endpoint in url.endpoints where await accepts(endpoint) { return endpoint }
+        for endpoint in url.endpoints where await check(endpoint) == .accepts { return endpoint }
         return nil
     }
 
     /// Whether `endpoint` answers in time and, for `read-write`, accepts writes.
-    func accepts(_ endpoint: DatabaseURL.Endpoint) async -> Bool {
+    func check(_ endpoint: DatabaseURL.Endpoint) async -> Answer {
         let logger = self.logger, writableOnly = url.targetSession == .readWrite
         do {
             let configuration = try connectionConfiguration(endpoint)
@@ -30,15 +36,16 @@ struct PrimaryProbe: Sendable {
                 do {
                     let accepted = writableOnly ? try await Self.acceptsWrites(connection, logger: logger) : true
                     try? await connection.close()
-                    return accepted
+                    return accepted ? .accepts : .refuses("read-only")
                 } catch {
                     try? await connection.close()
                     throw error
                 }
             }
+        } catch is TimeoutError {
+            return .refuses("no answer within \(timeout)")
         } catch {
-            logger.debug("A database host does not serve", metadata: ["host": "\(endpoint)", "error": "\(DatabaseErrorText.describe(error))"])
-            return false
+            return .refuses(DatabaseErrorText.describe(error))
         }
     }
 
