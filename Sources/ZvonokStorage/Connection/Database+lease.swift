@@ -44,7 +44,11 @@ extension Database {
             lender.cancel()
             throw error
         }
-        defer { handoff.giveBack() }
+        let token = pools.lend(connection)
+        defer {
+            pools.giveBack(token)
+            handoff.giveBack()
+        }
         return try await closingWhenSilent(connection) { try await body(connection) }
     }
 

@@ -51,6 +51,8 @@ extension Database {
         handle: @Sendable (String) async -> Void
     ) async throws {
         try await pools.current().withConnection { connection in
+            let token = pools.lend(connection)
+            defer { pools.giveBack(token) }
             do {
                 // Named, so that operators (and the tests that cut it) find the listening connection, whose last
                 // statement is usually a NOTIFY sent over it.

@@ -37,7 +37,8 @@ final class PrimaryPool: Sendable {
     private let logger: Logger
     private let makeClient: @Sendable (DatabaseURL.Endpoint) -> PostgresClient
     private let state: Mutex<State>
-    private let failovers = Counter(label: "zvonok_db_failovers_total")
+    /// Connections lent out of the pool, by a token (see `lend`).
+    private let lent = Mutex<(next: Int, connections: [Int: PostgresConnection])>((0, [:]))
 
     /// Whether the primary is looked for and followed; false for a single host without `read-write`.
     var follows: Bool { url.endpoints.count > 1 || url.targetSession == .readWrite }
@@ -82,10 +83,38 @@ final class PrimaryPool: Sendable {
                     group.addTask { await client.run() }
                     self.install(client, serving: primary)
                     await self.watch(primary)
+                    self.closeLent()
                     group.cancelAll()
                 }
             }
         }
+    }
+
+    /// Notes a connection lent out of the pool, to be closed if the primary is given up while it is out; returns the
+    /// token to `giveBack` it with.
+    ///
+    /// Shutting a pool down closes only the connections it holds: one lent out and waiting for an answer that will never
+    /// come (a server process that survived its machine's other processes, say) would hold its caller until
+    /// `timeouts.operation`, and a listener until its heartbeat gives up. Closing them fails their work at once
+    /// (`unavailable`).
+    func lend(_ connection: PostgresConnection) -> Int {
+        lent.withLock { lent in
+            lent.next += 1
+            lent.connections[lent.next] = connection
+            return lent.next
+        }
+    }
+
+    func giveBack(_ token: Int) {
+        _ = lent.withLock { $0.connections.removeValue(forKey: token) }
+    }
+
+    private func closeLent() {
+        let connections = lent.withLock { lent in
+            defer { lent.connections = [:] }
+            return Array(lent.connections.values)
+        }
+        for connection in connections { connection.close().whenComplete { _ in } }
     }
 
     /// Asks the hosts every `checkInterval` until one accepts the session; nil when cancelled first.
@@ -136,6 +165,8 @@ final class PrimaryPool: Sendable {
             defer { state.waiting = [] }
             return (state.waiting, previous)
         }
+        // Made here, not in `init`: a metric made before the server bootstraps the metrics system would count nowhere.
+        let failovers = Counter(label: "zvonok_db_failovers_total")
         if let previous, previous != primary {
             failovers.increment()
             logger.notice("Following the new database primary", metadata: ["host": "\(primary)", "previous": "\(previous)"])
