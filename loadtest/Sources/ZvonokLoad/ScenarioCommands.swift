@@ -121,6 +121,9 @@ struct FanoutCommand: AsyncParsableCommand {
     @Option(help: "Seconds to wait after the last send for acks and deliveries.")
     var drain: Double = 10
 
+    @Flag(help: "Send again, with the same cid, every send answered unavailable (a database failover) until acked, as a client does.")
+    var retryUnavailable = false
+
     func run() async throws {
         let (setup, api) = try await options.prepare(server, shape: .classChats(chats, members: members, classesPerSchool: classesPerSchool))
         var scenario = FanoutScenario(target: options.target(server), setup: setup)
@@ -132,6 +135,7 @@ struct FanoutCommand: AsyncParsableCommand {
         scenario.messages = options.messages
         scenario.drain = drain
         scenario.textSize = options.textSize
+        scenario.retryUnavailable = retryUnavailable
         let report = try await scenario.run()
         try? await api.shutdown()
         try options.finish(report)

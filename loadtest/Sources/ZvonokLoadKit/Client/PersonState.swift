@@ -27,6 +27,17 @@ final class PersonState: @unchecked Sendable {
     private(set) var postable: [(chat: String, kind: String)] = []
     private(set) var outstanding = 0
     private var serial = 0
+    /// A send not acknowledged yet, kept to be sent again (`retryUnavailable`).
+    private struct Unacknowledged {
+        let chat: String
+        let intended: UInt64
+        /// When it was last written, and how often it was sent again for want of any answer.
+        var written: NIODeadline
+        var resent = 0
+    }
+
+    /// Sends not acknowledged yet, by `cid` (`retryUnavailable`).
+    private var unacknowledged: [String: Unacknowledged] = [:]
     /// Set while the load generator itself closes the connection.
     var expectClose = false
     /// Set while away between a deliberate disconnect and the reconnect.
@@ -112,8 +123,12 @@ final class PersonState: @unchecked Sendable {
     }
 
     private func acknowledged(_ scanner: FrameScanner) {
+        if context.configuration.retryUnavailable, let cid = scanner.string("cid"), unacknowledged.removeValue(forKey: cid) == nil {
+            return  // the answer to a copy sent again after a silence, the first one answered already: the same message
+        }
         stats.add(\.acked)
         outstanding = max(0, outstanding - 1)
+        context.ackSilence.acknowledged(at: NIODeadline.now().uptimeNanoseconds)
         if let stamp = scanner.stampedNumber("cid", prefix: UInt8(ascii: "t")) {
             let now = NIODeadline.now().uptimeNanoseconds
             stats.ackLatency.record(nanoseconds: now > stamp ? now - stamp : 0)
@@ -132,6 +147,11 @@ final class PersonState: @unchecked Sendable {
         if let ref, ref.hasPrefix("sync-") {
             // A server without `sync` answers it as an unknown frame type: catch up through the history endpoint.
             historySync(String(ref.dropFirst(5)))
+            return
+        }
+        if code == "unavailable", let ref, let send = unacknowledged[ref] {
+            stats.add(\.retried)
+            loop.scheduleTask(in: Self.retryDelay) { self.write(to: send.chat, cid: ref, intended: send.intended) }
             return
         }
         if code == "rate_limited" {
@@ -250,15 +270,43 @@ final class PersonState: @unchecked Sendable {
         guard let connection, connection.isOpen else { return }
         serial += 1
         outstanding += 1
+        let cid = "t\(intended)-\(context.nonce)-\(serial)"
+        if context.configuration.retryUnavailable {
+            unacknowledged[cid] = Unacknowledged(chat: chat, intended: intended, written: .now())
+            loop.scheduleTask(in: Self.answerWait) { self.resendIfUnanswered(cid) }
+        }
+        write(to: chat, cid: cid, intended: intended)
+        stats.add(\.sent)
+    }
+
+    /// How long a send answered `unavailable` waits before it goes again.
+    static let retryDelay = TimeAmount.milliseconds(200)
+    /// How long a client waits for any answer to a send before it sends it again (same `cid`), and how often.
+    static let answerWait = TimeAmount.seconds(15)
+    static let maximumResends = 3
+
+    /// Sends `cid` again when nothing at all answered it for `answerWait` (a client's time-out), as a client does.
+    private func resendIfUnanswered(_ cid: String) {
+        guard let pending = unacknowledged[cid], pending.resent < Self.maximumResends else { return }
+        guard NIODeadline.now() - pending.written >= Self.answerWait else {
+            loop.scheduleTask(deadline: pending.written + Self.answerWait) { self.resendIfUnanswered(cid) }
+            return
+        }
+        unacknowledged[cid]?.resent += 1
+        stats.add(\.resent)
+        write(to: pending.chat, cid: cid, intended: pending.intended)
+        loop.scheduleTask(in: Self.answerWait) { self.resendIfUnanswered(cid) }
+    }
+
+    /// Writes one `send` frame (again, for a retry: same `cid`, same text).
+    private func write(to chat: String, cid: String, intended: UInt64) {
+        guard let connection, connection.isOpen else { return }
+        unacknowledged[cid]?.written = .now()
         var buffer = connection.allocator.buffer(capacity: 120 + context.filler.utf8.count)
         buffer.writeStaticString(#"{"type":"send","chat":""#)
         buffer.writeString(chat)
-        buffer.writeStaticString(#"","cid":"t"#)
-        buffer.writeString(String(intended))
-        buffer.writeStaticString("-")
-        buffer.writeString(context.nonce)
-        buffer.writeStaticString("-")
-        buffer.writeString(String(serial))
+        buffer.writeStaticString(#"","cid":""#)
+        buffer.writeString(cid)
         buffer.writeStaticString(#"","text":"t"#)
         buffer.writeString(String(intended))
         buffer.writeStaticString("n")
@@ -267,7 +315,6 @@ final class PersonState: @unchecked Sendable {
         buffer.writeString(context.filler)
         buffer.writeStaticString(#""}"#)
         connection.sendText(buffer)
-        stats.add(\.sent)
     }
 
     /// Closed loop: keeps `window` sends outstanding, spread over the chats this person may post in.

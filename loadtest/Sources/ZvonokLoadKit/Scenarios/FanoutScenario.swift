@@ -20,6 +20,8 @@ public struct FanoutScenario: Sendable {
     /// Seconds to wait after the last send for acks and deliveries.
     public var drain: Double = 10
     public var textSize = 40
+    /// Send again, with the same `cid`, what is answered `unavailable` (see `RunContext.Configuration`).
+    public var retryUnavailable = false
 
     public init(target: Target, setup: LoadSetup) {
         self.target = target
@@ -32,6 +34,7 @@ public struct FanoutScenario: Sendable {
         configuration.trackLastRecipient = window == 0
         configuration.window = window
         configuration.textSize = textSize
+        configuration.retryUnavailable = retryUnavailable
         configuration.nodes = target.endpoints.count
         configuration.mayPost = { _, kind in kind == "class" }
         let context = RunContext(configuration: configuration, api: api)
@@ -79,6 +82,7 @@ public struct FanoutScenario: Sendable {
         let delivered = after.delivered - before.delivered
         let acked = after.acked - before.acked
         report.figures["send seconds"] = sendSeconds
+        report.figures["longest time without an ack (s)"] = context.ackSilence.longestSeconds
         report.figures["sends/s"] = Double(after.sent - before.sent) / max(sendSeconds, 1e-9)
         report.figures["acks/s"] = Double(acked) / max(seconds, 1e-9)
         report.figures["deliveries/s"] = Double(delivered) / max(seconds, 1e-9)
