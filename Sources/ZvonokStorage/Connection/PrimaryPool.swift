@@ -39,6 +39,8 @@ final class PrimaryPool: Sendable {
     private let state: Mutex<State>
     /// Connections lent out of the pool, by a token (see `lend`).
     private let lent = Mutex<(next: Int, connections: [Int: PostgresConnection])>((0, [:]))
+    /// What to call when the primary is given up, by a token (see `whenLost`).
+    private let onLoss = Mutex<(next: Int, actions: [Int: @Sendable () -> Void])>((0, [:]))
 
     /// Whether the primary is looked for and followed; false for a single host without `read-write`.
     var follows: Bool { url.endpoints.count > 1 || url.targetSession == .readWrite }
@@ -109,12 +111,30 @@ final class PrimaryPool: Sendable {
         _ = lent.withLock { $0.connections.removeValue(forKey: token) }
     }
 
+    /// Calls `action` once if the primary is given up before `forget(_:)` is called with the token returned.
+    func whenLost(_ action: @escaping @Sendable () -> Void) -> Int {
+        onLoss.withLock { onLoss in
+            onLoss.next += 1
+            onLoss.actions[onLoss.next] = action
+            return onLoss.next
+        }
+    }
+
+    func forget(_ token: Int) {
+        _ = onLoss.withLock { $0.actions.removeValue(forKey: token) }
+    }
+
     private func closeLent() {
         let connections = lent.withLock { lent in
             defer { lent.connections = [:] }
             return Array(lent.connections.values)
         }
         for connection in connections { connection.close().whenComplete { _ in } }
+        let actions = onLoss.withLock { onLoss in
+            defer { onLoss.actions = [:] }
+            return Array(onLoss.actions.values)
+        }
+        for action in actions { action() }
     }
 
     /// Asks the hosts every `checkInterval` until one accepts the session; nil when cancelled first.
