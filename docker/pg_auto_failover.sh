@@ -31,6 +31,8 @@ node)
         pg_autoctl create postgres --pgdata "$PGDATA" --pgport 5432 --hostname "$name" --name "$name" \
             --auth trust --ssl-self-signed --dbname zvonok \
             --monitor "postgres://autoctl_node@monitor:5432/pg_auto_failover?sslmode=require"
+        # pg_autoctl lets in only the other nodes and the monitor: the hub nodes come from the compose network, over TLS.
+        echo "hostssl zvonok postgres samenet trust" >>"$PGDATA/pg_hba.conf"
     fi
     ;;
 *)

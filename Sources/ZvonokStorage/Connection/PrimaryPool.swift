@@ -14,8 +14,8 @@ final class PrimaryPool: Sendable {
     static let checkInterval: Duration = .milliseconds(500)
     /// The longest a host may take to connect and answer that question.
     static let probeTimeout: Duration = .seconds(2)
-    /// Failed checks in a row after which the primary is given up: a dead one fails the next at once (its port refuses
-    /// connections), so this costs a dead primary about one `checkInterval`.
+    /// Failed checks in a row after which the primary is given up: a dead one fails each at once (its port refuses
+    /// connections), so this costs a dead primary one `checkInterval` more than a single check would.
     static let failedChecksToLeave = 2
 
     /// The host being served, and how many times it changed since start.
@@ -75,7 +75,10 @@ final class PrimaryPool: Sendable {
 
     /// Runs the pool of the current primary, and follows the primary when it changes, until cancelled or shut down.
     func run() async {
-        guard follows else { return await client.run() }
+        guard follows else {
+            install(client, serving: url.endpoints[0])
+            return await client.run()
+        }
         await cancelWhenGracefulShutdown {
             var placeholder: PostgresClient? = self.client
             while !Task.isCancelled {
