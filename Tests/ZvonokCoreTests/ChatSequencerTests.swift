@@ -33,6 +33,19 @@ import ZvonokCore
         #expect(sequencer.offer("m10", chat: 1, seq: 10).deliver == ["m10"])
     }
 
+    @Test func aGapUnreadForNowIsAskedForAgainWithTheNextMessage() {
+        var sequencer = ChatSequencer<String>()
+        _ = sequencer.watch(1, from: 0, alreadyWatched: false)
+        #expect(sequencer.offer("m3", chat: 1, seq: 3).missing == 1...2)
+        // The read failed (the database is failing over): m3 stays held, and m4 asks for the gap again.
+        sequencer.gapUnread(of: 1)
+        let next = sequencer.offer("m4", chat: 1, seq: 4)
+        #expect(next.deliver.isEmpty)
+        #expect(next.missing == 1...3)
+        #expect(sequencer.offer("m1", chat: 1, seq: 1).deliver == ["m1"])
+        #expect(sequencer.offer("m2", chat: 1, seq: 2).deliver == ["m2", "m3", "m4"])
+    }
+
     @Test func aGapThatCannotBeReadIsSkipped() {
         var sequencer = ChatSequencer<String>()
         _ = sequencer.watch(1, from: 0, alreadyWatched: false)

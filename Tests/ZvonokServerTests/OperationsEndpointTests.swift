@@ -11,18 +11,21 @@ import ZvonokStorage
     @Test func healthIsOKWithTheDatabaseUp() async throws {
         try await withTestServer { api in
             // The cluster listener starts beside the server: "degraded" until it listens.
-            var body: [String: String] = [:]
-            for _ in 0..<100 where body["listener"] != "up" {
+            var body = Health()
+            for _ in 0..<100 where body.listener != "up" {
                 body = try await api.client.execute(uri: "/health", method: .get) { response in
                     #expect(response.status == .ok)
-                    return try JSONDecoder().decode([String: String].self, from: response.body)
+                    return try JSONDecoder().decode(Health.self, from: response.body)
                 }
                 try await Task.sleep(for: .milliseconds(20))
             }
-            #expect(body["status"] == "ok")
-            #expect(body["database"] == "up")
-            #expect(body["listener"] == "up")
-            #expect(body["node"]?.hasPrefix("zvonok-") == true)
+            #expect(body.status == "ok")
+            #expect(body.database == "up")
+            #expect(body.listener == "up")
+            // A single-host URL: that host is the one served, and there is nothing to fail over to.
+            #expect(body.primary?.isEmpty == false)
+            #expect(body.failovers == 0)
+            #expect(body.node.hasPrefix("zvonok-"))
         }
     }
 
@@ -32,8 +35,8 @@ import ZvonokStorage
         try await app.test(.live) { client in
             try await client.execute(uri: "/health", method: .get) { response in
                 #expect(response.status == .serviceUnavailable)
-                let body = try JSONDecoder().decode([String: String].self, from: response.body)
-                #expect(body["database"] == "down")
+                let body = try JSONDecoder().decode(Health.self, from: response.body)
+                #expect(body.database == "down")
             }
         }
     }
@@ -84,4 +87,11 @@ import ZvonokStorage
             #expect(try await api.get("/health", token: nil).status == .ok)
         }
     }
+}
+
+/// What `/health` answers (docs/openapi.yaml, `Health`).
+private struct Health: Decodable {
+    var status = "", database = "", listener = "", node = ""
+    var primary: String?
+    var failovers = 0
 }

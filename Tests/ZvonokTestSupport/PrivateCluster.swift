@@ -8,15 +8,20 @@ public struct PrivateCluster: Sendable {
     public let url: DatabaseURL
     private let embedded: EmbeddedPostgres
 
-    /// Runs `body` with a cluster of its own, running and migrated.
-    public static func with<Result: Sendable>(_ body: (PrivateCluster) async throws -> Result) async throws -> Result {
-        try await TestSlots.run { try await running(body) }
+    /// Runs `body` with a cluster of its own, running and migrated; given a `loopbackPort`, it also listens on
+    /// 127.0.0.1 there (for URLs that name hosts, such as the multi-host form).
+    public static func with<Result: Sendable>(loopbackPort: Int? = nil, _ body: (PrivateCluster) async throws -> Result) async throws -> Result {
+        try await TestSlots.run { try await running(loopbackPort: loopbackPort, body) }
     }
 
-    private static func running<Result: Sendable>(_ body: (PrivateCluster) async throws -> Result) async throws -> Result {
+    private static func running<Result: Sendable>(loopbackPort: Int?, _ body: (PrivateCluster) async throws -> Result) async throws -> Result {
         let folder = FileManager.default.temporaryDirectory.path + "/zvonok-private-\(getpid())-\(UInt32.random(in: 0 ... .max))"
         var configuration = EmbeddedPostgres.Configuration(dataDirectory: folder, binDirectory: ProcessInfo.processInfo.environment["ZVONOK_PG_BIN"])
         configuration.durable = false
+        if let loopbackPort {
+            configuration.port = loopbackPort
+            configuration.listenOnLoopback = true
+        }
         let logger = TestCluster.shared.logger
         let embedded = try await EmbeddedPostgres.prepare(configuration, logger: logger)
         try await embedded.start()

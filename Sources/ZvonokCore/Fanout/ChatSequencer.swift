@@ -84,6 +84,13 @@ public struct ChatSequencer<Payload> {
         return step.deliver
     }
 
+    /// The gap before the held messages could not be read for now (the database is failing over): they stay held, and
+    /// the next message offered asks for the gap again.
+    public mutating func gapUnread(of chat: Int64) {
+        guard let delivered = chats[chat]?.delivered else { return }
+        chats[chat]?.requestedThrough = delivered
+    }
+
     /// Forgets a chat nobody on this node watches any more.
     public mutating func forget(_ chat: Int64) {
         chats[chat] = nil

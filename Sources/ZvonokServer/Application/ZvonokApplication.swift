@@ -61,7 +61,7 @@ public enum ZvonokApplication {
             router: router,
             server: try server(configuration: configuration, router: router, hub: hub),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: configuration.nodeName),
-            services: [database.client, ClusterRelayService(relay: hub.relay), SessionGuardService(sessions: hub.sessions), hub.presence]
+            services: [database, ClusterRelayService(relay: hub.relay), SessionGuardService(sessions: hub.sessions), hub.presence]
                 + (configuration.notifications.sends
                     ? [try notificationWorker(configuration: configuration.notifications, database: database, keyring: keyring, logger: logger)]
                     : []),

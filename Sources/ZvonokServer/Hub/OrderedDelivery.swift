@@ -111,7 +111,9 @@ final class OrderedDelivery: Sendable {
         return delivered + (await readGap(missing, of: frame.chat))
     }
 
-    /// Reads missing messages from the table and offers them; if that fails, gives the gap up (clients see it and
+    /// Reads missing messages from the table and offers them. While the database is unavailable (a failover, say) the
+    /// messages after the gap stay held: the chat's next message asks for the gap again, and the catch-up after the
+    /// listener reconnects (or the next sweep) reads it. Any other failure gives the gap up (clients see it and
     /// `sync`).
     private func readGap(_ missing: ClosedRange<Int64>, of chat: Int64) async -> Int {
         do {
@@ -120,6 +122,10 @@ final class OrderedDelivery: Sendable {
                 delivered += await offer(HubFrames.msg(message))
             }
             return delivered
+        } catch let error as ZvonokError where error.code == .unavailable {
+            logger.warning("Could not read a gap of a chat; holding what follows it", metadata: ["chat": "\(chat)", "error": "\(error)"])
+            shard(chat).state.withLock { $0.gapUnread(of: chat) }
+            return 0
         } catch {
             logger.warning("Could not read a gap of a chat; delivering past it", metadata: ["chat": "\(chat)", "error": "\(error)"])
             return shard(chat).state.withLock { sequencer in

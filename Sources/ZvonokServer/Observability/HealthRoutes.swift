@@ -3,7 +3,8 @@ import ZvonokCore
 import ZvonokStorage
 
 /// `GET /health`: 200 when this node can reach its database, 503 when it cannot; `listener` says whether it hears
-/// the other nodes (`degraded` while it does not: its own clients are served, other nodes' messages wait).
+/// the other nodes (`degraded` while it does not: its own clients are served, other nodes' messages wait); `primary`
+/// and `failovers` which database host it serves and how often that changed.
 struct HealthRoutes {
     let database: Database
     let relay: ClusterRelay
@@ -14,6 +15,8 @@ struct HealthRoutes {
         var database: String
         var listener: String
         var node: String
+        var primary: String?
+        var failovers: Int
     }
 
     func register(on router: Router<ZvonokRequestContext>) {
@@ -28,6 +31,8 @@ struct HealthRoutes {
     }
 
     private func status(_ status: String, database: String) -> Status {
-        Status(status: status, database: database, listener: relay.isListening ? "up" : "down", node: relay.node)
+        Status(
+            status: status, database: database, listener: relay.isListening ? "up" : "down", node: relay.node,
+            primary: self.database.primary, failovers: self.database.failovers)
     }
 }

@@ -37,7 +37,7 @@ extension Database {
     public func query(_ query: PostgresQuery) async throws -> PostgresRowSequence {
         try await translatingErrors {
             try await awaitReachable()
-            let client = self.client, logger = self.logger
+            let client = await pools.current(), logger = self.logger
             return try await timed {
                 guard let limit = timeouts.operation else { return try await client.query(query, logger: logger) }
                 do {

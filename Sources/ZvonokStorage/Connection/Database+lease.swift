@@ -15,10 +15,10 @@ extension Database {
     /// caller stops waiting. A busy pool is waited for as long as a dead one: the bound is one, whatever the cause.
     func withLeasedConnection<Result>(_ body: (PostgresConnection) async throws -> Result) async throws -> Result {
         let handoff = LeaseHandoff()
-        let client = self.client, logger = self.logger, limit = timeouts.lease
+        let pools = self.pools, logger = self.logger, limit = timeouts.lease
         let lender = Task {
             do {
-                try await client.withConnection { connection in await handoff.lend(connection) }
+                try await pools.current().withConnection { connection in await handoff.lend(connection) }
             } catch {
                 // Only the lease can fail here: the pool is shut down or its circuit breaker is open (or the caller
                 // gave up, and this task was cancelled).
@@ -44,7 +44,11 @@ extension Database {
             lender.cancel()
             throw error
         }
-        defer { handoff.giveBack() }
+        let token = pools.lend(connection)
+        defer {
+            pools.giveBack(token)
+            handoff.giveBack()
+        }
         return try await closingWhenSilent(connection) { try await body(connection) }
     }
 

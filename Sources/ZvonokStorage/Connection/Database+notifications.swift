@@ -50,7 +50,9 @@ extension Database {
         listening: @Sendable (NotificationSender) async -> Void,
         handle: @Sendable (String) async -> Void
     ) async throws {
-        try await client.withConnection { connection in
+        try await pools.current().withConnection { connection in
+            let token = pools.lend(connection)
+            defer { pools.giveBack(token) }
             do {
                 // Named, so that operators (and the tests that cut it) find the listening connection, whose last
                 // statement is usually a NOTIFY sent over it.

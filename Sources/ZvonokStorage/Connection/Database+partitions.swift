@@ -19,7 +19,7 @@ extension Database {
     private func ensure(_ partition: MessagePartition) async throws {
         // Outside the pool's time bounds: moving a month of stranded rows may take long, and only start-up and the
         // background keeper wait for it. The advisory lock makes nodes starting together take turns.
-        try await client.withConnection { connection in
+        try await pools.current().withConnection { connection in
             try await connection.withTransaction(logger: logger) { transaction in
                 try await transaction.query("SET LOCAL statement_timeout = 0", logger: logger)
                 try await transaction.query("SELECT pg_advisory_xact_lock(\(MessagePartition.lockKey))", logger: logger)

@@ -2,10 +2,12 @@ import Foundation
 public import Logging
 import Metrics
 public import PostgresNIO
+public import ServiceLifecycle
 import ZvonokCore
 
-/// The PostgreSQL connection pool that Zvonok's stores share. Run `client` as a service (it is one).
-public struct Database: Sendable {
+/// The PostgreSQL connection pool that Zvonok's stores share, on the primary when the URL names several hosts
+/// (`PrimaryPool`). Run it as a service.
+public struct Database: Sendable, Service {
     /// How long Zvonok waits on the database before it answers `unavailable` instead.
     public struct Timeouts: Sendable {
         /// The longest wait for a pooled connection (see `withLeasedConnection`).
@@ -29,7 +31,7 @@ public struct Database: Sendable {
         var operation: Duration? { statement > .zero ? statement + lease : nil }
     }
 
-    public let client: PostgresClient
+    let pools: PrimaryPool
     public let logger: Logger
     public let timeouts: Timeouts
     /// Keeps the bounds of `timeouts` for every operation at once, without a timer per operation.
@@ -43,14 +45,30 @@ public struct Database: Sendable {
         if timeouts.statement > .zero {
             configuration.options.additionalStartupParameters.append(("statement_timeout", "\(timeouts.statement.milliseconds)"))
         }
-        self.client = PostgresClient(configuration: configuration, backgroundLogger: logger)
+        let options = configuration.options
+        self.pools = PrimaryPool(url: url, logger: logger) { endpoint in
+            var configuration = url.configuration(for: endpoint)
+            configuration.options = options
+            return PostgresClient(configuration: configuration, backgroundLogger: logger)
+        }
         self.logger = logger
         self.timeouts = timeouts
     }
 
-    /// Runs the connection pool until the calling task is cancelled; queries progress only while it runs.
+    /// The pool in use now (the primary's, with several hosts); operations wait for the first primary through
+    /// `Database`'s own methods, which is why those are to be preferred.
+    public var client: PostgresClient { pools.client }
+
+    /// The host served now (nil while the first primary is looked for), as `host:port`.
+    public var primary: String? { pools.status.primary?.description }
+
+    /// How many times the primary changed since start.
+    public var failovers: Int { pools.status.failovers }
+
+    /// Runs the connection pool until the calling task is cancelled (or the service group shuts down), following the
+    /// primary with several hosts; queries progress only while it runs.
     public func run() async {
-        await client.run()
+        await pools.run()
     }
 
     /// Times `body` into the database latency histogram of `/metrics`.
@@ -63,13 +81,13 @@ public struct Database: Sendable {
 
     /// A round trip to the server; throws when it cannot be reached.
     public func ping() async throws {
-        try await timed { _ = try await client.query("SELECT 1", logger: logger) }
+        try await timed { _ = try await pools.current().query("SELECT 1", logger: logger) }
     }
 
     /// Applies the migrations in `sql/` (or the given folder) and makes sure history partitions exist ahead.
     public func migrate(sqlDirectory: String = Migration.defaultDirectory()) async throws {
         let migrations = try Migration.load(from: sqlDirectory)
-        let applied = try await Migrator(client: client, logger: logger).migrate(migrations)
+        let applied = try await Migrator(client: pools.current(), logger: logger).migrate(migrations)
         logger.info("Database schema is current", metadata: ["appliedNow": "\(applied)", "latest": "\(migrations.last?.version ?? 0)"])
         try await ensureMessagePartitions()
     }

@@ -46,10 +46,23 @@ public struct MessageStore: Sendable {
             )
             SELECT ord, chat_id, seq, sent_at_ms, is_new, text, refused, ARRAY(SELECT l.id FROM linked l WHERE l.ord = c.ord) FROM c
             """
-        let logger = database.logger
+        let database = self.database, logger = database.logger
         // One lease for the statement and its rows (the function's errors, a value refused by an index say, arrive
-        // with the rows and are translated like the statement's).
-        let committed = try await database.withConnection { connection in
+        // with the rows and are translated like the statement's); given up as `unavailable` when the primary is (see
+        // `Database.abandoning`).
+        let committed = try await database.abandoning {
+            try await Self.commit(batch, query, on: database, logger: logger)
+        }
+        return try committed.map { message in
+            guard let message else { throw ZvonokError.unavailable("the group commit did not answer for every message") }
+            return message
+        }
+    }
+
+    private static func commit(
+        _ batch: [PendingMessage], _ query: PostgresQuery, on database: Database, logger: Logger
+    ) async throws -> [Result<CommittedMessage, ZvonokError>?] {
+        try await database.withConnection { connection in
             var committed = [Result<CommittedMessage, ZvonokError>?](repeating: nil, count: batch.count)
             let rows = try await connection.query(query, logger: logger)
             for try await (position, chat, seq, sentAt, isNew, text, refused, linked) in rows.decode(
@@ -66,10 +79,6 @@ public struct MessageStore: Sendable {
                         ))
             }
             return committed
-        }
-        return try committed.map { message in
-            guard let message else { throw ZvonokError.unavailable("the group commit did not answer for every message") }
-            return message
         }
     }
 }

@@ -123,6 +123,8 @@ struct FanoutCommand: AsyncParsableCommand {
 
     @Flag(help: "Every message carries a small file, uploaded before the run (start the server with a large --daily-upload-mib).")
     var files = false
+    @Flag(help: "Send again, with the same cid, every send answered unavailable (a database failover) until acked, as a client does.")
+    var retryUnavailable = false
 
     func run() async throws {
         let (setup, api) = try await options.prepare(server, shape: .classChats(chats, members: members, classesPerSchool: classesPerSchool))
@@ -136,6 +138,7 @@ struct FanoutCommand: AsyncParsableCommand {
         scenario.drain = drain
         scenario.textSize = options.textSize
         scenario.files = files
+        scenario.retryUnavailable = retryUnavailable
         let report = try await scenario.run()
         try? await api.shutdown()
         try options.finish(report)

@@ -29,6 +29,19 @@ final class PersonState: @unchecked Sendable {
     private var serial = 0
     /// Files uploaded beforehand, per chat, each carried by one send (`fanout --files`); empty: text only.
     var files: [String: [String]] = [:]
+    /// A send not acknowledged yet, kept to be sent again (`retryUnavailable`).
+    private struct Unacknowledged {
+        let chat: String
+        let intended: UInt64
+        /// The file it carries (`fanout --files`): sent again with it.
+        let file: String?
+        /// When it was last written, and how often it was sent again for want of any answer.
+        var written: NIODeadline
+        var resent = 0
+    }
+
+    /// Sends not acknowledged yet, by `cid` (`retryUnavailable`).
+    private var unacknowledged: [String: Unacknowledged] = [:]
     /// Set while the load generator itself closes the connection.
     var expectClose = false
     /// Set while away between a deliberate disconnect and the reconnect.
@@ -114,8 +127,12 @@ final class PersonState: @unchecked Sendable {
     }
 
     private func acknowledged(_ scanner: FrameScanner) {
+        if context.configuration.retryUnavailable, let cid = scanner.string("cid"), unacknowledged.removeValue(forKey: cid) == nil {
+            return  // the answer to a copy sent again after a silence, the first one answered already: the same message
+        }
         stats.add(\.acked)
         outstanding = max(0, outstanding - 1)
+        context.ackSilence.acknowledged(at: NIODeadline.now().uptimeNanoseconds)
         if let stamp = scanner.stampedNumber("cid", prefix: UInt8(ascii: "t")) {
             let now = NIODeadline.now().uptimeNanoseconds
             stats.ackLatency.record(nanoseconds: now > stamp ? now - stamp : 0)
@@ -134,6 +151,11 @@ final class PersonState: @unchecked Sendable {
         if let ref, ref.hasPrefix("sync-") {
             // A server without `sync` answers it as an unknown frame type: catch up through the history endpoint.
             historySync(String(ref.dropFirst(5)))
+            return
+        }
+        if code == "unavailable", let ref, let send = unacknowledged[ref] {
+            stats.add(\.retried)
+            loop.scheduleTask(in: Self.retryDelay) { self.write(to: send.chat, cid: ref, intended: send.intended, file: send.file) }
             return
         }
         if code == "rate_limited" {
@@ -252,22 +274,51 @@ final class PersonState: @unchecked Sendable {
         guard let connection, connection.isOpen else { return }
         serial += 1
         outstanding += 1
+        let cid = "t\(intended)-\(context.nonce)-\(serial)"
+        let file = files[chat]?.popLast()
+        if context.configuration.retryUnavailable {
+            unacknowledged[cid] = Unacknowledged(chat: chat, intended: intended, file: file, written: .now())
+            loop.scheduleTask(in: Self.answerWait) { self.resendIfUnanswered(cid) }
+        }
+        write(to: chat, cid: cid, intended: intended, file: file)
+        stats.add(\.sent)
+    }
+
+    /// How long a send answered `unavailable` waits before it goes again.
+    static let retryDelay = TimeAmount.milliseconds(200)
+    /// How long a client waits for any answer to a send before it sends it again (same `cid`), and how often.
+    static let answerWait = TimeAmount.seconds(15)
+    static let maximumResends = 3
+
+    /// Sends `cid` again when nothing at all answered it for `answerWait` (a client's time-out), as a client does.
+    private func resendIfUnanswered(_ cid: String) {
+        guard let pending = unacknowledged[cid], pending.resent < Self.maximumResends else { return }
+        guard NIODeadline.now() - pending.written >= Self.answerWait else {
+            loop.scheduleTask(deadline: pending.written + Self.answerWait) { self.resendIfUnanswered(cid) }
+            return
+        }
+        unacknowledged[cid]?.resent += 1
+        stats.add(\.resent)
+        write(to: pending.chat, cid: cid, intended: pending.intended, file: pending.file)
+        loop.scheduleTask(in: Self.answerWait) { self.resendIfUnanswered(cid) }
+    }
+
+    /// Writes one `send` frame (again, for a retry: same `cid`, same text, same file).
+    private func write(to chat: String, cid: String, intended: UInt64, file: String?) {
+        guard let connection, connection.isOpen else { return }
+        unacknowledged[cid]?.written = .now()
         var buffer = connection.allocator.buffer(capacity: 120 + context.filler.utf8.count)
         buffer.writeStaticString(#"{"type":"send","chat":""#)
         buffer.writeString(chat)
-        buffer.writeStaticString(#"","cid":"t"#)
-        buffer.writeString(String(intended))
-        buffer.writeStaticString("-")
-        buffer.writeString(context.nonce)
-        buffer.writeStaticString("-")
-        buffer.writeString(String(serial))
+        buffer.writeStaticString(#"","cid":""#)
+        buffer.writeString(cid)
         buffer.writeStaticString(#"","text":"t"#)
         buffer.writeString(String(intended))
         buffer.writeStaticString("n")
         buffer.writeString(String(node))
         buffer.writeStaticString(" ")
         buffer.writeString(context.filler)
-        if let file = files[chat]?.popLast() {
+        if let file {
             buffer.writeStaticString(#"","files":[""#)
             buffer.writeString(file)
             buffer.writeStaticString(#""]}"#)
@@ -275,7 +326,6 @@ final class PersonState: @unchecked Sendable {
             buffer.writeStaticString(#""}"#)
         }
         connection.sendText(buffer)
-        stats.add(\.sent)
     }
 
     /// Closed loop: keeps `window` sends outstanding, spread over the chats this person may post in.

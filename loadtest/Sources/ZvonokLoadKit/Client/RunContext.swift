@@ -17,6 +17,9 @@ final class RunContext: Sendable {
         var textSize = 40
         /// Hub nodes the connections are spread over (person `i` on node `i % nodes`).
         var nodes = 1
+        /// Whether a send answered `unavailable` (the database failing over, say) is sent again with the same `cid`
+        /// until acknowledged, as a real client does, instead of counting as an error frame.
+        var retryUnavailable = false
         /// Who may post in which kind of chat (contract §4).
         var mayPost: @Sendable (_ role: LoadSetup.Role, _ kind: String) -> Bool = { _, kind in kind != "school" && kind != "municipality" }
     }
@@ -29,6 +32,8 @@ final class RunContext: Sendable {
     private let ledgers = Mutex<[String: ChatLedger]>([:])
     /// Whether the closed loop should still send.
     let sending = Atomic<Bool>(false)
+    /// The longest wait between two acknowledgements of the run, on any connection.
+    let ackSilence = AckSilence()
 
     init(configuration: Configuration, api: HTTPAPI?) {
         self.configuration = configuration
@@ -52,4 +57,21 @@ final class RunContext: Sendable {
     }
 
     var allLedgers: [ChatLedger] { ledgers.withLock { Array($0.values) } }
+}
+
+/// The longest time between two consecutive acknowledgements, whichever connections they came on: under steady load,
+/// the time the hub acknowledged nothing (a database failover, say).
+final class AckSilence: Sendable {
+    private let state = Mutex<(last: UInt64?, longest: UInt64)>((nil, 0))
+
+    /// Notes an acknowledgement at `now` (uptime nanoseconds).
+    func acknowledged(at now: UInt64) {
+        state.withLock { state in
+            if let last = state.last, now > last { state.longest = max(state.longest, now - last) }
+            state.last = max(state.last ?? 0, now)
+        }
+    }
+
+    /// The longest wait so far, in seconds.
+    var longestSeconds: Double { Double(state.withLock { $0.longest }) / 1e9 }
 }

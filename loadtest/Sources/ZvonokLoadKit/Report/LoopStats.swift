@@ -12,6 +12,10 @@ final class LoopStats: @unchecked Sendable {
     let acked = AtomicCounter()
     let delivered = AtomicCounter()
     let errorFrames = AtomicCounter()
+    /// Sends answered `unavailable` and sent again with the same `cid` (`--retry-unavailable`).
+    let retried = AtomicCounter()
+    /// Sends that no answer came for within a client's time-out, sent again with the same `cid`.
+    let resent = AtomicCounter()
     let rateLimited = AtomicCounter()
     let unexpectedCloses = AtomicCounter()
     let slowConsumerCloses = AtomicCounter()
@@ -91,6 +95,8 @@ public struct Counters: Codable, Sendable, Equatable {
     public var acked = 0
     public var delivered = 0
     public var errorFrames = 0
+    public var retried = 0
+    public var resent = 0
     public var rateLimited = 0
     public var unexpectedCloses = 0
     public var slowConsumerCloses = 0
@@ -110,6 +116,8 @@ public struct Counters: Codable, Sendable, Equatable {
             acked += loop.acked.value
             delivered += loop.delivered.value
             errorFrames += loop.errorFrames.value
+            retried += loop.retried.value
+            resent += loop.resent.value
             rateLimited += loop.rateLimited.value
             unexpectedCloses += loop.unexpectedCloses.value
             slowConsumerCloses += loop.slowConsumerCloses.value
@@ -139,6 +147,8 @@ extension Counters {
         sum.acked += other.acked
         sum.delivered += other.delivered
         sum.errorFrames += other.errorFrames
+        sum.retried += other.retried
+        sum.resent += other.resent
         sum.rateLimited += other.rateLimited
         sum.unexpectedCloses += other.unexpectedCloses
         sum.slowConsumerCloses += other.slowConsumerCloses

@@ -32,7 +32,8 @@ public struct ScenarioReport: Codable, Sendable {
         lines.append(pad("window (s)") + String(format: " %12.1f", seconds))
         for (name, value) in [
             ("connections opened", c.opened), ("connections open at end", c.open), ("connect failures", c.connectFailures),
-            ("sent", c.sent), ("acked", c.acked), ("delivered", c.delivered), ("error frames", c.errorFrames),
+            ("sent", c.sent), ("acked", c.acked), ("delivered", c.delivered), ("error frames", c.errorFrames), ("unavailable, retried", c.retried),
+            ("unanswered, sent again", c.resent),
             ("rate_limited", c.rateLimited), ("unexpected closes", c.unexpectedCloses), ("4008 closes", c.slowConsumerCloses),
             ("reconnects", c.reconnects), ("syncs", c.syncs), ("history catch-ups", c.historySyncs),
         ] where value != 0 || ["sent", "acked", "delivered", "connections opened"].contains(name) {

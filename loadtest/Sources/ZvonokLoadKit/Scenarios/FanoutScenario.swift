@@ -23,6 +23,8 @@ public struct FanoutScenario: Sendable {
     /// Whether each message carries a small file, uploaded before the run (one per message, as a file is attached
     /// once): the frames then carry file metadata, and the group commit links the files.
     public var files = false
+    /// Send again, with the same `cid`, what is answered `unavailable` (see `RunContext.Configuration`).
+    public var retryUnavailable = false
 
     public init(target: Target, setup: LoadSetup) {
         self.target = target
@@ -35,6 +37,7 @@ public struct FanoutScenario: Sendable {
         configuration.trackLastRecipient = window == 0
         configuration.window = window
         configuration.textSize = textSize
+        configuration.retryUnavailable = retryUnavailable
         configuration.nodes = target.endpoints.count
         configuration.mayPost = { _, kind in kind == "class" }
         let context = RunContext(configuration: configuration, api: api)
@@ -83,6 +86,7 @@ public struct FanoutScenario: Sendable {
         let delivered = after.delivered - before.delivered
         let acked = after.acked - before.acked
         report.figures["send seconds"] = sendSeconds
+        report.figures["longest time without an ack (s)"] = context.ackSilence.longestSeconds
         report.figures["sends/s"] = Double(after.sent - before.sent) / max(sendSeconds, 1e-9)
         report.figures["acks/s"] = Double(acked) / max(seconds, 1e-9)
         report.figures["deliveries/s"] = Double(delivered) / max(seconds, 1e-9)
