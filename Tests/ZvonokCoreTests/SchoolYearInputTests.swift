@@ -30,6 +30,8 @@ import Testing
             (#"[{"officialId": "R1", "name": " "}]"#, "entry 1: name must be 1 to 200 characters, not only spaces"),
             (#"{"officialId": "R1"}"#, "the registry is a JSON array of {officialId, name, municipality?}"),
             ("[]", "the registry lists no organisation"),
+            // An optional field is left out, never null (contract fuzzing found this one accepted).
+            (#"[{"officialId": "R1", "name": "А", "municipality": null}]"#, "the registry is a JSON array of {officialId, name, municipality?}"),
         ]
         for (body, message) in refusals {
             #expect(throws: ZvonokError.invalidArgument(message)) { try OfficialRegistry.parse(json: Data(body.utf8)) }

@@ -15,6 +15,14 @@ public struct OfficialRegistry: Sendable, Equatable {
             self.name = name
             self.municipality = municipality
         }
+
+        /// `municipality` may be left out, never `null` (the API's rule for optional fields).
+        public init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            officialId = try container.decode(String.self, forKey: .officialId)
+            name = try container.decode(String.self, forKey: .name)
+            municipality = container.contains(.municipality) ? try container.decode(String.self, forKey: .municipality) : nil
+        }
     }
 
     /// The most entries one upload may hold: the largest region lists a few thousand organisations.
