@@ -169,7 +169,7 @@ public struct FileStore: Sendable {
     /// Forgets files nobody sent within the time (uploaded before `unpostedBefore`) and files of messages deleted
     /// before `deletedBefore`; returns how many. Both are found by a partial index, never by a scan of all files.
     public func removeExpired(unpostedBefore: Date, deletedBefore: Date) async throws -> Int {
-        let rows = try await database.query(
+        try await number(
             """
             WITH gone AS (
                 DELETE FROM files
@@ -177,16 +177,17 @@ public struct FileStore: Sendable {
                 RETURNING 1)
             SELECT count(*)::bigint FROM gone
             """)
-        for try await count in rows.decode(Int64.self) { return Int(count) }
-        return 0
     }
 
     /// Forgets the files of messages sent before `date`, whose history the retention drops (issue 20); their bytes
     /// go with the next clean-up. Returns how many.
     public func removeFiles(postedBefore date: Date) async throws -> Int {
-        let rows = try await database.query(
-            "WITH gone AS (DELETE FROM files WHERE posted_at < \(date) RETURNING 1) SELECT count(*)::bigint FROM gone")
-        for try await count in rows.decode(Int64.self) { return Int(count) }
+        try await number("WITH gone AS (DELETE FROM files WHERE posted_at < \(date) RETURNING 1) SELECT count(*)::bigint FROM gone")
+    }
+
+    /// The one `bigint` a statement answers (a sum, or how many rows it removed); 0 when it answers no row.
+    private func number(_ query: PostgresQuery) async throws -> Int {
+        for try await value in try await database.query(query).decode(Int64.self) { return Int(value) }
         return 0
     }
 

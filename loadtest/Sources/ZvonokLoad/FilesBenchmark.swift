@@ -86,7 +86,7 @@ struct FilesBenchmark: AsyncParsableCommand {
             sampler.cancel()
             return await sampler.value
         }
-        let seconds = Double((ContinuousClock.now - start).components.attoseconds) / 1e18 + Double((ContinuousClock.now - start).components.seconds)
+        let seconds = (ContinuousClock.now - start).milliseconds / 1000
         print(
             String(
                 format: "%d uploads of %d MiB at once: %.1f s (%.1f MiB/s together)", concurrent, sizeMib, seconds,
@@ -139,8 +139,7 @@ struct FilesBenchmark: AsyncParsableCommand {
     }
 
     static func mibPerSecond(_ bytes: Int, since start: ContinuousClock.Instant) -> Double {
-        let elapsed = ContinuousClock.now - start
-        return Double(bytes) / 1_048_576 / (Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+        Double(bytes) / 1_048_576 / ((ContinuousClock.now - start).milliseconds / 1000)
     }
 
     static func median(_ values: [Double]) -> Double { values.isEmpty ? 0 : values.sorted()[values.count / 2] }
