@@ -69,10 +69,7 @@ public struct FileStore: Sendable {
 
     /// Bytes `person` uploaded since `since` (the daily quota).
     public func uploaded(by person: Int64, since: Date) async throws -> Int64 {
-        let rows = try await database.query(
-            "SELECT coalesce(sum(size), 0)::bigint FROM files WHERE uploader_id = \(person) AND uploaded_at >= \(since)")
-        for try await total in rows.decode(Int64.self) { return total }
-        return 0
+        Int64(try await number("SELECT coalesce(sum(size), 0)::bigint FROM files WHERE uploader_id = \(person) AND uploaded_at >= \(since)"))
     }
 
     /// Claims a blob for an upload before its bytes are written, so that the clean-up leaves it alone for the hour;
