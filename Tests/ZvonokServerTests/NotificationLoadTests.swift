@@ -24,7 +24,10 @@ import ZvonokStorage
                 _ = try await sendToChat(api, token: school.token("schoolAdmin"), kind: "school", text: "Завтра линейка в 8:30")
                 let acked = ContinuousClock.now
                 do { try await waitUntil(within: .seconds(120)) { push.received.count >= Self.subscribed } } catch {
-                    throw TestFailure("\(push.received.count) of \(Self.subscribed) push requests arrived within 120 s")
+                    let left = try await WebPushTests.count("push_subscriptions", api)
+                    let unsent = try await WebPushTests.count("notification_deliveries WHERE sent_at IS NULL", api)
+                    throw TestFailure(
+                        "\(push.received.count) of \(Self.subscribed) push requests arrived within 120 s; \(left) subscriptions left, \(unsent) unsent")
                 }
                 let arrivals = push.received.map(\.at).sorted()
                 let last = try #require(arrivals.last) - acked

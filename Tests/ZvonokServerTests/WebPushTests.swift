@@ -125,12 +125,43 @@ import ZvonokStorage
         }
     }
 
+    /// A failure that is not the push service's answer (here the server's VAPID key cannot be read from the
+    /// database) leaves the subscription alone and the notification to be sent again once the failure passes.
+    @Test func aFailureToSignIsRetriedAndKeepsTheSubscription() async throws {
+        try await withTestPushService { push in
+            try await withTestServer(configure: Self.loopbackPush) { api in
+                let school = try await SchoolFixture.build(api)
+                try expect(
+                    await api.post("/v1/me/push-subscriptions", token: school.token("student1"), TestSubscriber().subscription(push.url("/s1"))),
+                    .created)
+                try await Self.execute(
+                    [
+                        "DELETE FROM push_vapid_keys",
+                        "CREATE FUNCTION refuse_vapid_keys() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NULL; END $$",
+                        "CREATE TRIGGER refuse_vapid_keys BEFORE INSERT ON push_vapid_keys FOR EACH ROW EXECUTE FUNCTION refuse_vapid_keys()",
+                    ], api)
+                _ = try await sendToChat(api, token: school.token("teacher5"), kind: "class", text: "Завтра экскурсия")
+                try await waitUntil { try await Self.count("notification_deliveries WHERE attempts >= 2", api) == 1 }
+                #expect(try await Self.count("push_subscriptions", api) == 1)
+                #expect(push.received.isEmpty)
+                try await Self.execute(["DROP TRIGGER refuse_vapid_keys ON push_vapid_keys"], api)
+                _ = try await push.requests(to: "/s1", count: 1)
+            }
+        }
+    }
+
     /// A test server that may call the loopback push service, sends without a coalescing window and retries fast.
     static func loopbackPush(_ configuration: inout ServerConfiguration) {
         configuration.notifications.endpoints.allowsLoopbackForTests = true
         configuration.notifications.coalescingWindow = .zero
         configuration.notifications.pollInterval = .milliseconds(50)
         configuration.notifications.firstRetry = .milliseconds(100)
+    }
+
+    static func execute(_ statements: [String], _ api: APIClient) async throws {
+        try await withRunningDatabase(api.databaseURL) { database in
+            for statement in statements { try await database.query(PostgresQuery(unsafeSQL: statement)) }
+        }
     }
 
     static func count(_ table: String, _ api: APIClient) async throws -> Int {

@@ -22,9 +22,16 @@ struct WebPushSender: PushSender {
 
     func send(_ delivery: NotificationOutbox.Delivery, now: Date) async -> PushOutcome {
         guard case .web(_, let endpoint, let p256dh, let auth) = delivery.target else { return .rejected }
+        let url: URL
         do {
-            // Checked again: the allow-list may have shrunk since the subscription was made.
-            let url = try endpoints.check(endpoint)
+            // Checked again: the allow-list may have shrunk since the subscription was made. Only this refusal
+            // forgets the subscription; any other failure (the key's database read among them) is tried again.
+            url = try endpoints.check(endpoint)
+        } catch {
+            logger.warning("A push endpoint is no longer allowed", metadata: ["error": "\(error)"])
+            return .gone
+        }
+        do {
             let body = try WebPushEncryption(p256dh: p256dh, auth: auth).encrypt(NotificationPayload(delivery, includingText: true).encoded())
             var request = HTTPClientRequest(url: endpoint)
             request.method = .POST
@@ -39,11 +46,8 @@ struct WebPushSender: PushSender {
             let response = try await http.execute(request, timeout: .init(timeout))
             _ = try? await response.body.collect(upTo: 64 * 1024)
             return Self.outcome(response.status)
-        } catch let error as ZvonokError {
-            logger.warning("A push endpoint is no longer allowed", metadata: ["error": "\(error)"])
-            return .gone
         } catch {
-            logger.info("Web Push failed", metadata: ["host": "\(URL(string: endpoint)?.host ?? "")", "error": "\(type(of: error))"])
+            logger.info("Web Push failed", metadata: ["host": "\(url.host ?? "")", "error": "\(type(of: error))"])
             return .retry
         }
     }
