@@ -27,7 +27,8 @@ import ZvonokStorage
                     let left = try await WebPushTests.count("push_subscriptions", api)
                     let unsent = try await WebPushTests.count("notification_deliveries WHERE sent_at IS NULL", api)
                     throw TestFailure(
-                        "\(push.received.count) of \(Self.subscribed) push requests arrived within 120 s; \(left) subscriptions left, \(unsent) unsent")
+                        "\(push.received.count) of \(Self.subscribed) push requests arrived within 120 s; \(left) subscriptions left, \(unsent) unsent"
+                    )
                 }
                 let arrivals = push.received.map(\.at).sorted()
                 let last = try #require(arrivals.last) - acked

@@ -16,10 +16,12 @@ actor VAPIDKeyring {
     }
 
     func signer() async throws -> VAPIDSigner {
-        let load = loading ?? Task { [store, contact] in
-            let stored = try await store.vapidPrivateKey(orStore: P256.Signing.PrivateKey().rawRepresentation)
-            return VAPIDSigner(key: try P256.Signing.PrivateKey(rawRepresentation: stored), contact: contact)
-        }
+        let load =
+            loading
+            ?? Task { [store, contact] in
+                let stored = try await store.vapidPrivateKey(orStore: P256.Signing.PrivateKey().rawRepresentation)
+                return VAPIDSigner(key: try P256.Signing.PrivateKey(rawRepresentation: stored), contact: contact)
+            }
         loading = load
         do {
             return try await load.value
