@@ -108,6 +108,32 @@ import ZvonokStorage
         }
     }
 
+    @Test func aMemberWhoLeavesTheChatBeforeTheNotificationIsNotNotified() async throws {
+        let clock = TestClock(Self.evening.addingTimeInterval(-6 * 3600))
+        try await withTestPushService { push in
+            try await withTestServer(configure: { Self.configure(&$0, clock: clock) }) { api in
+                let school = try await SchoolFixture.build(api)
+                for name in ["student1", "student2"] {
+                    try expect(
+                        await api.post("/v1/me/push-subscriptions", token: school.token(name), TestSubscriber().subscription(push.url("/\(name)"))),
+                        .created)
+                }
+                _ = try await sendToChat(api, token: school.token("teacher5"), kind: "class", text: "Для 5А")
+                try await waitUntil { try await pending(api, "count") == [1, 1] }
+                // Within the coalescing window, student1 moves to 6Б and leaves 5А's chat.
+                try expect(
+                    await api.call(
+                        .patch, "/v1/people/\(school.id("student1"))", token: school.token("schoolAdmin"), json: ["classId": school.id("class6")]),
+                    .ok)
+                clock.advance(by: 10)
+                _ = try await push.requests(to: "/student2", count: 1)
+                try await waitUntil { try await pending(api, "count") == [] }
+                try await Task.sleep(for: .milliseconds(300))
+                #expect(push.received.map(\.path) == ["/student2"])
+            }
+        }
+    }
+
     static func configure(_ configuration: inout ServerConfiguration, clock: TestClock) {
         WebPushTests.loopbackPush(&configuration)
         configuration.notifications.coalescingWindow = .seconds(5)

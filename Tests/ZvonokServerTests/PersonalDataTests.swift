@@ -92,7 +92,25 @@ import ZvonokStorage
     @Test func exportHoldsEverythingAboutThePerson() async throws {
         try await withTestServer { api in
             let (school, _) = try await build(api)
-            let export = try await expect(api.get("/v1/me/export", token: school.token("student1")), .ok)
+            let token = school.token("student1")
+            let classChat = try #require(
+                try await api.get("/v1/me/chats", token: token).items.first { $0["kind"] as? String == "class" }?["id"] as? String)
+            try expect(await api.post("/v1/me/devices", token: token, ["platform": "fcm", "token": "secret-device-token"]), .created)
+            try expect(
+                await api.post(
+                    "/v1/me/push-subscriptions", token: token, TestSubscriber().subscription("https://fcm.googleapis.com/fcm/send/secret-path")),
+                .created)
+            try expect(await api.call(.put, "/v1/me/chats/\(classChat)/notifications", token: token, json: ["muted": true]), .ok)
+            let file = try await api.upload(Array("Решение задачи 5".utf8), name: "решение.txt", to: classChat, token: token)
+            #expect(file.status == .created)
+            let export = try await expect(api.get("/v1/me/export", token: token), .ok)
+            let held = String(decoding: try await api.raw(.get, "/v1/me/export", token: token).bytes, as: UTF8.self)
+            #expect(!held.contains("secret-device-token") && !held.contains("secret-path"), "no push credential in the export")
+            #expect((export["devices"] as? [[String: Any]])?.compactMap { $0["platform"] as? String } == ["fcm"])
+            #expect((export["pushSubscriptions"] as? [[String: Any]])?.compactMap { $0["service"] as? String } == ["fcm.googleapis.com"])
+            #expect((export["mutedChats"] as? [[String: Any]])?.compactMap { $0["chat"] as? String } == [classChat])
+            let files = try #require(export["files"] as? [[String: Any]])
+            #expect(files.count == 1 && files[0]["name"] as? String == "решение.txt" && files[0]["id"] as? String == file.string("id"))
             let profile = try #require(export["profile"] as? [String: Any])
             #expect(profile["id"] as? String == school.id("student1") && profile["name"] as? String == "student1")
             #expect(profile["classId"] as? String == school.id("class5") && profile["role"] as? String == "student")

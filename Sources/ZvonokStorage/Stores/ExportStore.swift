@@ -3,8 +3,9 @@ public import ZvonokCore
 
 /// Everything Zvonok holds about one person, as one JSON document (issue 20, `GET /v1/me/export`): the profile, the
 /// people they are linked to, classes they teach, their chats with read marks, every message they sent with its
-/// chat's name and times, their sessions and sign-in links, and the audit entries they made or that are about them.
-/// Built in one query, from one snapshot.
+/// chat's name and times, the files they uploaded, the chats they muted, the browsers and phones notifications reach
+/// (the push service's host and the platform; never the endpoint's or token's secret part), their sessions and
+/// sign-in links, and the audit entries they made or that are about them. Built in one query, from one snapshot.
 public struct ExportStore: Sendable {
     let database: Database
 
@@ -48,6 +49,19 @@ public struct ExportStore: Sendable {
             'linkedIdentities', (SELECT coalesce(jsonb_agg(jsonb_strip_nulls(jsonb_build_object('issuer', l.issuer, 'subject', l.subject,
                     'linkedAt', zvonok_rfc3339(l.linked_at), 'unlinkedAt', zvonok_rfc3339(l.unlinked_at))) ORDER BY l.id), '[]')
                 FROM linked_identities l WHERE l.person_id = \(id)),
+            'files', (SELECT coalesce(jsonb_agg(jsonb_strip_nulls(jsonb_build_object('id', 'f' || f.id, 'name', f.name, 'size', f.size,
+                    'type', f.type, 'chat', 'c' || f.chat_id, 'chatTitle', c.title, 'uploadedAt', zvonok_rfc3339(f.uploaded_at),
+                    'seq', f.posted_seq)) ORDER BY f.id), '[]')
+                FROM files f JOIN chats c ON c.id = f.chat_id WHERE f.uploader_id = \(id)),
+            'mutedChats', (SELECT coalesce(jsonb_agg(jsonb_build_object('chat', 'c' || x.chat_id,
+                    'until', CASE WHEN x.until = 'infinity' THEN NULL ELSE zvonok_rfc3339(x.until) END) ORDER BY x.chat_id), '[]')
+                FROM chat_mutes x WHERE x.person_id = \(id)),
+            'pushSubscriptions', (SELECT coalesce(jsonb_agg(jsonb_build_object('id', 'w' || s.id,
+                    'service', substring(s.endpoint FROM '^[a-z]+://([^/:]+)'), 'createdAt', zvonok_rfc3339(s.created_at)) ORDER BY s.id), '[]')
+                FROM push_subscriptions s WHERE s.person_id = \(id)),
+            'devices', (SELECT coalesce(jsonb_agg(jsonb_build_object('id', 'd' || d.id, 'platform', d.platform,
+                    'createdAt', zvonok_rfc3339(d.created_at)) ORDER BY d.id), '[]')
+                FROM push_devices d WHERE d.person_id = \(id)),
             'audit', (SELECT coalesce(jsonb_agg(jsonb_build_object('at', zvonok_rfc3339(a.at), 'action', a.action, 'object', a.object,
                     'byThisPerson', a.actor_id IS NOT DISTINCT FROM \(id), 'details', a.details) ORDER BY a.id), '[]')
                 FROM audit_log a WHERE a.object = \(object) OR a.actor_id = \(id))

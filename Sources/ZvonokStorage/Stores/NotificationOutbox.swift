@@ -75,7 +75,8 @@ public struct NotificationOutbox: Sendable {
     }
 
     /// Step 2: pending notifications that are due become deliveries to each of their person's subscriptions and
-    /// devices — unless the person has a connection open on a live node (dropped: they saw the messages), or their
+    /// devices — unless the person has a connection open on a live node (dropped: they saw the messages) or has left
+    /// the chat since (dropped: it is no longer theirs to hear of), or their
     /// school's quiet hours cover them and the notification is not urgent (held until the quiet hours end, while
     /// later messages add to its count). Returns the pending rows looked at.
     public func release(now: Date, presenceFreshness: Duration, limit: Int) async throws -> Int {
@@ -88,24 +89,25 @@ public struct NotificationOutbox: Sendable {
                 SELECT p.person_id, p.chat_id,
                        CASE WHEN p.urgent THEN NULL ELSE zvonok_quiet_until(pe.school_id, pe.role, \(now)) END AS quiet_until,
                        EXISTS (SELECT 1 FROM push_presence pr JOIN push_nodes n ON n.node = pr.node
-                               WHERE pr.person_id = p.person_id AND n.seen_at > \(liveSince)) AS online
+                               WHERE pr.person_id = p.person_id AND n.seen_at > \(liveSince)) AS online,
+                       NOT EXISTS (SELECT 1 FROM chat_members m WHERE m.chat_id = p.chat_id AND m.person_id = p.person_id) AS gone
                 FROM notification_pending p JOIN due USING (person_id, chat_id) JOIN people pe ON pe.id = p.person_id
             ), held AS (
                 UPDATE notification_pending p SET due_at = j.quiet_until
                 FROM judged j
-                WHERE j.quiet_until IS NOT NULL AND NOT j.online AND p.person_id = j.person_id AND p.chat_id = j.chat_id
+                WHERE j.quiet_until IS NOT NULL AND NOT j.online AND NOT j.gone AND p.person_id = j.person_id AND p.chat_id = j.chat_id
                 RETURNING 1
             ), released AS (
                 DELETE FROM notification_pending p USING judged j
-                WHERE (j.quiet_until IS NULL OR j.online) AND p.person_id = j.person_id AND p.chat_id = j.chat_id
-                RETURNING p.person_id, p.chat_id, p.last_seq, p.sender_id, p.count, j.online
+                WHERE (j.quiet_until IS NULL OR j.online OR j.gone) AND p.person_id = j.person_id AND p.chat_id = j.chat_id
+                RETURNING p.person_id, p.chat_id, p.last_seq, p.sender_id, p.count, j.online OR j.gone AS dropped
             ), delivered AS (
                 INSERT INTO notification_deliveries (target, target_id, person_id, chat_id, seq, sender_id, count, next_at)
                 SELECT 'web', s.id, r.person_id, r.chat_id, r.last_seq, r.sender_id, r.count, \(now)
-                FROM released r JOIN push_subscriptions s ON s.person_id = r.person_id WHERE NOT r.online
+                FROM released r JOIN push_subscriptions s ON s.person_id = r.person_id WHERE NOT r.dropped
                 UNION ALL
                 SELECT 'device', d.id, r.person_id, r.chat_id, r.last_seq, r.sender_id, r.count, \(now)
-                FROM released r JOIN push_devices d ON d.person_id = r.person_id WHERE NOT r.online
+                FROM released r JOIN push_devices d ON d.person_id = r.person_id WHERE NOT r.dropped
                 ON CONFLICT (target, target_id, chat_id, seq) DO NOTHING
                 RETURNING 1
             )
