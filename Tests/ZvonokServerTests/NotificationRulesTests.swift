@@ -51,85 +51,87 @@ import ZvonokStorage
 
     @Test func aMutedChatAndAConnectedMemberAreNotNotified() async throws {
         let clock = TestClock(Self.evening.addingTimeInterval(-6 * 3600))
-        try await withTestPushService { push in
-            try await withTestServer(configure: { Self.configure(&$0, clock: clock) }) { api in
-                let school = try await SchoolFixture.build(api)
-                for name in ["student1", "student2"] {
-                    try expect(
-                        await api.post("/v1/me/push-subscriptions", token: school.token(name), TestSubscriber().subscription(push.url("/\(name)"))),
-                        .created)
-                }
-                let chat = try #require(
-                    try await api.get("/v1/me/chats", token: school.token("student1")).items.first { $0["kind"] as? String == "class" }?["id"]
-                        as? String)
-                let mute = "/v1/me/chats/\(chat)/notifications"
-                #expect(
-                    try await api.call(.put, mute, token: school.token("student1"), json: ["muted": true, "until": "tomorrow"]).status == .badRequest)
-                #expect(
-                    try await api.call(.put, mute, token: school.token("student1"), json: ["muted": false, "until": "2026-12-05T00:00:00Z"]).status
-                        == .badRequest)
-                #expect(try await api.call(.put, mute, token: school.token("student1"), json: ["muted": "yes"]).status == .badRequest)
-                #expect(try await api.call(.put, mute, token: school.token("student3"), json: ["muted": true]).status == .notFound)
-                let muted = try expect(await api.call(.put, mute, token: school.token("student1"), json: ["muted": true]), .ok)
-                #expect(muted["muted"] as? Bool == true)
+        try await Self.withSubscribedStudents(clock: clock) { push, api, school in
+            let chat = try #require(
+                try await api.get("/v1/me/chats", token: school.token("student1")).items.first { $0["kind"] as? String == "class" }?["id"]
+                    as? String)
+            let mute = "/v1/me/chats/\(chat)/notifications"
+            #expect(
+                try await api.call(.put, mute, token: school.token("student1"), json: ["muted": true, "until": "tomorrow"]).status == .badRequest)
+            #expect(
+                try await api.call(.put, mute, token: school.token("student1"), json: ["muted": false, "until": "2026-12-05T00:00:00Z"]).status
+                    == .badRequest)
+            #expect(try await api.call(.put, mute, token: school.token("student1"), json: ["muted": "yes"]).status == .badRequest)
+            #expect(try await api.call(.put, mute, token: school.token("student3"), json: ["muted": true]).status == .notFound)
+            let muted = try expect(await api.call(.put, mute, token: school.token("student1"), json: ["muted": true]), .ok)
+            #expect(muted["muted"] as? Bool == true)
 
-                // student2 reads along on an open connection while the message comes and its window passes.
-                try await withSocket(api, token: school.token("student2")) { socket, _ in
-                    try await waitUntil { try await Self.presence(api) == 1 }
-                    _ = try await sendToChat(api, token: school.token("teacher5"), kind: "class", text: "Пока все в сети")
-                    try await waitUntil { try await pending(api, "count") == [1] }
-                    clock.advance(by: 10)
-                    try await waitUntil { try await pending(api, "count") == [] }
-                }
-                #expect(try await WebPushTests.count("notification_deliveries", api) == 0)
-
-                // Unmuted, and student2 gone: both are notified of the next one.
-                try expect(await api.call(.put, mute, token: school.token("student1"), json: ["muted": false]), .ok)
-                try await waitUntil { try await Self.presence(api) == 0 }
-                _ = try await sendToChat(api, token: school.token("teacher5"), kind: "class", text: "Все вышли")
-                try await waitUntil { try await pending(api, "count") == [1, 1] }
-                clock.advance(by: 10)
-                _ = try await push.requests(to: "/student1", count: 1)
-                _ = try await push.requests(to: "/student2", count: 1)
-                #expect(push.received.count == 2)
-
-                // Muted for an hour: left out until the hour has passed.
-                let hourLater = ISO8601DateFormatter().string(from: clock.now.addingTimeInterval(3600))
-                let timed = try expect(
-                    await api.call(.put, mute, token: school.token("student2"), json: ["muted": true, "until": hourLater]), .ok)
-                #expect(timed["until"] as? String == hourLater.replacingOccurrences(of: "Z", with: ".000Z"))
-                _ = try await sendToChat(api, token: school.token("teacher5"), kind: "class", text: "Во время тишины")
+            // student2 reads along on an open connection while the message comes and its window passes.
+            try await withSocket(api, token: school.token("student2")) { socket, _ in
+                try await waitUntil { try await Self.presence(api) == 1 }
+                _ = try await sendToChat(api, token: school.token("teacher5"), kind: "class", text: "Пока все в сети")
                 try await waitUntil { try await pending(api, "count") == [1] }
-                clock.advance(by: 3600)
-                _ = try await push.requests(to: "/student1", count: 2)
-                _ = try await sendToChat(api, token: school.token("teacher5"), kind: "class", text: "Час прошёл")
-                try await waitUntil { try await pending(api, "count") == [1, 1] }
+                clock.advance(by: 10)
+                try await waitUntil { try await pending(api, "count") == [] }
             }
+            #expect(try await WebPushTests.count("notification_deliveries", api) == 0)
+
+            // Unmuted, and student2 gone: both are notified of the next one.
+            try expect(await api.call(.put, mute, token: school.token("student1"), json: ["muted": false]), .ok)
+            try await waitUntil { try await Self.presence(api) == 0 }
+            _ = try await sendToChat(api, token: school.token("teacher5"), kind: "class", text: "Все вышли")
+            try await waitUntil { try await pending(api, "count") == [1, 1] }
+            clock.advance(by: 10)
+            _ = try await push.requests(to: "/student1", count: 1)
+            _ = try await push.requests(to: "/student2", count: 1)
+            #expect(push.received.count == 2)
+
+            // Muted for an hour: left out until the hour has passed.
+            let hourLater = ISO8601DateFormatter().string(from: clock.now.addingTimeInterval(3600))
+            let timed = try expect(
+                await api.call(.put, mute, token: school.token("student2"), json: ["muted": true, "until": hourLater]), .ok)
+            #expect(timed["until"] as? String == hourLater.replacingOccurrences(of: "Z", with: ".000Z"))
+            _ = try await sendToChat(api, token: school.token("teacher5"), kind: "class", text: "Во время тишины")
+            try await waitUntil { try await pending(api, "count") == [1] }
+            clock.advance(by: 3600)
+            _ = try await push.requests(to: "/student1", count: 2)
+            _ = try await sendToChat(api, token: school.token("teacher5"), kind: "class", text: "Час прошёл")
+            try await waitUntil { try await pending(api, "count") == [1, 1] }
         }
     }
 
     @Test func aMemberWhoLeavesTheChatBeforeTheNotificationIsNotNotified() async throws {
         let clock = TestClock(Self.evening.addingTimeInterval(-6 * 3600))
+        try await Self.withSubscribedStudents(clock: clock) { push, api, school in
+            _ = try await sendToChat(api, token: school.token("teacher5"), kind: "class", text: "Для 5А")
+            try await waitUntil { try await pending(api, "count") == [1, 1] }
+            // Within the coalescing window, student1 moves to 6Б and leaves 5А's chat.
+            try expect(
+                await api.call(
+                    .patch, "/v1/people/\(school.id("student1"))", token: school.token("schoolAdmin"), json: ["classId": school.id("class6")]),
+                .ok)
+            clock.advance(by: 10)
+            _ = try await push.requests(to: "/student2", count: 1)
+            try await waitUntil { try await pending(api, "count") == [] }
+            try await Task.sleep(for: .milliseconds(300))
+            #expect(push.received.map(\.path) == ["/student2"])
+        }
+    }
+
+    /// Runs `body` with a test server on `clock` and a school whose student1 and student2 each subscribed at the push
+    /// service, as `/student1` and `/student2`.
+    static func withSubscribedStudents(
+        clock: TestClock, _ body: @Sendable @escaping (TestPushService, APIClient, SchoolFixture) async throws -> Void
+    ) async throws {
         try await withTestPushService { push in
-            try await withTestServer(configure: { Self.configure(&$0, clock: clock) }) { api in
+            try await withTestServer(configure: { configure(&$0, clock: clock) }) { api in
                 let school = try await SchoolFixture.build(api)
                 for name in ["student1", "student2"] {
                     try expect(
                         await api.post("/v1/me/push-subscriptions", token: school.token(name), TestSubscriber().subscription(push.url("/\(name)"))),
                         .created)
                 }
-                _ = try await sendToChat(api, token: school.token("teacher5"), kind: "class", text: "Для 5А")
-                try await waitUntil { try await pending(api, "count") == [1, 1] }
-                // Within the coalescing window, student1 moves to 6Б and leaves 5А's chat.
-                try expect(
-                    await api.call(
-                        .patch, "/v1/people/\(school.id("student1"))", token: school.token("schoolAdmin"), json: ["classId": school.id("class6")]),
-                    .ok)
-                clock.advance(by: 10)
-                _ = try await push.requests(to: "/student2", count: 1)
-                try await waitUntil { try await pending(api, "count") == [] }
-                try await Task.sleep(for: .milliseconds(300))
-                #expect(push.received.map(\.path) == ["/student2"])
+                try await body(push, api, school)
             }
         }
     }
