@@ -59,10 +59,22 @@ import ZvonokStorage
                 #expect(person?.0 == ErasureStore.placeholderName && person?.1 == true && person?.2 == 0 && person?.3 == 0)
                 let texts = try await db.query("SELECT text FROM messages WHERE sender_id = \(id)").decode(String.self).first { _ in true }
                 #expect(texts == "Домашнее задание", "the school keeps an erased person's messages for the others' history")
-                try await db.query("UPDATE schools SET erase_messages = true")
             }
             let audit = try await api.get("/v1/audit?action=person.erase", token: school.token("schoolAdmin")).items
             #expect(audit.compactMap { $0["object"] as? String } == [teacher])
+
+            let policy = "/v1/schools/\(school.id("school"))/erasure"
+            #expect(try await expect(api.get(policy, token: school.token("schoolAdmin")), .ok)["deleteMessages"] as? Bool == false)
+            try await expect(api.get(policy, token: school.token("teacher6")), .forbidden)
+            try await expect(api.call(.put, policy, token: school.token("teacher6"), json: ["deleteMessages": true]), .forbidden)
+            try await expect(api.call(.put, policy, token: school.token("schoolAdmin"), json: ["deleteMessages": "yes"]), .badRequest)
+            try await expect(
+                api.call(.put, "/v1/schools/s999999/erasure", token: school.token("schoolAdmin"), json: ["deleteMessages": true]), .notFound)
+            let chosen = try await expect(api.call(.put, policy, token: school.token("schoolAdmin"), json: ["deleteMessages": true]), .ok)
+            #expect(chosen["deleteMessages"] as? Bool == true && chosen["school"] as? String == school.id("school"))
+            #expect(try await expect(api.get(policy, token: school.token("schoolAdmin")), .ok)["deleteMessages"] as? Bool == true)
+            let chosenAudit = try await api.get("/v1/audit?action=school.erasure", token: school.token("schoolAdmin")).items
+            #expect(chosenAudit.compactMap { $0["object"] as? String } == [school.id("school")])
 
             // This school chose to delete an erased person's messages: student1's text goes, the past week stays.
             try await expect(api.call(.delete, "/v1/people/\(school.id("student1"))?erase=now", token: school.token("schoolAdmin")), .noContent)

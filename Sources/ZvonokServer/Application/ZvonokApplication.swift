@@ -125,7 +125,7 @@ public enum ZvonokApplication {
         RosterRoutes(api: api).register(on: authenticated)
         RolloverRoutes(api: api).register(on: authenticated)
         RegistryRoutes(api: api, registries: RegistryStore(database: database)).register(on: authenticated)
-        ExportRoutes(api: api, exports: ExportStore(database: database)).register(on: authenticated)
+        PersonalDataRoutes(api: api, exports: ExportStore(database: database), erasures: ErasureStore(database: database)).register(on: authenticated)
         HistoryRoutes(messages: MessageStore(database: database), chats: ChatStore(database: database)).register(on: authenticated)
         AuditRoutes(audit: AuditStore(database: database)).register(on: authenticated)
         ModerationRoutes(api: api, moderation: ModerationStore(database: database)).register(on: authenticated)

@@ -21,6 +21,22 @@ public struct ErasureStore: Sendable {
         self.database = database
     }
 
+    /// Whether `school` chose to delete an erased person's messages too, rather than keep them for the others' history.
+    public func deletesMessages(school: Int64) async throws -> Bool {
+        let rows = try await database.query("SELECT erase_messages FROM schools WHERE id = \(school)")
+        return try await rows.decode(Bool.self).first { _ in true } ?? false
+    }
+
+    /// Sets that choice for `school`, in the audit log.
+    public func setDeletesMessages(_ deletes: Bool, school: Int64, by actor: Identity, at placement: Placement) async throws {
+        try await database.transaction { connection in
+            try await connection.query("UPDATE schools SET erase_messages = \(deletes) WHERE id = \(school)", logger: database.logger)
+            try await AuditTrail.record(
+                actor, "school.erasure", object: PublicID.encode(.school, school), at: placement, details: ["deleteMessages": .flag(deletes)],
+                on: connection, logger: database.logger)
+        }
+    }
+
     /// Removes the person if they are not removed yet and erases them at once (`DELETE /v1/people/{id}?erase=now`).
     public func eraseNow(_ person: Person, by actor: Identity) async throws -> [MembershipChange] {
         try await database.transaction { connection in
