@@ -77,7 +77,7 @@ public actor TestCluster {
         let templateURL = try DatabaseURL(embedded.url)
         let migrator = Database(url: templateURL, logger: logger, maximumConnections: 1)
         try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { await migrator.client.run() }
+            group.addTask { await migrator.run() }
             try await migrator.migrate()
             group.cancelAll()
         }

@@ -1,9 +1,21 @@
 import AsyncHTTPClient
 import Logging
 import NIOCore
+import ServiceLifecycle
 import ZvonokStorage
 
 extension ZvonokApplication {
+    /// The node's presence beside the notification sender (where this node sends), each started once the schema is
+    /// current.
+    static func notifications(
+        configuration: ServerConfiguration, database: Database, hub: MessagingHub, keyring: VAPIDKeyring, logger: Logger
+    ) throws -> [any Service] {
+        let worker: [any Service] =
+            configuration.notifications.sends
+            ? [try notificationWorker(configuration: configuration.notifications, database: database, keyring: keyring, logger: logger)] : []
+        return ([hub.presence as any Service] + worker).map { AfterMigrations($0, database: database) }
+    }
+
     /// The notification sender with a sender for every push service configured (Web Push always). Throws when a
     /// phone platform's key cannot be read.
     static func notificationWorker(

@@ -20,13 +20,14 @@ public enum ZvonokApplication {
         if !PhotoTools(directories: configuration.files.vipsDirectories).makesPreviews {
             logger.notice("libvips is not installed: files get no previews and HEIC photos are refused (apt-get install libvips-tools)")
         }
-        return [
-            try build(configuration: configuration, database: database, logger: logger, hub: hub, storage: storage), HubDrain(hub: hub),
+        let background: [any Service] = [
             ActivityApplier(database: database, interval: configuration.activityInterval, logger: logger),
             MessagePartitionKeeper(database: database, logger: logger),
             FileJanitor(database: database, storage: storage, configuration: configuration.files, logger: logger),
             RetentionKeeper(database: database, policy: configuration.retention, dropFiles: filesOfDroppedHistory(database), logger: logger),
         ]
+        return [try build(configuration: configuration, database: database, logger: logger, hub: hub, storage: storage), HubDrain(hub: hub)]
+            + background.map { AfterMigrations($0, database: database) }
     }
 
     /// The application alone (for tests); migrations run before the server accepts connections.
@@ -61,10 +62,8 @@ public enum ZvonokApplication {
             router: router,
             server: try server(configuration: configuration, router: router, hub: hub),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: configuration.nodeName),
-            services: [database, ClusterRelayService(relay: hub.relay), SessionGuardService(sessions: hub.sessions), hub.presence]
-                + (configuration.notifications.sends
-                    ? [try notificationWorker(configuration: configuration.notifications, database: database, keyring: keyring, logger: logger)]
-                    : []),
+            services: [database, ClusterRelayService(relay: hub.relay), SessionGuardService(sessions: hub.sessions)]
+                + (try notifications(configuration: configuration, database: database, hub: hub, keyring: keyring, logger: logger)),
             logger: logger
         )
         if configuration.migrateAtStart {

@@ -49,9 +49,7 @@ final class PrimaryPool: Sendable {
         self.url = url
         self.logger = logger
         self.makeClient = makeClient
-        let first = url.endpoints[0]
-        let follows = url.endpoints.count > 1 || url.targetSession == .readWrite
-        state = Mutex(State(client: makeClient(first), primary: follows ? nil : first))
+        state = Mutex(State(client: makeClient(url.endpoints[0]), primary: nil))
     }
 
     /// The pool in use now; before the first primary was found, the first host's, which is not running yet.
@@ -59,7 +57,7 @@ final class PrimaryPool: Sendable {
 
     var status: Status { state.withLock { Status(primary: $0.primary, failovers: $0.failovers) } }
 
-    /// The pool in use now, once a primary was found (at start, this waits for it).
+    /// The pool in use now, once a primary was found — with one host, once its pool runs (at start, this waits for it).
     func current() async -> PostgresClient {
         await withCheckedContinuation { continuation in
             let ready = state.withLock { state -> PostgresClient? in
@@ -74,10 +72,14 @@ final class PrimaryPool: Sendable {
     }
 
     /// Runs the pool of the current primary, and follows the primary when it changes, until cancelled or shut down.
+    /// A pool is served only once its `run()` has begun (it marks itself running before its first suspension, which an
+    /// immediate task reaches before `install`): postgres-nio warns of every lease taken before that.
     func run() async {
         guard follows else {
-            install(client, serving: url.endpoints[0])
-            return await client.run()
+            return await withDiscardingTaskGroup { group in
+                group.addImmediateTask { await self.client.run() }
+                install(client, serving: url.endpoints[0])
+            }
         }
         await cancelWhenGracefulShutdown {
             var placeholder: PostgresClient? = self.client
@@ -85,7 +87,7 @@ final class PrimaryPool: Sendable {
                 guard let primary = await self.awaitPrimary() else { return }
                 let client = placeholder.take().flatMap { primary == self.url.endpoints[0] ? $0 : nil } ?? self.makeClient(primary)
                 await withTaskGroup(of: Void.self) { group in
-                    group.addTask { await client.run() }
+                    group.addImmediateTask { await client.run() }
                     self.install(client, serving: primary)
                     await self.watch(primary)
                     self.closeLent()
