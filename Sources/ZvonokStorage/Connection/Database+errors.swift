@@ -31,20 +31,26 @@ extension Database {
     ///
     /// The pool's own `query` keeps its lease until the rows are read, which a lent connection cannot, so the wait
     /// for a connection is bounded by a reachability check just before (see `withLeasedConnection`), and the wait
-    /// for the answer by `timeouts.operation`: a frozen server's answer is given up on (`unavailable`), and the
-    /// statement, abandoned, ends when the server answers or its connection dies.
+    /// for the answer by `abandoning`: a frozen server's answer, or one from a primary given up (a failover), is not
+    /// waited for (`unavailable`), and the statement, abandoned, ends when the server answers or its connection dies.
+    /// A lease the pool refuses between the check and the statement (it was shut down by a failover) is `unavailable`
+    /// too: nothing was sent.
     @discardableResult
     public func query(_ query: PostgresQuery) async throws -> PostgresRowSequence {
         try await translatingErrors {
             try await awaitReachable()
             let client = await pools.current(), logger = self.logger
             return try await timed {
-                guard let limit = timeouts.operation else { return try await client.query(query, logger: logger) }
-                do {
-                    return try await withTimeout(limit, deadlines: deadlines) { try await client.query(query, logger: logger) }
-                } catch is TimeoutError {
-                    logger.warning("Database unavailable", metadata: ["error": "no answer within \(limit)"])
-                    throw ZvonokError.unavailable()
+                try await abandoning {
+                    do {
+                        return try await client.query(query, logger: logger)
+                    } catch let error as PSQLError {
+                        throw error
+                    } catch {
+                        // postgres-nio's `query` wraps every failure of the statement as `PSQLError`: this is its lease.
+                        logger.warning("Database unavailable", metadata: ["error": "the connection pool refused a lease: \(error)"])
+                        throw ZvonokError.unavailable()
+                    }
                 }
             }
         }
