@@ -248,11 +248,47 @@ import ZvonokTestSupport
         .init(name: "web client asset", method: .get, path: { _ in "/assets/chat.js" }, allowed: anyone),
     ]
 
+    /// The routes of files (issue 17), notifications (issue 18) and personal data (issue 20).
+    static let laterOperations: [Operation] = [
+        .init(
+            name: "download a posted file", method: .get, path: { "/v1/files/\($0.id("postedFile"))" }, allowed: ["teacher5", "student1"],
+            refusal: .notFound),
+        .init(
+            name: "read a school's quiet hours", method: .get, path: { "/v1/schools/\($0.id("school"))/quiet-hours" },
+            allowed: everyone.subtracting(["otherRegional"]), refusal: .notFound),
+        .init(
+            name: "set a school's quiet hours", method: .put, path: { "/v1/schools/\($0.id("school"))/quiet-hours" },
+            body: { _ in ["from": "21:00", "to": "07:00", "applies": ["student", "guardian"]] }, allowed: admins),
+        .init(
+            name: "set a region's time zone", method: .put, path: { _ in "/v1/regions/55/time-zone" }, body: { _ in ["timeZone": "Asia/Omsk"] },
+            allowed: ["regional"]),
+        .init(
+            name: "mute a chat", method: .put, path: { "/v1/me/chats/\($0.id("class5Chat"))/notifications" }, body: { _ in ["muted": false] },
+            allowed: ["teacher5", "student1"], refusal: .notFound),
+        .init(
+            name: "subscribe a browser", method: .post, path: { _ in "/v1/me/push-subscriptions" },
+            body: { TestSubscriber().subscription("https://fcm.googleapis.com/fcm/send/matrix-\($0.index)") }, allowed: everyone),
+        .init(
+            name: "register a phone", method: .post, path: { _ in "/v1/me/devices" }, body: { ["platform": "fcm", "token": "matrix-\($0.index)"] },
+            allowed: everyone),
+        // Public, but a token that is sent must be valid.
+        .init(name: "VAPID key", method: .get, path: { _ in "/v1/push/vapid-key" }, allowed: everyone.union(["anonymous"])),
+        .init(name: "export my data", method: .get, path: { _ in "/v1/me/export" }, allowed: everyone),
+        .init(name: "export a pupil's data", method: .get, path: { "/v1/people/\($0.id("student1"))/export" }, allowed: admins),
+        .init(name: "read a school's erasure choice", method: .get, path: { "/v1/schools/\($0.id("school"))/erasure" }, allowed: admins),
+        .init(
+            name: "set a school's erasure choice", method: .put, path: { "/v1/schools/\($0.id("school"))/erasure" },
+            body: { _ in ["deleteMessages": false] }, allowed: admins),
+        .init(
+            name: "plan a school's rollover", method: .post, path: { "/v1/schools/\($0.id("school"))/rollover" },
+            body: { _ in ["from": "2026/2027", "to": "2027/2028", "dryRun": true] }, allowed: admins),
+    ]
+
     @Test func everyRoleGetsExactlyItsRights() async throws {
         try await withTestServer { api in
             let school = try await Self.world(api)
             var failures: [String] = []
-            for operation in Self.operations {
+            for operation in Self.operations + Self.laterOperations {
                 for (index, caller) in Self.callers.enumerated() {
                     var attempt = Attempt(school: school, caller: caller, index: index)
                     try await operation.fresh?(&attempt, api)
@@ -282,9 +318,14 @@ import ZvonokTestSupport
         try await school.person("otherTeacher", api.post("\(elsewhere)/staff", token: regional, ["name": "Чужой учитель", "role": "teacher"]), api)
         school.ids["class5Chat"] = try await WebSocketOrderTests.classChat(api, school)
         let chat = school.id("class5Chat")
+        let upload = try await api.upload(Array("Расписание".utf8), name: "расписание.txt", to: chat, token: school.token("teacher5"))
+        let file = try #require(upload.string("id"))
+        school.ids["postedFile"] = file
         try await withSocket(api, token: school.token("teacher5")) { teacher, _ in
             for index in 1...callers.count + 1 { try await teacher.send(["type": "send", "chat": chat, "cid": "m\(index)", "text": "сообщение"]) }
             _ = try await teacher.collect(callers.count + 1, "ack", in: chat)
+            try await teacher.send(["type": "send", "chat": chat, "cid": "file", "text": "", "files": [file]])
+            _ = try await teacher.next("ack")
         }
         return school
     }
