@@ -47,7 +47,8 @@ import ZvonokTestSupport
         }
     }
 
-    /// Messages in January 2030 (gone) and October 2031 (kept; one deleted in December, one a week ago), audit entries
+    /// Messages in January 2030 (gone) and October 2031 (kept; one deleted in December, one a week ago), two in months
+    /// without a partition (May 2029 gone, March 2031 kept, both in the default partition), audit entries
     /// of 2028 and 2031, people removed in December 2031 and on 1 February 2032, and a chat archived until 1 January.
     static func seed(_ database: Database) async throws {
         let statements: [PostgresQuery] = [
@@ -56,7 +57,9 @@ import ZvonokTestSupport
                 (1, 1, \(date("2030-01-10")), 1, 'a', 'old', true, NULL),
                 (1, 2, \(date("2031-10-10")), 1, 'b', 'kept', true, NULL),
                 (1, 3, \(date("2031-10-11")), 1, 'c', 'deleted long ago', true, \(date("2031-12-01"))),
-                (1, 4, \(date("2031-10-12")), 1, 'd', 'deleted lately', true, \(date("2032-02-03")))
+                (1, 4, \(date("2031-10-12")), 1, 'd', 'deleted lately', true, \(date("2032-02-03"))),
+                (1, 5, \(date("2029-05-10")), 1, 'e', 'old, in the default partition', true, NULL),
+                (1, 6, \(date("2031-03-10")), 1, 'f', 'kept in the default partition', true, NULL)
             """,
             "INSERT INTO message_receipts (sender_id, cid, chat_id, seq, sent_at) VALUES (1, 'a', 1, 1, \(date("2030-01-10")))",
             "INSERT INTO audit_log (at, action, object) VALUES (\(date("2028-01-01")), 'old', 'x'), (\(date("2031-06-01")), 'recent', 'x')",
@@ -79,7 +82,8 @@ import ZvonokTestSupport
         let texts = try await database.query("SELECT text FROM messages ORDER BY seq").decode(String.self)
         var kept: [String] = []
         for try await text in texts { kept.append(text) }
-        #expect(kept == ["kept", "", "deleted lately"])
+        #expect(kept == ["kept", "", "deleted lately", "kept in the default partition"])
+        #expect(files.contains(DateInterval(start: date("2029-05-10"), end: day("2030-09-01"))), "the default partition's old rows' files")
         #expect(try await count("SELECT count(*)::int FROM audit_log WHERE action = 'old'", database) == 0)
         #expect(try await count("SELECT count(*)::int FROM audit_log WHERE action = 'recent'", database) == 1)
         let erased = try await database.query("SELECT name FROM people WHERE erased_at IS NOT NULL").decode(String.self)

@@ -2,7 +2,8 @@ public import Foundation
 import PostgresNIO
 
 /// Applies a `RetentionPolicy` at a given moment (issue 20): history older than the kept school years goes a whole
-/// monthly partition at a time (with its files, through the hook), deleted messages' text and moderation revisions
+/// monthly partition at a time (with its files, through the hook; what the default partition holds of those years
+/// goes row by row), deleted messages' text and moderation revisions
 /// go after the moderation window, audit entries after their period, people removed longer than the grace period
 /// are erased (`ErasureStore`), and archived chats whose reading time is over let their members go.
 public struct RetentionStore: Sendable {
@@ -18,6 +19,8 @@ public struct RetentionStore: Sendable {
     /// What one sweep removed.
     public struct Report: Sendable, Equatable {
         public var droppedPartitions: [String] = []
+        /// Rows of the kept years' predecessors found in the default partition (sent where no month had a partition).
+        public var defaultPartitionRowsDeleted = 0
         public var purgedTexts = 0
         public var purgedRevisions = 0
         public var auditEntriesDeleted = 0
@@ -31,6 +34,7 @@ public struct RetentionStore: Sendable {
     public func sweep(at now: Date, policy: RetentionPolicy, dropFiles: FilesHook) async throws -> Report {
         var report = Report()
         report.droppedPartitions = try await dropHistory(before: policy.historyStart(at: now), dropFiles: dropFiles)
+        report.defaultPartitionRowsDeleted = try await deleteDefaultHistory(before: policy.historyStart(at: now), dropFiles: dropFiles)
         let moderationEnd = RetentionPolicy.before(now, policy.moderationWindow)
         report.purgedTexts = try await count(
             "UPDATE messages SET text = '' WHERE deleted_at < \(moderationEnd) AND text <> '' RETURNING 1")
@@ -66,6 +70,21 @@ public struct RetentionStore: Sendable {
             try await drop(partition)
         }
         return expired.map(\.name)
+    }
+
+    /// Deletes what the default partition holds from before `start` (messages sent in a month that had no partition of
+    /// its own, such as history imported from before the partitions), after its files; returns how many rows.
+    private func deleteDefaultHistory(before start: Date, dropFiles: FilesHook) async throws -> Int {
+        let oldest = try await database.query("SELECT min(sent_at) FROM messages_default WHERE sent_at < \(start)")
+        guard let first = try await oldest.decode(Date?.self).first(where: { _ in true }) ?? nil else { return 0 }
+        try await dropFiles(DateInterval(start: first, end: start))
+        return try await database.transaction { connection in
+            try await connection.query("DELETE FROM message_receipts WHERE sent_at < \(start)", logger: database.logger)
+            let rows = try await connection.query("DELETE FROM messages_default WHERE sent_at < \(start) RETURNING 1", logger: database.logger)
+            var deleted = 0
+            for try await _ in rows { deleted += 1 }
+            return deleted
+        }
     }
 
     private func drop(_ partition: MessagePartition) async throws {
