@@ -159,6 +159,27 @@ def main():
         wait(phone).until(lambda d: "Школа переведена в новый учебный год" in d.find_element(By.ID, "view").text)
         wait(phone).until(lambda d: d.find_element(By.XPATH, "//ul[@id='tree']//button[contains(., '6А')]"))
 
+        # The school's settings: quiet hours from 22:00 to 06:30 for pupils and teachers too, and erased people's
+        # messages deleted; both read back from the server as saved.
+        wait(phone).until(lambda d: d.find_element(By.ID, "quiet-save"))
+        settings = phone.find_element(By.CSS_SELECTOR, "div[aria-label='Часы тишины']")
+        for name, value in {"from": "22:00", "to": "06:30"}.items():
+            phone.execute_script("arguments[0].value = arguments[1]", settings.find_element(By.NAME, name), value)
+        teachers = settings.find_element(By.NAME, "teacher")
+        phone.execute_script("arguments[0].scrollIntoView({block: 'center'})", teachers)
+        teachers.click()
+        phone.find_element(By.ID, "quiet-save").click()
+        wait(phone).until(lambda d: d.find_element(By.ID, "quiet-status").text == "Сохранено")
+        phone.find_element(By.NAME, "deleteMessages").click()
+        phone.find_element(By.ID, "erasure-save").click()
+        wait(phone).until(lambda d: d.find_element(By.ID, "erasure-status").text == "Сохранено")
+        phone.save_screenshot(os.path.join(OUTPUT, "admin-settings-phone.png"))
+        saved = phone.execute_async_script("""const done = arguments[arguments.length - 1], school = state.selected.data.id;
+            Promise.all([Session.api(`/v1/schools/${school}/quiet-hours`), Session.api(`/v1/schools/${school}/erasure`)])
+              .then(done, (error) => done(error.message))""")
+        assert saved[0] == {"from": "22:00", "to": "06:30", "applies": ["guardian", "student", "teacher"]}, saved
+        assert saved[1]["deleteMessages"] is True, saved
+
         # Another school's pages are refused to this school's admin.
         refused = phone.execute_async_script("""const done = arguments[arguments.length - 1];
             Session.api(`/v1/schools/${arguments[0]}/staff`).then(() => done("allowed"), (error) => done(error.code))""", other_school["id"])

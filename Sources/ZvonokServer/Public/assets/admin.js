@@ -236,6 +236,7 @@ async function schoolPage(item) {
     }))),
     Roster.section(item),
     writes() ? Rollover.section(item, { nextYear: nextYear(), afterApply: () => reloadChildren(item) }) : null,
+    writes() ? await SchoolSettings.section(item) : null,
     invitesSection(item, everyone, classes),
   ];
 }
