@@ -42,7 +42,7 @@ import ZvonokTestSupport
             // The second host does not exist: nothing accepts writes, so nothing is served, and a query says so in time.
             let url = try DatabaseURL("postgres://\(user)@127.0.0.1:\(port1),127.0.0.1:\(port2)/\(name)?target_session_attrs=read-write")
             let database = Database(url: url, logger: testLogger, timeouts: .init(lease: .seconds(1)))
-            try await withThrowingTaskGroup(of: Void.self) { group in
+            await withTaskGroup(of: Void.self) { group in
                 group.addTask { await database.run() }
                 defer { group.cancelAll() }
                 await #expect(throws: ZvonokError.self) { try await database.query("SELECT 1") }
