@@ -12,9 +12,13 @@ extension Database {
     /// behind it, for good. `unavailable` is the truth — the outcome is unknown — and the client's retry with the same
     /// `cid` finds the original if it landed.
     public func abandoning<Value: Sendable>(_ work: @escaping @Sendable () async throws -> Value) async throws -> Value {
+        try await abandoning(within: timeouts.operation.map { $0 + timeouts.lease }, work)
+    }
+
+    /// `abandoning(_:)` with a limit of its own (nil: none).
+    func abandoning<Value: Sendable>(within limit: Duration?, _ work: @escaping @Sendable () async throws -> Value) async throws -> Value {
         let once = AnswerOnce<Value>()
         let pools = self.pools, deadlines = self.deadlines, logger = self.logger
-        let limit = timeouts.operation.map { $0 + timeouts.lease }
         return try await withCheckedThrowingContinuation { continuation in
             once.begin(continuation)
             let lost = pools.whenLost {

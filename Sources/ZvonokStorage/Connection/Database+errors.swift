@@ -41,7 +41,7 @@ extension Database {
             try await awaitReachable()
             let client = await pools.current(), logger = self.logger
             return try await timed {
-                try await abandoning {
+                try await abandoning(within: timeouts.operation) {
                     do {
                         return try await client.query(query, logger: logger)
                     } catch let error as PSQLError {
