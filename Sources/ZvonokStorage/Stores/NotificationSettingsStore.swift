@@ -92,17 +92,22 @@ public struct NotificationSettingsStore: Sendable {
         }
     }
 
-    /// When the last of `chat`'s members other than `sender` whom quiet hours cover now gets their notification; nil
-    /// when quiet hours cover none of them at `now`.
-    public func quietUntil(chat: Int64, sender: Int64, now: Date) async throws -> Date? {
+    /// `chat`'s members whom quiet hours may cover, grouped by school and role, with until when quiet hours hold each
+    /// group at `now`: the time function runs once a group, not once a member.
+    public func quietHours(ofChat chat: Int64, now: Date) async throws -> ChatQuietHours {
         let rows = try await database.query(
             """
-            SELECT max(zvonok_quiet_until(p.school_id, p.role, \(now)))
-            FROM chat_members m JOIN people p ON p.id = m.person_id
-            WHERE m.chat_id = \(chat) AND m.person_id <> \(sender) AND p.role IN ('student', 'guardian', 'teacher') AND p.school_id IS NOT NULL
+            SELECT zvonok_quiet_until(g.school_id, g.role, \(now)), g.members, g.some_member
+            FROM (SELECT p.school_id, p.role, count(*)::int AS members, min(p.id) AS some_member
+                  FROM chat_members m JOIN people p ON p.id = m.person_id
+                  WHERE m.chat_id = \(chat) AND p.role IN ('student', 'guardian', 'teacher') AND p.school_id IS NOT NULL
+                  GROUP BY p.school_id, p.role) g
             """
         )
-        for try await until in rows.decode(Date?.self) { return until }
-        return nil
+        var groups: [ChatQuietHours.Group] = []
+        for try await (until, members, someMember) in rows.decode((Date?, Int, Int64).self) {
+            groups.append(ChatQuietHours.Group(until: until, members: members, someMember: someMember))
+        }
+        return ChatQuietHours(groups: groups)
     }
 }
