@@ -41,7 +41,9 @@ struct NotificationWorker: Service {
     /// One round of the three steps; each goes on while it fills whole batches, up to ten of them.
     func step(now: Date) async throws {
         for _ in 0..<10 {
-            guard try await outbox.gather(now: now, window: configuration.coalescingWindow, limit: Self.batch) == Self.batch else { break }
+            let taken = try await outbox.gather(
+                now: now, window: configuration.coalescingWindow, presenceFreshness: configuration.presenceFreshness, limit: Self.batch)
+            guard taken == Self.batch else { break }
         }
         for _ in 0..<10 {
             guard try await outbox.release(now: now, presenceFreshness: configuration.presenceFreshness, limit: Self.batch) == Self.batch else {

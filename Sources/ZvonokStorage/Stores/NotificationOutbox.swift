@@ -37,10 +37,12 @@ public struct NotificationOutbox: Sendable {
     }
 
     /// Step 1: turns up to `limit` committed messages into pending notifications for each member who has somewhere to
-    /// receive them and has not muted the chat; messages to one person and chat add to one pending row, due
-    /// `window` after the first (at once when urgent). Returns the messages taken.
-    public func gather(now: Date, window: Duration, limit: Int) async throws -> Int {
+    /// receive them, has not muted the chat and has no connection open on a live node (whose connections got the
+    /// messages as they came); messages to one person and chat add to one pending row, due `window` after the first
+    /// (at once when urgent). Returns the messages taken.
+    public func gather(now: Date, window: Duration, presenceFreshness: Duration, limit: Int) async throws -> Int {
         let due = now.addingTimeInterval(window.timeInterval)
+        let liveSince = now.addingTimeInterval(-presenceFreshness.timeInterval)
         let rows = try await database.query(
             """
             WITH claimed AS (
@@ -55,6 +57,8 @@ public struct NotificationOutbox: Sendable {
                 WHERE (EXISTS (SELECT 1 FROM push_subscriptions s WHERE s.person_id = m.person_id)
                        OR EXISTS (SELECT 1 FROM push_devices d WHERE d.person_id = m.person_id))
                   AND NOT EXISTS (SELECT 1 FROM chat_mutes x WHERE x.person_id = m.person_id AND x.chat_id = c.chat_id AND x.until > \(now))
+                  AND NOT EXISTS (SELECT 1 FROM push_presence pr JOIN push_nodes n ON n.node = pr.node
+                                  WHERE pr.person_id = m.person_id AND n.seen_at > \(liveSince))
                 GROUP BY m.person_id, c.chat_id
             ), added AS (
                 INSERT INTO notification_pending AS p (person_id, chat_id, last_seq, sender_id, count, urgent, due_at)
