@@ -2,6 +2,7 @@ import Crypto
 import Foundation
 import Hummingbird
 import JWTKit
+import NIOSSL
 import Subprocess
 import Testing
 import ZvonokCore
@@ -17,7 +18,11 @@ import ZvonokStorage
     @Test func everyPlatformGetsItsDocumentedRequestAndGoneTokensAreDeleted() async throws {
         let rsaPEM = try await Self.rsaKey()
         let apnsKey = P256.Signing.PrivateKey()
-        try await withTestPushService { push in
+        // Over HTTPS, as the services are reached: APNs speaks only HTTP/2, which the client negotiates (ALPN).
+        let certificate = try await SelfSignedCertificate.make()
+        defer { try? FileManager.default.removeItem(at: certificate.folder) }
+        let trusted = try NIOSSLCertificate.fromPEMFile(certificate.certificate.path)
+        try await withTestPushService(tls: certificate) { push in
             try push.answer("/fcm-token", status: 200, json: ["access_token": "ya29.fcm", "expires_in": 3599, "token_type": "Bearer"])
             try push.answer("/hms-token", status: 200, json: ["access_token": "hms-access", "expires_in": 3600, "token_type": "Bearer"])
             try push.answer("/v1/projects/zvonok-test/messages:send", status: 200, json: ["name": "projects/zvonok-test/messages/1"])
@@ -36,6 +41,7 @@ import ZvonokStorage
                 var hms = PhonePushConfiguration.HMS(appID: "10203040", clientSecret: "hms-secret")
                 hms.tokenURL = push.url("/hms-token")
                 hms.baseURL = push.url("")
+                configuration.notifications.additionalTrustRoots = trusted
                 configuration.notifications.phones = PhonePushConfiguration()
                 configuration.notifications.phones.fcm = fcm
                 configuration.notifications.phones.apns = apns
@@ -117,6 +123,7 @@ import ZvonokStorage
 
     private static func checkAPNs(_ push: TestPushService, key: P256.Signing.PublicKey) async throws {
         let send = try #require(try await push.requests(to: "/3/device/a1b2c3d4", count: 1).first)
+        #expect(send.http2, "APNs takes HTTP/2 only")
         #expect(send.headers["apns-topic"] == "ru.zvonok.app")
         #expect(send.headers["apns-push-type"] == "alert")
         #expect(send.headers["apns-priority"] == "10")

@@ -1,8 +1,10 @@
 import Crypto
 import Foundation
 import Hummingbird
+import HummingbirdHTTP2
 import HummingbirdTesting
 import NIOCore
+import NIOSSL
 import Subprocess
 import Synchronization
 import Testing
@@ -16,6 +18,7 @@ final class TestPushService: Sendable {
         let path: String
         let headers: [String: String]
         let body: Data
+        var http2 = false
         var at = ContinuousClock.now
     }
 
@@ -26,13 +29,19 @@ final class TestPushService: Sendable {
     }
 
     private let state = Mutex<(received: [Received], answers: Answers)>(([], Answers()))
+    /// Whether it speaks HTTPS (and HTTP/2).
+    let secure: Bool
+
+    init(secure: Bool = false) {
+        self.secure = secure
+    }
     private let portBox = Mutex<Int>(0)
 
     var port: Int { portBox.withLock { $0 } }
     var received: [Received] { state.withLock { $0.received } }
 
     /// The URL of `path` on this service.
-    func url(_ path: String) -> String { "http://127.0.0.1:\(port)\(path)" }
+    func url(_ path: String) -> String { "\(secure ? "https" : "http")://127.0.0.1:\(port)\(path)" }
 
     /// The statuses to answer `path` with, in order, before its standing answer.
     func answer(_ path: String, with statuses: [Int]) {
@@ -56,11 +65,11 @@ final class TestPushService: Sendable {
         throw TestFailure("\(path) got \(received.filter { $0.path == path }.count) requests, expected \(count)")
     }
 
-    fileprivate func record(_ request: Request, body: ByteBuffer) -> (status: Int, body: Data) {
+    fileprivate func record(_ request: Request, body: ByteBuffer, http2: Bool) -> (status: Int, body: Data) {
         let headers = Dictionary(request.headers.map { ($0.name.canonicalName, $0.value) }, uniquingKeysWith: { first, _ in first })
         let path = request.uri.path
         return state.withLock { state in
-            state.received.append(Received(path: path, headers: headers, body: Data(body.readableBytesView)))
+            state.received.append(Received(path: path, headers: headers, body: Data(body.readableBytesView), http2: http2))
             if var statuses = state.answers.queued[path], !statuses.isEmpty {
                 let status = statuses.removeFirst()
                 state.answers.queued[path] = statuses
@@ -73,20 +82,41 @@ final class TestPushService: Sendable {
     fileprivate func started(port: Int) { portBox.withLock { $0 = port } }
 }
 
-/// Runs `body` with a push service listening on 127.0.0.1.
-func withTestPushService<Result: Sendable>(_ body: @Sendable @escaping (TestPushService) async throws -> Result) async throws -> Result {
-    let service = TestPushService()
-    let router = Router()
-    router.post("**") { request, _ -> Response in
-        let answer = service.record(request, body: try await request.body.collect(upTo: 1 << 20))
+/// Runs `body` with a push service listening on 127.0.0.1: plain HTTP/1.1, or with `tls` HTTPS offering HTTP/2 (as
+/// Apple's and Google's services do), which records the version each request came in.
+func withTestPushService<Result: Sendable>(
+    tls: SelfSignedCertificate? = nil, _ body: @Sendable @escaping (TestPushService) async throws -> Result
+) async throws -> Result {
+    let service = TestPushService(secure: tls != nil)
+    let router = Router(context: PushServiceContext.self)
+    router.post("**") { request, context -> Response in
+        let answer = service.record(request, body: try await request.body.collect(upTo: 1 << 20), http2: context.isHTTP2)
         return Response(
             status: .init(code: answer.status), headers: answer.body.isEmpty ? [:] : [.contentType: "application/json"],
             body: .init(byteBuffer: ByteBuffer(bytes: answer.body)))
     }
-    let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)), logger: testLogger)
-    return try await app.test(.live) { client in
+    let configuration = ApplicationConfiguration(address: .hostname("127.0.0.1", port: 0))
+    let run: @Sendable (any TestClientProtocol) async throws -> Result = { client in
         service.started(port: try #require(client.port))
         return try await body(service)
+    }
+    guard let tls else { return try await Application(router: router, configuration: configuration, logger: testLogger).test(.live, run) }
+    let server = TLSConfiguration.makeServerConfiguration(
+        certificateChain: try NIOSSLCertificate.fromPEMFile(tls.certificate.path).map { .certificate($0) },
+        privateKey: .privateKey(try NIOSSLPrivateKey(file: tls.key.path, format: .pem)))
+    let app = Application(router: router, server: try .http2Upgrade(tlsConfiguration: server), configuration: configuration, logger: testLogger)
+    return try await app.test(.live, run)
+}
+
+/// The push service's request context: whether a request came over HTTP/2 — a stream of a connection, where an
+/// HTTP/1.1 request comes on the connection itself.
+struct PushServiceContext: RequestContext {
+    var coreContext: CoreRequestContextStorage
+    let isHTTP2: Bool
+
+    init(source: ApplicationRequestContextSource) {
+        coreContext = .init(source: source)
+        isHTTP2 = source.channel.parent?.parent != nil
     }
 }
 

@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Logging
 import NIOCore
+import NIOSSL
 import ServiceLifecycle
 import ZvonokStorage
 
@@ -41,6 +42,11 @@ extension ZvonokApplication {
     private static func pushClient(_ configuration: NotificationConfiguration) -> HTTPClient {
         var client = HTTPClient.Configuration()
         client.redirectConfiguration = .disallow
+        if !configuration.additionalTrustRoots.isEmpty {
+            var tls = TLSConfiguration.makeClientConfiguration()
+            tls.additionalTrustRoots = [.certificates(configuration.additionalTrustRoots)]
+            client.tlsConfiguration = tls
+        }
         return HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: client)
     }
 }

@@ -1,4 +1,5 @@
 public import Foundation
+public import NIOSSL
 public import ZvonokCore
 
 /// How notifications leave the server for people with no open connection (issue 18): which push services it calls,
@@ -28,6 +29,9 @@ public struct NotificationConfiguration: Sendable {
     public var presenceInterval: Duration = .seconds(1)
     /// The phone platforms' services, each off until configured.
     public var phones = PhonePushConfiguration()
+    /// Certificates the push services' client trusts beside the system's: the tests' local HTTPS service (no option
+    /// sets it; the real services have certificates the system trusts).
+    public var additionalTrustRoots: [NIOSSLCertificate] = []
     /// What the sender takes for now: quiet hours, coalescing and retries follow it (tests move it).
     public var clock: @Sendable () -> Date = { Date() }
 
