@@ -165,6 +165,37 @@ import ZvonokStorage
         }
     }
 
+    /// Sends read together (`AttachmentReads` gathers them into one `FileStore.attachable`) each get their own answer:
+    /// their files in their own order, or the refusal of their own files only.
+    @Test func sendsReadTogetherGetTheirOwnFilesOrTheirOwnRefusal() async throws {
+        try await withTestServer { api in
+            let school = try await SchoolFixture.build(api)
+            let chat = try await WebSocketOrderTests.classChat(api, school)
+            let chatID = try #require(PublicID.decode(.chat, chat))
+            func upload(_ name: String, by person: String) async throws -> Int64 {
+                let file = try await api.upload(Array("\(name)\n".utf8), name: "\(name).txt", to: chat, token: school.token(person))
+                return try #require(file.string("id").flatMap { PublicID.decode(.file, $0) })
+            }
+            let (first, second) = (try await upload("первый", by: "teacher5"), try await upload("второй", by: "teacher5"))
+            let pupils = try await upload("ученика", by: "student1")
+            let teacher = try #require(PublicID.decode(.person, school.id("teacher5")))
+            let student1 = try #require(PublicID.decode(.person, school.id("student1")))
+            let student2 = try #require(PublicID.decode(.person, school.id("student2")))
+            let results = try await withRunningDatabase(api.databaseURL) { database in
+                try await FileStore(database: database).attachable([
+                    .init(ids: [second, first], chat: chatID, sender: teacher, cid: "a"),
+                    .init(ids: [pupils], chat: chatID, sender: student2, cid: "b"),
+                    .init(ids: [pupils], chat: chatID, sender: student1, cid: "c"),
+                    .init(ids: [first, pupils], chat: chatID, sender: teacher, cid: "d"),
+                ])
+            }
+            #expect(try results[0].get().map(\.id) == [second, first], "in the sender's order")
+            #expect(throws: ZvonokError.self) { try results[1].get() }
+            #expect(try results[2].get().map(\.name) == ["ученика.txt"])
+            #expect(throws: ZvonokError.self, "one file not the sender's refuses the send") { try results[3].get() }
+        }
+    }
+
     @Test func rangesResumeDownloadsAndUnchangedFilesAreNotSentAgain() async throws {
         try await withTestServer { api in
             let school = try await SchoolFixture.build(api)

@@ -72,7 +72,7 @@ final class MessagingHub: OpenConnections, Sendable {
     /// Deliver locally, in seq order, whichever way a message comes.
     private let delivery: OrderedDelivery
     private let messages: MessageStore
-    private let files: FileStore
+    private let attachments: AttachmentReads
     private let chats: ChatStore
     private let memberships: MembershipStore
     private let connectionsGauge: Meter
@@ -85,7 +85,7 @@ final class MessagingHub: OpenConnections, Sendable {
         self.configuration = configuration
         self.logger = logger
         self.messages = messages
-        self.files = FileStore(database: database)
+        self.attachments = AttachmentReads(files: FileStore(database: database))
         self.chats = ChatStore(database: database)
         self.memberships = MembershipStore(database: database)
         self.frameLimiters = FrameLimiters(serverConfiguration)
@@ -183,12 +183,12 @@ final class MessagingHub: OpenConnections, Sendable {
         try await messages.membershipKind(of: person, in: chat)
     }
 
-    /// The files a send names, checked as the sender's to attach there (`FileStore.attachable`); none when it names none.
+    /// The files a send names, checked as the sender's to attach there (`AttachmentReads`); none when it names none.
     func attach(_ fileIDs: [Int64], to chat: Int64, by person: Int64, cid: String) async throws -> [AttachedFile] {
         guard fileIDs.count <= configuration.filesPerMessage else {
             throw ZvonokError.invalidArgument("a message carries at most \(configuration.filesPerMessage) files")
         }
-        return try await files.attachable(fileIDs, in: chat, by: person, cid: cid)
+        return try await attachments.attachable(FileStore.Attachment(ids: fileIDs, chat: chat, sender: person, cid: cid))
     }
 
     // MARK: Sequence and persist

@@ -108,34 +108,65 @@ public struct FileStore: Sendable {
 
     // MARK: Sending
 
-    /// The files a send of `cid` by `sender` in `chat` names, in the order given, as the message will carry them: a
-    /// file is attached only by its uploader, only in the chat it was uploaded to, and only to one message (a retry of
-    /// a send that committed finds its own files again). `invalid_argument` when any is not the sender's to attach
-    /// there. A read: the group commit links the files to the message, with the same conditions, in its own
-    /// statement (`MessageStore.commit`), so a send with files costs one more round trip and no more WAL flushes.
-    public func attachable(_ ids: [Int64], in chat: Int64, by sender: Int64, cid: String) async throws -> [AttachedFile] {
-        guard !ids.isEmpty else { return [] }
-        let rows = try await database.query(
-            """
-            SELECT f.id, f.name, f.size, f.type, f.width, f.height, f.preview_sha256 IS NOT NULL
-            FROM unnest(\(ids)::bigint[]) WITH ORDINALITY AS w (id, position)
-            JOIN files f ON f.id = w.id
-            WHERE f.uploader_id = \(sender) AND f.chat_id = \(chat)
-              AND (f.posted_seq IS NULL
-                   OR EXISTS (SELECT 1 FROM message_receipts r
-                              WHERE r.sender_id = \(sender) AND r.cid = \(cid) AND r.chat_id = f.chat_id AND r.seq = f.posted_seq))
-            ORDER BY w.position
-            """)
-        var files: [AttachedFile] = []
-        for try await (id, name, size, type, width, height, preview) in rows.decode((Int64, String, Int64, String, Int?, Int?, Bool).self) {
-            guard let type = FileType(rawValue: type) else { continue }
-            files.append(AttachedFile(id: id, name: name, size: size, type: type, width: width, height: height, preview: preview))
+    /// What one send names: its files, in the sender's order, and who sends them where under which `cid`.
+    public struct Attachment: Sendable {
+        public let ids: [Int64]
+        public let chat: Int64
+        public let sender: Int64
+        public let cid: String
+
+        public init(ids: [Int64], chat: Int64, sender: Int64, cid: String) {
+            self.ids = ids
+            self.chat = chat
+            self.sender = sender
+            self.cid = cid
         }
-        guard files.count == ids.count else {
-            throw ZvonokError.invalidArgument(
-                "a file can be attached only by its uploader, in the chat it was uploaded to, and to one message")
+    }
+
+    /// The files each send names, in the order given, as its message will carry them: a file is attached only by its
+    /// uploader, only in the chat it was uploaded to, and only to one message (a retry of a send that committed finds
+    /// its own files again); `invalid_argument` for a send naming any that is not the sender's to attach there. One
+    /// read for all the sends: the group commit links the files to each message, with the same conditions, in its own
+    /// statement (`MessageStore.commit`), so a send with files costs a share of one more round trip and no more WAL
+    /// flushes.
+    public func attachable(_ sends: [Attachment]) async throws -> [Result<[AttachedFile], ZvonokError>] {
+        var requests: [Int32] = [], ids: [Int64] = [], chats: [Int64] = [], senders: [Int64] = [], cids: [String] = []
+        for (index, send) in sends.enumerated() {
+            for id in send.ids {
+                requests.append(Int32(index))
+                ids.append(id)
+                chats.append(send.chat)
+                senders.append(send.sender)
+                cids.append(send.cid)
+            }
         }
-        return files
+        var found = [[AttachedFile]](repeating: [], count: sends.count)
+        if !ids.isEmpty {
+            let rows = try await database.query(
+                """
+                SELECT w.request, f.id, f.name, f.size, f.type, f.width, f.height, f.preview_sha256 IS NOT NULL
+                FROM unnest(\(requests)::int[], \(ids)::bigint[], \(chats)::bigint[], \(senders)::bigint[], \(cids)::text[])
+                     WITH ORDINALITY AS w (request, id, chat, sender, cid, position)
+                JOIN files f ON f.id = w.id
+                WHERE f.uploader_id = w.sender AND f.chat_id = w.chat
+                  AND (f.posted_seq IS NULL
+                       OR EXISTS (SELECT 1 FROM message_receipts r
+                                  WHERE r.sender_id = w.sender AND r.cid = w.cid AND r.chat_id = f.chat_id AND r.seq = f.posted_seq))
+                ORDER BY w.position
+                """)
+            for try await (request, id, name, size, type, width, height, preview) in rows.decode(
+                (Int32, Int64, String, Int64, String, Int?, Int?, Bool).self)
+            {
+                guard let type = FileType(rawValue: type) else { continue }
+                found[Int(request)].append(AttachedFile(id: id, name: name, size: size, type: type, width: width, height: height, preview: preview))
+            }
+        }
+        return zip(sends, found).map { send, files in
+            guard files.count == send.ids.count else {
+                return .failure(.invalidArgument("a file can be attached only by its uploader, in the chat it was uploaded to, and to one message"))
+            }
+            return .success(files)
+        }
     }
 
     // MARK: Downloads
