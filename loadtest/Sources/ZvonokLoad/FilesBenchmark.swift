@@ -29,14 +29,7 @@ struct FilesBenchmark: AsyncParsableCommand {
     var serverPid: Int32?
 
     func run() async throws {
-        let api = HTTPAPI(base: server.server, token: try server.requireToken(), client: HTTPClient(eventLoopGroupProvider: .singleton))
-        do {
-            try await measure(api)
-            try await api.client.shutdown()
-        } catch {
-            try? await api.client.shutdown()
-            throw error
-        }
+        try await server.withAPI(measure)
     }
 
     private func measure(_ api: HTTPAPI) async throws {

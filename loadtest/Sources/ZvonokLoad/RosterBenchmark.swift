@@ -1,5 +1,4 @@
 import ArgumentParser
-import AsyncHTTPClient
 import Foundation
 import NIOHTTP1
 import ZvonokLoadKit
@@ -23,14 +22,7 @@ struct RosterBenchmark: AsyncParsableCommand {
     var repeats: Int = 3
 
     func run() async throws {
-        let api = HTTPAPI(base: server.server, token: try server.requireToken(), client: HTTPClient(eventLoopGroupProvider: .singleton))
-        do {
-            try await measure(api)
-            try await api.client.shutdown()
-        } catch {
-            try? await api.client.shutdown()
-            throw error
-        }
+        try await server.withAPI(measure)
     }
 
     private func measure(_ api: HTTPAPI) async throws {

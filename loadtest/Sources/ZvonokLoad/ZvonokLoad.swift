@@ -1,4 +1,5 @@
 import ArgumentParser
+import ZvonokLoadKit
 
 /// `zvonok-load`: drives a running Zvonok server through its public API only, and prints what it measured.
 @main
@@ -33,5 +34,17 @@ struct ServerOptions: ParsableArguments {
     func requireToken() throws -> String {
         guard let token else { throw ValidationError("--token (a ministry token) is needed to create the setup") }
         return token
+    }
+
+    /// Runs `body` with an HTTP client of its own on the server, shut down afterwards however `body` ends.
+    func withAPI(_ body: (HTTPAPI) async throws -> Void) async throws {
+        let api = HTTPAPI(base: server, token: try requireToken())
+        do {
+            try await body(api)
+        } catch {
+            try? await api.shutdown()
+            throw error
+        }
+        try await api.shutdown()
     }
 }
